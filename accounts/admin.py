@@ -1,0 +1,57 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from import_export.admin import ExportMixin
+
+from .models import Organisation, Role, RosterConfirmation, Teacher, TeacherEvent, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    fieldsets = (*BaseUserAdmin.fieldsets, ("cpd", {"fields": ("name",)}))
+    list_display = ("username", "name", "is_active", "is_superuser")
+    search_fields = ("username", "name")
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "parent", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("code", "name")
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "organisation")
+    list_filter = ("kind",)
+    autocomplete_fields = ("user", "organisation")
+
+
+@admin.register(Teacher)
+class TeacherAdmin(ExportMixin, admin.ModelAdmin):
+    """Read-mostly: record changes go through the roster pages so that history is written."""
+
+    list_display = ("cpd_number", "name", "masked_id_number", "school", "status")
+    list_filter = ("status", "stage")
+    search_fields = ("name", "cpd_number", "=id_number")
+    readonly_fields = [f.name for f in Teacher._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TeacherEvent)
+class TeacherEventAdmin(admin.ModelAdmin):
+    list_display = ("teacher", "kind", "effective_date", "from_school", "to_school", "actor")
+    list_filter = ("kind",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.register(RosterConfirmation)

@@ -1,0 +1,397 @@
+"""REST API for organisations, teachers and roster imports (/api/v1/).
+
+The acting role is the session's role, or the one named by the `X-CPD-Role` header
+(a role id of the caller's), or the caller's first role. Every queryset comes from
+`accounts.selectors`; out-of-scope objects are 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import roster_import as importer
+from . import selectors, services
+from .idnumber import id_number_error, normalise_id_number
+from .middleware import SESSION_ROLE_KEY
+from .models import Organisation, Role, RosterImport, Teacher
+
+ROLE_HEADER = OpenApiParameter(
+    "X-CPD-Role", OpenApiTypes.INT, OpenApiParameter.HEADER, required=False, description="Act in this role (a role id of yours)."
+)
+
+
+def api_role(request: Request) -> Role | None:
+    requested = request.headers.get("X-CPD-Role")
+    if requested in (None, "") and hasattr(request, "session"):
+        requested = request.session.get(SESSION_ROLE_KEY)
+    return selectors.resolve_role(request.user, requested)
+
+
+def require_role(request: Request) -> Role:
+    role = api_role(request)
+    if role is None:
+        raise PermissionDenied("No role.")
+    return role
+
+
+# --- auth and me ----------------------------------------------------------------
+
+
+class TokenInputSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+@extend_schema(
+    request=TokenInputSerializer,
+    responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
+    summary="Exchange username and password for an API token (locked after 5 failures).",
+)
+@api_view(["POST"])
+@permission_classes([AllowAny])
+@throttle_classes([])
+def obtain_token(request: Request) -> Response:
+    data = TokenInputSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    django_request = request._request
+    user = authenticate(request=django_request, **data.validated_data)
+    if getattr(django_request, "axes_locked_out", False):
+        return Response({"detail": "登录失败次数过多，账号已暂时锁定，请稍后再试。"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+    if user is None or not user.is_active:
+        return Response({"non_field_errors": ["用户名或密码错误。"]}, status=status.HTTP_400_BAD_REQUEST)
+    token, _created = Token.objects.get_or_create(user=user)
+    return Response({"token": token.key})
+
+
+class OrganisationRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "code", "kind"]
+
+
+class RoleSerializer(serializers.ModelSerializer):
+    organisation = OrganisationRefSerializer()
+
+    class Meta:
+        model = Role
+        fields = ["id", "kind", "organisation"]
+
+
+class TeacherSerializer(serializers.ModelSerializer):
+    """Output shape of a teacher record; the ID number is masked except for the teacher themself."""
+
+    school = OrganisationRefSerializer(read_only=True)
+    id_number = serializers.SerializerMethodField()
+    missing_required_fields = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Teacher
+        fields = [
+            "id",
+            "name",
+            "id_number",
+            "gender",
+            "school",
+            "stage",
+            "subject",
+            "title",
+            "post_type",
+            "first_employment_date",
+            "phone",
+            "email",
+            "cpd_number",
+            "status",
+            "status_changed_on",
+            "missing_required_fields",
+        ]
+
+    def get_id_number(self, obj: Teacher) -> str:
+        request = self.context.get("request")
+        if request is not None and obj.user_id is not None and obj.user_id == request.user.pk:
+            return obj.id_number
+        return obj.masked_id_number
+
+    def get_missing_required_fields(self, obj: Teacher) -> list[str]:
+        return obj.missing_required_fields()
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    roles = RoleSerializer(many=True)
+    active_role = RoleSerializer(allow_null=True)
+    teacher = TeacherSerializer(allow_null=True)
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer, parameters=[ROLE_HEADER])
+    def get(self, request: Request) -> Response:
+        user = request.user
+        teacher = Teacher.objects.filter(user=user).select_related("school").first()
+        data = {
+            "id": user.pk,
+            "username": user.username,
+            "name": user.name,
+            "roles": selectors.roles_of(user),
+            "active_role": api_role(request),
+            "teacher": teacher,
+        }
+        return Response(MeSerializer(data, context={"request": request}).data)
+
+
+# --- organisations --------------------------------------------------------------
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    teacher_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "code", "kind", "parent", "is_active", "teacher_count"]
+        read_only_fields = ["teacher_count"]
+
+    def get_teacher_count(self, obj: Organisation) -> int:
+        return self.context.get("counts", {}).get(obj.pk, 0)
+
+
+class OrganisationWriteSerializer(serializers.ModelSerializer):
+    parent = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "code", "kind", "parent", "is_active"]
+
+
+@extend_schema(parameters=[ROLE_HEADER])
+class OrganisationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    """Organisations in the caller's scope with active-teacher counts; the city admin creates and edits."""
+
+    serializer_class = OrganisationSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        qs = selectors.organisations_visible_to(api_role(self.request)).order_by("path")
+        kind = self.request.query_params.get("kind")
+        return qs.filter(kind=kind) if kind else qs
+
+    def get_serializer_class(self):
+        return OrganisationWriteSerializer if self.action in ("create", "partial_update", "update") else OrganisationSerializer
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.action in ("list", "retrieve"):
+            context["counts"] = selectors.active_teacher_counts_below(api_role(self.request))
+        return context
+
+    @extend_schema(request=OrganisationWriteSerializer, responses={201: OrganisationSerializer})
+    def create(self, request, *args, **kwargs):
+        role = require_role(request)
+        data = OrganisationWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        org = services.organisation_create(role=role, name=v["name"], code=v["code"], kind=v["kind"], parent=v["parent"])
+        return Response(OrganisationSerializer(org).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OrganisationWriteSerializer, responses=OrganisationSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        role = require_role(request)
+        org = self.get_object()
+        data = OrganisationWriteSerializer(org, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        org = services.organisation_update(role=role, organisation=org, data=data.validated_data)
+        return Response(OrganisationSerializer(org).data)
+
+
+# --- teachers ---------------------------------------------------------------------
+
+
+class TeacherWriteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Teacher
+        fields = list(services.ADMIN_EDITABLE_FIELDS)
+        extra_kwargs = {"id_number": {"validators": []}}
+
+    def validate_id_number(self, value: str) -> str:
+        value = normalise_id_number(value)
+        error = id_number_error(value)
+        if error:
+            raise serializers.ValidationError(error)
+        return value
+
+
+class TeacherCreateSerializer(TeacherWriteSerializer):
+    school = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), required=False)
+
+    class Meta(TeacherWriteSerializer.Meta):
+        fields = [*services.ADMIN_EDITABLE_FIELDS, "school"]
+        extra_kwargs = {"id_number": {"validators": []}, "name": {"required": True}}
+
+
+class TransferSerializer(serializers.Serializer):
+    to_school = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), allow_null=True)
+    effective_date = serializers.DateField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    effective_date = serializers.DateField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+@extend_schema(
+    parameters=[
+        ROLE_HEADER,
+        OpenApiParameter("q", str, description="name, ID number or CPD number"),
+        OpenApiParameter("status", str),
+        OpenApiParameter("stage", str),
+        OpenApiParameter("subject", str),
+        OpenApiParameter("school", int),
+    ]
+)
+class TeacherViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    """Teacher records in the caller's scope. Writes go through `accounts.services`."""
+
+    serializer_class = TeacherSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        from django.db.models import Q
+
+        qs = selectors.teachers_visible_to(api_role(self.request)).order_by("school__code", "name", "pk")
+        params = self.request.query_params
+        if params.get("q"):
+            q = params["q"].strip()
+            qs = qs.filter(Q(name__icontains=q) | Q(id_number=q.upper()) | Q(cpd_number=q))
+        for key in ("status", "stage", "subject"):
+            if params.get(key):
+                qs = qs.filter(**{key: params[key]})
+        if params.get("school", "").isdigit():
+            qs = qs.filter(school_id=int(params["school"]))
+        return qs
+
+    @extend_schema(request=TeacherCreateSerializer, responses={201: TeacherSerializer})
+    def create(self, request, *args, **kwargs):
+        role = require_role(request)
+        data = TeacherCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        school = fields.pop("school", None) or role.organisation
+        teacher = services.teacher_create(role=role, school=school, data=fields, actor=request.user)
+        return Response(TeacherSerializer(teacher, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TeacherWriteSerializer, responses=TeacherSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        role = require_role(request)
+        teacher = self.get_object()
+        unknown = sorted(set(request.data) - set(services.ADMIN_EDITABLE_FIELDS))
+        if unknown:
+            return Response({name: ["您不能修改此项。"] for name in unknown}, status=status.HTTP_400_BAD_REQUEST)
+        data = TeacherWriteSerializer(teacher, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        teacher = services.teacher_update(role=role, teacher=teacher, data=dict(data.validated_data), actor=request.user)
+        return Response(TeacherSerializer(teacher, context={"request": request}).data)
+
+    @extend_schema(request=TransferSerializer, responses=TeacherSerializer)
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        role = require_role(request)
+        teacher = self.get_object()
+        data = TransferSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        teacher = services.teacher_transfer(role=role, teacher=teacher, actor=request.user, **data.validated_data)
+        return Response(TeacherSerializer(teacher, context={"request": request}).data)
+
+    @extend_schema(request=StatusChangeSerializer, responses=TeacherSerializer)
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        return self._status_change(request, services.teacher_retire)
+
+    @extend_schema(request=StatusChangeSerializer, responses=TeacherSerializer)
+    @action(detail=True, methods=["post"])
+    def leave(self, request, pk=None):
+        return self._status_change(request, services.teacher_leave)
+
+    def _status_change(self, request, service):
+        role = require_role(request)
+        teacher = self.get_object()
+        data = StatusChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        teacher = service(role=role, teacher=teacher, actor=request.user, **data.validated_data)
+        return Response(TeacherSerializer(teacher, context={"request": request}).data)
+
+
+# --- roster imports ---------------------------------------------------------------
+
+
+class RosterImportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RosterImport
+        fields = [
+            "id",
+            "original_name",
+            "status",
+            "total_rows",
+            "new_rows",
+            "unchanged_rows",
+            "errors",
+            "imported_count",
+            "created_at",
+            "imported_at",
+        ]
+
+
+class RosterUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+@extend_schema(parameters=[ROLE_HEADER])
+class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Upload a roster (dry run), read its problems, confirm it (atomic)."""
+
+    serializer_class = RosterImportSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self):
+        return selectors.roster_imports_visible_to(api_role(self.request))
+
+    @extend_schema(request={"multipart/form-data": RosterUploadSerializer}, responses={201: RosterImportSerializer})
+    def create(self, request):
+        role = require_role(request)
+        data = RosterUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record = importer.roster_import_upload(role=role, actor=request.user, uploaded=data.validated_data["file"])
+        return Response(RosterImportSerializer(record).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=RosterImportSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        role = require_role(request)
+        record = self.get_object()
+        record = importer.roster_import_confirm(role=role, actor=request.user, roster_import=record)
+        return Response(RosterImportSerializer(record).data)
+
+    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY})
+    @action(detail=False, methods=["get"])
+    def template(self, request):
+        response = HttpResponse(
+            importer.build_template(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = 'attachment; filename="roster-template.xlsx"'
+        return response

@@ -1,0 +1,13 @@
+from . import selectors
+
+
+def workspace(request):
+    """Role switcher data for the header."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    role = getattr(request, "role", None)
+    return {
+        "active_role": role,
+        "user_roles": getattr(request, "user_roles", None) or selectors.roles_of(user),
+    }

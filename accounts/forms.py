@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .idnumber import id_number_error, normalise_id_number
+from .models import Organisation, OrgKind, Stage, Subject, Teacher, TeacherStatus
+from .services import ADMIN_EDITABLE_FIELDS
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class RequiredMarksMixin:
+    """Marks the SPEC §2 required fields in the form even where the DB lets them be blank."""
+
+    def mark_required(self) -> None:
+        for name, field in self.fields.items():
+            if name in Teacher.REQUIRED_FIELDS:
+                field.is_record_required = True
+                field.widget.attrs["data-required"] = "1"
+
+
+class TeacherSelfForm(RequiredMarksMixin, forms.ModelForm):
+    class Meta:
+        model = Teacher
+        fields = list(Teacher.SELF_EDITABLE_FIELDS)
+        widgets = {"first_employment_date": DATE_WIDGET}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mark_required()
+        # A teacher completing the record must fill every required field they own.
+        for name in Teacher.SELF_EDITABLE_FIELDS:
+            if name in Teacher.REQUIRED_FIELDS:
+                self.fields[name].required = True
+
+
+class TeacherAdminForm(RequiredMarksMixin, forms.ModelForm):
+    class Meta:
+        model = Teacher
+        fields = list(ADMIN_EDITABLE_FIELDS)
+        widgets = {"first_employment_date": DATE_WIDGET}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mark_required()
+
+    def clean_id_number(self) -> str:
+        value = normalise_id_number(self.cleaned_data["id_number"])
+        error = id_number_error(value)
+        if error:
+            raise forms.ValidationError(error)
+        return value
+
+
+class RosterFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("姓名、身份证号或继续教育证号")})
+    )
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态")), *TeacherStatus.choices])
+    stage = forms.ChoiceField(label=_("学段"), required=False, choices=[("", _("全部学段")), *Stage.choices])
+    subject = forms.ChoiceField(label=_("学科"), required=False, choices=[("", _("全部学科")), *Subject.choices])
+    school = forms.ModelChoiceField(
+        label=_("学校"), required=False, queryset=Organisation.objects.none(), empty_label=_("全部学校")
+    )
+
+    def __init__(self, *args, schools=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if schools is not None:
+            self.fields["school"].queryset = schools
+        else:
+            del self.fields["school"]
+
+
+class TransferForm(forms.Form):
+    to_school = forms.ModelChoiceField(
+        label=_("调入学校"),
+        queryset=Organisation.objects.none(),
+        required=False,
+        empty_label=_("调出本市（请在说明中填写调入单位）"),
+    )
+    effective_date = forms.DateField(label=_("生效日期"), widget=DATE_WIDGET)
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+    def __init__(self, *args, targets=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_school"].queryset = targets if targets is not None else Organisation.objects.none()
+
+
+class StatusChangeForm(forms.Form):
+    effective_date = forms.DateField(label=_("生效日期"), widget=DATE_WIDGET)
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+
+class OrganisationForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["name", "code", "kind", "parent", "is_active"]
+
+    def __init__(self, *args, parents=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [c for c in OrgKind.choices if c[0] != OrgKind.CITY]
+        if parents is not None:
+            self.fields["parent"].queryset = parents
+        self.fields["parent"].required = True
+        if self.instance.pk:
+            # The kind of an existing organisation does not change.
+            self.fields["kind"].disabled = True
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(label=_("名册文件（.xlsx）"))

@@ -1,0 +1,13 @@
+from django.core.management.base import BaseCommand
+
+from accounts.demo import seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo city (idempotent) and print the demo logins."
+
+    def handle(self, *args, **options):
+        logins = seed_demo()
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (username / password):"))
+        for username, password, what in logins:
+            self.stdout.write(f"  {username:<12} {password:<16} {what}")

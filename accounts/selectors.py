@@ -1,0 +1,146 @@
+"""Who may see what. Every page, export and API endpoint reads through these.
+
+Scope follows the role the user is acting in (a user may hold several): a teacher
+sees their own record, a school role its school, a district role the district's
+subtree, the city admin the city's subtree. Out-of-scope objects are simply absent,
+so a detail lookup through these querysets answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from .models import ROLE_PRIORITY, Organisation, OrgKind, Role, RoleKind, RosterImport, Teacher, TeacherStatus
+
+SCHOOL_ROLES = (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL)
+AREA_ROLES = (RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
+
+
+def roles_of(user) -> list[Role]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    roles = list(Role.objects.filter(user=user).select_related("organisation"))
+    roles.sort(key=lambda r: (ROLE_PRIORITY.index(r.kind), r.organisation.code))
+    return roles
+
+
+def resolve_role(user, requested_id: int | str | None = None) -> Role | None:
+    """The role `user` acts in: the requested one if it is theirs, else their first."""
+    return pick_role(roles_of(user), requested_id)
+
+
+def pick_role(roles: list[Role], requested_id: int | str | None = None) -> Role | None:
+    if requested_id not in (None, ""):
+        for role in roles:
+            if str(role.pk) == str(requested_id):
+                return role
+    return roles[0] if roles else None
+
+
+def organisations_visible_to(role: Role | None) -> QuerySet[Organisation]:
+    if role is None:
+        return Organisation.objects.none()
+    org = role.organisation
+    if role.kind in AREA_ROLES:
+        return Organisation.objects.filter(path__startswith=org.path)
+    return Organisation.objects.filter(pk=org.pk)
+
+
+def schools_visible_to(role: Role | None) -> QuerySet[Organisation]:
+    return organisations_visible_to(role).filter(kind=OrgKind.SCHOOL)
+
+
+def teachers_visible_to(role: Role | None) -> QuerySet[Teacher]:
+    if role is None:
+        return Teacher.objects.none()
+    qs = Teacher.objects.select_related("school", "school__parent")
+    if role.kind == RoleKind.TEACHER:
+        return qs.filter(user_id=role.user_id)
+    if role.kind in SCHOOL_ROLES:
+        return qs.filter(school_id=role.organisation_id)
+    if role.kind in AREA_ROLES:
+        return qs.filter(school__path__startswith=role.organisation.path)
+    return qs.none()
+
+
+def roster_imports_visible_to(role: Role | None) -> QuerySet[RosterImport]:
+    if role is None or role.kind == RoleKind.TEACHER:
+        return RosterImport.objects.none()
+    return RosterImport.objects.filter(organisation__in=organisations_visible_to(role))
+
+
+def can_manage_roster(role: Role | None) -> bool:
+    """School admins keep the roster (SPEC §2); principals and area admins read it."""
+    return role is not None and role.kind == RoleKind.SCHOOL_ADMIN
+
+
+def can_confirm_roster(role: Role | None) -> bool:
+    return role is not None and role.kind in SCHOOL_ROLES
+
+
+def can_manage_organisations(role: Role | None) -> bool:
+    return role is not None and role.kind == RoleKind.CITY_ADMIN
+
+
+def can_browse_roster(role: Role | None) -> bool:
+    return role is not None and role.kind in (*SCHOOL_ROLES, *AREA_ROLES)
+
+
+def transfer_targets_for(role: Role | None) -> QuerySet[Organisation]:
+    """Schools a teacher may be transferred to: any active school of the same city."""
+    if role is None:
+        return Organisation.objects.none()
+    city_path = "/".join(role.organisation.path.split("/")[:2]) + "/"
+    return Organisation.objects.filter(kind=OrgKind.SCHOOL, is_active=True, path__startswith=city_path).exclude(
+        pk=role.organisation_id
+    )
+
+
+def organisations_with_counts(role: Role | None) -> QuerySet[Organisation]:
+    """Visible organisations annotated with active-teacher counts (their own and their schools')."""
+    active = Q(teachers__status=TeacherStatus.ACTIVE)
+    return (
+        organisations_visible_to(role)
+        .select_related("parent")
+        .annotate(
+            teacher_count=Count("teachers", filter=active, distinct=True),
+            school_count=Count("children", filter=Q(children__kind=OrgKind.SCHOOL), distinct=True),
+        )
+    )
+
+
+def active_teacher_counts_below(role: Role | None) -> dict[int, int]:
+    """{organisation id: active teachers in its subtree} for every visible organisation, in two queries."""
+    orgs = list(organisations_visible_to(role).values_list("pk", "path"))
+    per_school = dict(
+        Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__in=[pk for pk, _ in orgs])
+        .values_list("school_id")
+        .annotate(n=Count("pk"))
+        .values_list("school_id", "n")
+    )
+    path_of = dict(orgs)
+    totals = {pk: 0 for pk, _ in orgs}
+    for school_id, n in per_school.items():
+        for segment in path_of[school_id].strip("/").split("/"):
+            if int(segment) in totals:
+                totals[int(segment)] += n
+    return totals
+
+
+def schools_with_confirmation(role: Role | None) -> QuerySet[Organisation]:
+    """Visible schools with the date of their latest roster confirmation and an overdue flag."""
+    return schools_visible_to(role).filter(is_active=True).annotate(last_confirmed=Max("roster_confirmations__confirmed_at"))
+
+
+def overdue_cutoff() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(days=settings.ROSTER_CONFIRMATION_MAX_AGE_DAYS)
+
+
+def schools_overdue_confirmation(role: Role | None) -> QuerySet[Organisation]:
+    """Schools that have not confirmed their roster in the last six months."""
+    cutoff = overdue_cutoff()
+    return schools_with_confirmation(role).filter(Q(last_confirmed__isnull=True) | Q(last_confirmed__lt=cutoff))

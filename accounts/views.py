@@ -1,0 +1,407 @@
+"""Browser pages: login, workspace per role, my record, roster, imports, organisations."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cpd.errors import StateConflict
+
+from . import roster_import as importer
+from . import selectors, services
+from .forms import (
+    OrganisationForm,
+    RosterFilterForm,
+    RosterUploadForm,
+    StatusChangeForm,
+    TeacherAdminForm,
+    TeacherSelfForm,
+    TransferForm,
+)
+from .middleware import SESSION_ROLE_KEY
+from .models import Organisation, OrgKind, RoleKind, RosterImportStatus, Teacher, TeacherStatus
+
+
+def _role_or_403(request, check=None):
+    role = request.role
+    if role is None or (check is not None and not check(role)):
+        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
+    return role
+
+
+def _get_teacher_for_user(request, pk: int) -> Teacher:
+    return get_object_or_404(selectors.teachers_visible_to(request.role), pk=pk)
+
+
+def _apply_validation_error(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        form.add_error(None, exc)
+
+
+# --- workspace ---------------------------------------------------------------
+
+
+@login_required
+def workspace(request):
+    role = request.role
+    context: dict = {"role": role}
+    if role is None:
+        return render(request, "accounts/workspace_none.html", context)
+    if role.kind == RoleKind.TEACHER:
+        teacher = selectors.teachers_visible_to(role).first()
+        context["teacher"] = teacher
+        context["missing"] = teacher.missing_required_fields() if teacher else []
+    elif role.kind in selectors.SCHOOL_ROLES:
+        teachers = Teacher.objects.filter(school=role.organisation)
+        context["counts"] = teachers.aggregate(
+            active=Count("pk", filter=Q(status=TeacherStatus.ACTIVE)),
+            incomplete=Count(
+                "pk",
+                filter=Q(status=TeacherStatus.ACTIVE)
+                & (
+                    Q(stage="")
+                    | Q(subject="")
+                    | Q(title="")
+                    | Q(post_type="")
+                    | Q(gender="")
+                    | Q(first_employment_date__isnull=True)
+                ),
+            ),
+        )
+        context["last_confirmation"] = role.organisation.roster_confirmations.first()
+        context["overdue"] = selectors.schools_overdue_confirmation(role).exists()
+    elif role.kind in selectors.AREA_ROLES:
+        totals = selectors.active_teacher_counts_below(role)
+        context["total_teachers"] = totals.get(role.organisation_id, 0)
+        context["school_count"] = selectors.schools_visible_to(role).filter(is_active=True).count()
+        context["overdue_schools"] = selectors.schools_overdue_confirmation(role).select_related("parent")[:20]
+        context["overdue_count"] = selectors.schools_overdue_confirmation(role).count()
+    return render(request, "accounts/workspace.html", context)
+
+
+@login_required
+@require_POST
+def switch_role(request):
+    role = selectors.pick_role(request.user_roles, request.POST.get("role"))
+    if role is None or str(role.pk) != request.POST.get("role"):
+        raise Http404
+    request.session[SESSION_ROLE_KEY] = role.pk
+    messages.success(request, _("已切换到：%(role)s") % {"role": role})
+    return redirect("workspace")
+
+
+# --- my record ---------------------------------------------------------------
+
+
+@login_required
+def my_record(request):
+    role = _role_or_403(request, lambda r: r.kind == RoleKind.TEACHER)
+    teacher = selectors.teachers_visible_to(role).first()
+    if teacher is None:
+        raise Http404
+    if request.method == "POST":
+        form = TeacherSelfForm(request.POST, instance=Teacher.objects.get(pk=teacher.pk))
+        if form.is_valid():
+            data = {name: form.cleaned_data[name] for name in form.changed_data}
+            try:
+                teacher = services.teacher_update(role=role, teacher=teacher, data=data, actor=request.user)
+            except ValidationError as exc:
+                _apply_validation_error(form, exc)
+            else:
+                messages.success(request, _("个人信息已保存。"))
+                return redirect("my_record")
+    else:
+        form = TeacherSelfForm(instance=teacher)
+    return render(
+        request,
+        "accounts/my_record.html",
+        {"teacher": teacher, "form": form, "missing": teacher.missing_required_fields(), "events": teacher.events.all()[:20]},
+    )
+
+
+# --- roster ------------------------------------------------------------------
+
+
+@login_required
+def roster_list(request):
+    role = _role_or_403(request, selectors.can_browse_roster)
+    schools = None if role.kind in selectors.SCHOOL_ROLES else selectors.schools_visible_to(role)
+    form = RosterFilterForm(request.GET or None, schools=schools)
+    qs = selectors.teachers_visible_to(role)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("q"):
+            q = data["q"].strip()
+            qs = qs.filter(Q(name__icontains=q) | Q(id_number=q.upper()) | Q(cpd_number=q))
+        for key in ("status", "stage", "subject"):
+            if data.get(key):
+                qs = qs.filter(**{key: data[key]})
+        if data.get("school"):
+            qs = qs.filter(school=data["school"])
+    else:
+        qs = qs.filter(status=TeacherStatus.ACTIVE) if not request.GET else qs
+    page = Paginator(qs.order_by("school__code", "name", "pk"), 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/roster_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_manage": selectors.can_manage_roster(role),
+            "can_confirm": selectors.can_confirm_roster(role),
+            "last_confirmation": role.organisation.roster_confirmations.first() if role.kind in selectors.SCHOOL_ROLES else None,
+        },
+    )
+
+
+@login_required
+def teacher_add(request):
+    role = _role_or_403(request, selectors.can_manage_roster)
+    form = TeacherAdminForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            teacher = services.teacher_create(role=role, school=role.organisation, data=form.cleaned_data, actor=request.user)
+        except ValidationError as exc:
+            _apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request, _("已添加教师 %(name)s，继续教育证号 %(no)s。") % {"name": teacher.name, "no": teacher.cpd_number}
+            )
+            return redirect("teacher_detail", pk=teacher.pk)
+    return render(request, "accounts/teacher_form.html", {"form": form, "title": _("添加教师")})
+
+
+@login_required
+def teacher_detail(request, pk: int):
+    role = _role_or_403(request, selectors.can_browse_roster)
+    teacher = _get_teacher_for_user(request, pk)
+    events = teacher.events.select_related("from_school", "to_school", "actor")
+    return render(
+        request,
+        "accounts/teacher_detail.html",
+        {
+            "teacher": teacher,
+            "events": events,
+            "missing": teacher.missing_required_fields(),
+            "can_manage": selectors.can_manage_roster(role),
+        },
+    )
+
+
+@login_required
+def teacher_edit(request, pk: int):
+    role = _role_or_403(request, selectors.can_manage_roster)
+    teacher = _get_teacher_for_user(request, pk)
+    form = TeacherAdminForm(request.POST or None, instance=Teacher.objects.get(pk=teacher.pk))
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.teacher_update(role=role, teacher=teacher, data=data, actor=request.user)
+        except ValidationError as exc:
+            _apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("teacher_detail", pk=teacher.pk)
+    return render(request, "accounts/teacher_form.html", {"form": form, "teacher": teacher, "title": _("编辑教师信息")})
+
+
+@login_required
+def teacher_transfer(request, pk: int):
+    role = _role_or_403(request, selectors.can_manage_roster)
+    teacher = _get_teacher_for_user(request, pk)
+    form = TransferForm(request.POST or None, targets=selectors.transfer_targets_for(role).select_related("parent"))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.teacher_transfer(
+                role=role,
+                teacher=teacher,
+                to_school=form.cleaned_data["to_school"],
+                effective_date=form.cleaned_data["effective_date"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except StateConflict as exc:
+            messages.error(request, exc.message)
+            return redirect("teacher_detail", pk=teacher.pk)
+        except ValidationError as exc:
+            _apply_validation_error(form, exc)
+        else:
+            target = form.cleaned_data["to_school"]
+            messages.success(
+                request,
+                _("%(name)s 已调往 %(school)s。") % {"name": teacher.name, "school": target.name if target else _("本市以外")},
+            )
+            return redirect("roster_list")
+    return render(
+        request, "accounts/teacher_action.html", {"form": form, "teacher": teacher, "title": _("调动"), "action": "transfer"}
+    )
+
+
+def _status_view(service, title: str, done: str):
+    @login_required
+    def view(request, pk: int):
+        role = _role_or_403(request, selectors.can_manage_roster)
+        teacher = _get_teacher_for_user(request, pk)
+        form = StatusChangeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                service(role=role, teacher=teacher, actor=request.user, **form.cleaned_data)
+            except StateConflict as exc:
+                messages.error(request, exc.message)
+                return redirect("teacher_detail", pk=teacher.pk)
+            except ValidationError as exc:
+                _apply_validation_error(form, exc)
+            else:
+                messages.success(request, done % {"name": teacher.name})
+                return redirect("teacher_detail", pk=teacher.pk)
+        return render(request, "accounts/teacher_action.html", {"form": form, "teacher": teacher, "title": title})
+
+    return view
+
+
+teacher_retire = _status_view(services.teacher_retire, "办理退休", "%(name)s 已标记为退休。")
+teacher_leave = _status_view(services.teacher_leave, "办理离职", "%(name)s 已标记为离职。")
+
+
+@login_required
+@require_POST
+def teacher_issue_login(request, pk: int):
+    role = _role_or_403(request, selectors.can_manage_roster)
+    teacher = _get_teacher_for_user(request, pk)
+    try:
+        user, password = services.teacher_issue_login(role=role, teacher=teacher, actor=request.user)
+    except (ValidationError, StateConflict) as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("teacher_detail", pk=teacher.pk)
+    return render(request, "accounts/login_issued.html", {"teacher": teacher, "username": user.username, "password": password})
+
+
+@login_required
+@require_POST
+def roster_confirm(request):
+    role = _role_or_403(request, selectors.can_confirm_roster)
+    confirmation = services.roster_confirm(role=role, actor=request.user)
+    messages.success(request, _("已确认名册（在职教师 %(n)s 人）。") % {"n": confirmation.active_teachers})
+    return redirect("roster_list")
+
+
+# --- roster import -------------------------------------------------------------
+
+
+@login_required
+def roster_import_template(request):
+    _role_or_403(request, selectors.can_manage_roster)
+    response = HttpResponse(
+        importer.build_template(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="roster-template.xlsx"'
+    return response
+
+
+@login_required
+def roster_import_upload(request):
+    role = _role_or_403(request, selectors.can_manage_roster)
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = importer.roster_import_upload(role=role, actor=request.user, uploaded=form.cleaned_data["file"])
+        except ValidationError as exc:
+            _apply_validation_error(form, exc)
+        else:
+            return redirect("roster_import_detail", pk=record.pk)
+    recent = selectors.roster_imports_visible_to(role)[:10]
+    return render(request, "accounts/roster_import.html", {"form": form, "recent": recent})
+
+
+@login_required
+def roster_import_detail(request, pk: int):
+    role = _role_or_403(request, selectors.can_manage_roster)
+    record = get_object_or_404(selectors.roster_imports_visible_to(role), pk=pk)
+    if request.method == "POST":
+        try:
+            record = importer.roster_import_confirm(role=role, actor=request.user, roster_import=record)
+        except (ValidationError, StateConflict) as exc:
+            messages.error(request, " ".join(exc.messages))
+            record.refresh_from_db()
+        else:
+            messages.success(request, _("已导入 %(n)s 名教师。") % {"n": record.imported_count})
+            return redirect("roster_import_detail", pk=record.pk)
+    errors = record.errors
+    return render(
+        request,
+        "accounts/roster_import_detail.html",
+        {
+            "record": record,
+            "errors": errors[:1000],
+            "error_total": len(errors),
+            "can_confirm": record.status == RosterImportStatus.VALIDATED,
+        },
+    )
+
+
+# --- organisations -----------------------------------------------------------
+
+
+@login_required
+def organisation_list(request):
+    role = _role_or_403(request, lambda r: r.kind in selectors.AREA_ROLES)
+    totals = selectors.active_teacher_counts_below(role)
+    orgs = list(
+        selectors.organisations_visible_to(role)
+        .select_related("parent")
+        .annotate(last_confirmed=Max("roster_confirmations__confirmed_at"))
+        .order_by("path")
+    )
+    cutoff = selectors.overdue_cutoff()
+    for org in orgs:
+        org.teacher_count = totals.get(org.pk, 0)
+        org.depth = org.path.count("/") - role.organisation.path.count("/")
+        org.overdue = org.kind == OrgKind.SCHOOL and org.is_active and (org.last_confirmed is None or org.last_confirmed < cutoff)
+    return render(
+        request,
+        "accounts/organisation_list.html",
+        {"orgs": orgs, "can_manage": selectors.can_manage_organisations(role), "only_overdue": request.GET.get("overdue") == "1"},
+    )
+
+
+@login_required
+def organisation_form(request, pk: int | None = None):
+    role = _role_or_403(request, selectors.can_manage_organisations)
+    instance = get_object_or_404(selectors.organisations_visible_to(role), pk=pk) if pk else None
+    if instance is not None and instance.kind == OrgKind.CITY:
+        raise Http404
+    parents = selectors.organisations_visible_to(role).exclude(kind=OrgKind.SCHOOL)
+    form = OrganisationForm(request.POST or None, instance=instance, parents=parents)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if instance is None:
+                data = form.cleaned_data
+                services.organisation_create(
+                    role=role, name=data["name"], code=data["code"], kind=data["kind"], parent=data["parent"]
+                )
+            else:
+                services.organisation_update(
+                    role=role, organisation=Organisation.objects.get(pk=instance.pk), data=form.cleaned_data
+                )
+        except ValidationError as exc:
+            _apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("机构已保存。"))
+            return redirect(reverse("organisation_list"))
+    return render(request, "accounts/organisation_form.html", {"form": form, "instance": instance})

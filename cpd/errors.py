@@ -1,0 +1,10 @@
+"""Domain errors shared by services, pages and the API."""
+
+
+class StateConflict(Exception):
+    """The object is not in a state that allows the action: the API answers 409, pages show the message."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+        self.messages = [message]
