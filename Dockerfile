@@ -1,0 +1,12 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 CPD_PRODUCTION=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+# collectstatic needs a secret key at build time only; the real one comes from the environment.
+RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
+RUN useradd --create-home cpd && mkdir -p /data/private && chown -R cpd /data /app
+USER cpd
+EXPOSE 8000
+CMD ["gunicorn", "cpd.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]

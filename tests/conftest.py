@@ -1,0 +1,111 @@
+"""Shared personas: a city with two districts and a city-direct unit, schools, one user per role.
+
+    city (广州市)
+    ├── district_a (越秀区) ── school_a1, school_a2
+    ├── district_b (海珠区) ── school_b1
+    ├── city_direct (市直属) ── school_c1
+    └── provider_org
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, User
+
+from .factories import OrganisationFactory, TeacherFactory, UserFactory
+
+PASSWORD = "Passw0rd-test!"
+
+
+@dataclass
+class World:
+    city: Organisation
+    district_a: Organisation
+    district_b: Organisation
+    city_direct: Organisation
+    school_a1: Organisation
+    school_a2: Organisation
+    school_b1: Organisation
+    school_c1: Organisation
+    provider_org: Organisation
+    users: dict[str, User]
+    roles: dict[str, Role]
+    teachers: dict[str, Teacher]
+
+    def client(self, persona: str) -> Client:
+        """A logged-in test client acting in the persona's role."""
+        c = Client()
+        c.force_login(self.users[persona])
+        session = c.session
+        session["active_role_id"] = self.roles[persona].pk
+        session.save()
+        return c
+
+    def api(self, persona: str):
+        from rest_framework.test import APIClient
+
+        c = APIClient()
+        c.force_authenticate(self.users[persona])
+        c.credentials(HTTP_X_CPD_ROLE=str(self.roles[persona].pk))
+        return c
+
+
+def _org(name, code, kind, parent=None):
+    return OrganisationFactory(name=name, code=code, kind=kind, parent=parent)
+
+
+@pytest.fixture
+def world(db) -> World:
+    city = _org("广州市", "4401", OrgKind.CITY)
+    district_a = _org("越秀区", "440104", OrgKind.DISTRICT, city)
+    district_b = _org("海珠区", "440105", OrgKind.DISTRICT, city)
+    city_direct = _org("市直属", "440100", OrgKind.CITY_DIRECT, city)
+    school_a1 = _org("育才小学", "A1", OrgKind.SCHOOL, district_a)
+    school_a2 = _org("东山中学", "A2", OrgKind.SCHOOL, district_a)
+    school_b1 = _org("南华小学", "B1", OrgKind.SCHOOL, district_b)
+    school_c1 = _org("市一中", "C1", OrgKind.SCHOOL, city_direct)
+    provider_org = _org("教师发展中心", "P1", OrgKind.PROVIDER, city)
+
+    personas = {
+        "city_admin": (RoleKind.CITY_ADMIN, city),
+        "district_a_admin": (RoleKind.DISTRICT_ADMIN, district_a),
+        "district_b_admin": (RoleKind.DISTRICT_ADMIN, district_b),
+        "city_direct_admin": (RoleKind.DISTRICT_ADMIN, city_direct),
+        "school_a1_admin": (RoleKind.SCHOOL_ADMIN, school_a1),
+        "school_a2_admin": (RoleKind.SCHOOL_ADMIN, school_a2),
+        "school_b1_admin": (RoleKind.SCHOOL_ADMIN, school_b1),
+        "school_c1_admin": (RoleKind.SCHOOL_ADMIN, school_c1),
+        "principal_a1": (RoleKind.PRINCIPAL, school_a1),
+        "provider": (RoleKind.PROVIDER, provider_org),
+        "teacher_a1": (RoleKind.TEACHER, school_a1),
+        "teacher_a2": (RoleKind.TEACHER, school_a2),
+        "teacher_b1": (RoleKind.TEACHER, school_b1),
+        "teacher_c1": (RoleKind.TEACHER, school_c1),
+    }
+    users, roles, teachers = {}, {}, {}
+    for persona, (kind, org) in personas.items():
+        user = UserFactory(username=persona)
+        users[persona] = user
+        roles[persona] = Role.objects.create(user=user, kind=kind, organisation=org)
+        if kind == RoleKind.TEACHER:
+            teachers[persona] = TeacherFactory(user=user, school=org, name=f"{org.name}老师")
+    return World(
+        city, district_a, district_b, city_direct, school_a1, school_a2, school_b1, school_c1, provider_org, users, roles, teachers
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    redis_url = os.environ.get("REDIS_URL")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (SQLite ignores row locks)"))
+        if "redis" in item.keywords and not redis_url:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0"))
