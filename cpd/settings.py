@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.workspace",
+                "hours.context_processors.notifications",
             ],
         },
     },
@@ -196,6 +197,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind" field; name each choice set after its class, not a hash.
+    "ENUM_NAME_OVERRIDES": {
+        "OrgKindEnum": "accounts.models.OrgKind",
+        "RoleKindEnum": "accounts.models.RoleKind",
+    },
 }
 
 # Celery: no broker configured -> run tasks eagerly in-process (local demo, tests).
@@ -207,6 +213,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Synced into django-celery-beat's tables by the database scheduler at start.
+CELERY_BEAT_SCHEDULE = {
+    "close-due-years": {"task": "hours.tasks.close_due_years", "schedule": 60 * 60 * 24},
+}
 
 # Platform facts.
 CPD_CITY_CODE = env_str("CPD_CITY_CODE", "4401")

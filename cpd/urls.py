@@ -7,8 +7,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("accounts.api_urls")),
+    path("api/v1/", include("hours.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("hours/", include("hours.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -109,3 +109,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (SQLite ignores row locks)"))
         if "redis" in item.keywords and not redis_url:
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0"))
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Fast hashing for test users; production keeps Django's default PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

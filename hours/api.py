@@ -1,0 +1,321 @@
+"""REST API for the hours bank, declarations and their review (/api/v1/).
+
+Wrong state -> 409, out of scope -> 404, bad input -> 400 with the field.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from accounts.api import ROLE_HEADER, api_role, require_role
+from accounts.models import RoleKind, Teacher
+
+from . import selectors, services
+from .models import Declaration, DeclarationEvent, Evidence, EvidenceKind, LedgerEntry, Notification, Year
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    teacher_name = serializers.CharField(source="teacher.name", read_only=True)
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "teacher",
+            "teacher_name",
+            "year",
+            "category",
+            "hours",
+            "source",
+            "title",
+            "organiser",
+            "start_date",
+            "end_date",
+            "certificate_number",
+            "declaration",
+            "revokes",
+            "reason",
+            "created_at",
+        ]
+
+
+class CorrectionSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+    revokes = serializers.PrimaryKeyRelatedField(queryset=LedgerEntry.objects.all(), required=False, allow_null=True)
+    teacher = serializers.PrimaryKeyRelatedField(queryset=Teacher.objects.all(), required=False, allow_null=True)
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
+    category = serializers.ChoiceField(choices=LedgerEntry._meta.get_field("category").choices, required=False)
+    hours = serializers.DecimalField(max_digits=6, decimal_places=1, required=False)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+@extend_schema(
+    parameters=[ROLE_HEADER, OpenApiParameter("teacher", int), OpenApiParameter("year", int), OpenApiParameter("category", str)]
+)
+class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
+    """The hours bank in the caller's scope (a teacher: their own entries)."""
+
+    serializer_class = LedgerEntrySerializer
+
+    def get_queryset(self):
+        qs = selectors.ledger_visible_to(api_role(self.request)).order_by("year", "created_at", "pk")
+        p = self.request.query_params
+        if p.get("teacher", "").isdigit():
+            qs = qs.filter(teacher_id=int(p["teacher"]))
+        if p.get("year", "").isdigit():
+            qs = qs.filter(year=int(p["year"]))
+        if p.get("category"):
+            qs = qs.filter(category=p["category"])
+        return qs
+
+    @extend_schema(request=CorrectionSerializer, responses={201: LedgerEntrySerializer})
+    @action(detail=False, methods=["post"])
+    def corrections(self, request):
+        """A city admin's correction: revoke an entry, or add missed hours; always with a reason."""
+        role = require_role(request)
+        data = CorrectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.ledger_correction(role=role, actor=request.user, **data.validated_data)
+        return Response(LedgerEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "kind", "content_type", "size", "sha256", "uploaded_at", "url"]
+
+    def get_url(self, obj: Evidence) -> str:
+        from django.urls import reverse
+
+        return reverse("evidence_file", args=[obj.token])
+
+
+class DeclarationEventSerializer(serializers.ModelSerializer):
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = DeclarationEvent
+        fields = ["action", "from_state", "to_state", "actor", "actor_role", "actor_org", "reason", "created_at"]
+
+
+class DeclarationSerializer(serializers.ModelSerializer):
+    teacher_name = serializers.CharField(source="teacher.name", read_only=True)
+    school = serializers.CharField(source="teacher.school.name", read_only=True)
+    evidence = EvidenceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Declaration
+        fields = [
+            "id",
+            "teacher",
+            "teacher_name",
+            "school",
+            *services.DECLARATION_FIELDS,
+            "state",
+            "duplicate_flags",
+            "last_reason",
+            "submitted_at",
+            "created_at",
+            "updated_at",
+            "evidence",
+        ]
+        read_only_fields = fields
+
+
+class DeclarationDetailSerializer(DeclarationSerializer):
+    events = DeclarationEventSerializer(many=True, read_only=True)
+
+    class Meta(DeclarationSerializer.Meta):
+        fields = [*DeclarationSerializer.Meta.fields, "events"]
+        read_only_fields = fields
+
+
+class DeclarationInputSerializer(serializers.ModelSerializer):
+    """Fields a teacher sends; files go as multipart parts named certificate / translation / hours_statement."""
+
+    submit = serializers.BooleanField(required=False, default=False, help_text="Submit right away instead of saving a draft.")
+    certificate = serializers.ListField(child=serializers.FileField(), required=False)
+    translation = serializers.ListField(child=serializers.FileField(), required=False)
+    hours_statement = serializers.ListField(child=serializers.FileField(), required=False)
+    remove_evidence = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+    class Meta:
+        model = Declaration
+        fields = [*services.DECLARATION_FIELDS, "submit", "certificate", "translation", "hours_statement", "remove_evidence"]
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class BulkApproveSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
+
+
+@extend_schema(
+    parameters=[
+        ROLE_HEADER,
+        OpenApiParameter("state", str),
+        OpenApiParameter("year", int),
+        OpenApiParameter("queue", str, description="'mine': what waits for the caller's review level"),
+    ]
+)
+class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Declarations in the caller's scope; teachers create and edit theirs, reviewers act on them."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        role = api_role(self.request)
+        p = self.request.query_params
+        if p.get("queue") == "mine":
+            level = selectors.review_level(role)
+            qs = selectors.review_queue(role, level) if level else Declaration.objects.none()
+        else:
+            qs = selectors.declarations_visible_to(role).prefetch_related("evidence").order_by("-updated_at", "-pk")
+        if p.get("state"):
+            qs = qs.filter(state=p["state"])
+        if p.get("year", "").isdigit():
+            qs = qs.filter(year=int(p["year"]))
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("events__actor")
+        return qs
+
+    def get_serializer_class(self):
+        return DeclarationDetailSerializer if self.action == "retrieve" else DeclarationSerializer
+
+    def _save(self, request, declaration=None):
+        role = require_role(request)
+        data = DeclarationInputSerializer(instance=declaration, data=request.data, partial=declaration is not None)
+        data.is_valid(raise_exception=True)
+        v = dict(data.validated_data)
+        files = [(kind, f) for kind in EvidenceKind.values for f in v.pop(kind, [])]
+        remove = v.pop("remove_evidence", [])
+        submit = v.pop("submit", False)
+        decl = services.declaration_save(
+            role=role, actor=request.user, data=v, files=files, remove_evidence_ids=remove, declaration=declaration, submit=submit
+        )
+        return DeclarationDetailSerializer(Declaration.objects.prefetch_related("evidence", "events").get(pk=decl.pk)).data
+
+    @extend_schema(request={"multipart/form-data": DeclarationInputSerializer, "application/json": DeclarationInputSerializer}, responses={201: DeclarationDetailSerializer})
+    def create(self, request):
+        return Response(self._save(request), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": DeclarationInputSerializer, "application/json": DeclarationInputSerializer}, responses=DeclarationDetailSerializer)
+    def partial_update(self, request, pk=None):
+        declaration = self.get_object()
+        return Response(self._save(request, declaration))
+
+    def _transition(self, request, pk, action_name, reason=""):
+        role = require_role(request)
+        decl = services.declaration_transition(declaration_id=int(pk), action=action_name, role=role, actor=request.user, reason=reason)
+        return Response(DeclarationDetailSerializer(Declaration.objects.prefetch_related("evidence", "events").get(pk=decl.pk)).data)
+
+    @extend_schema(request=None, responses=DeclarationDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        self.get_object()
+        return self._transition(request, pk, "submit")
+
+    def _level(self, request) -> str:
+        level = selectors.review_level(require_role(request))
+        if level is None:
+            raise PermissionDenied("Only school and district admins review declarations.")
+        return level
+
+    @extend_schema(request=None, responses=DeclarationDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        self.get_object()
+        return self._transition(request, pk, f"{self._level(request)}_approve")
+
+    @extend_schema(request=ReasonSerializer, responses=DeclarationDetailSerializer, operation_id="declarations_return")
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, pk=None):
+        self.get_object()
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._transition(request, pk, f"{self._level(request)}_return", data.validated_data["reason"])
+
+    @extend_schema(request=ReasonSerializer, responses=DeclarationDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        self.get_object()
+        self._level(request)
+        data = ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._transition(request, pk, "reject", data.validated_data["reason"])
+
+    @extend_schema(
+        request=BulkApproveSerializer,
+        responses=inline_serializer(
+            "BulkApproveResult",
+            {"approved": serializers.ListField(child=serializers.IntegerField()), "failed": serializers.ListField(child=serializers.DictField())},
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="bulk-approve")
+    def bulk_approve(self, request):
+        role = require_role(request)
+        data = BulkApproveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(services.declarations_bulk_approve(ids=data.validated_data["ids"], role=role, actor=request.user))
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "message", "link", "declaration", "created_at", "read_at"]
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        qs = Notification.objects.filter(user=self.request.user)
+        if self.request.query_params.get("unread") == "1":
+            qs = qs.filter(read_at__isnull=True)
+        return qs
+
+    @extend_schema(request=None, responses=inline_serializer("MarkedRead", {"marked": serializers.IntegerField()}))
+    @action(detail=False, methods=["post"], url_path="mark-read")
+    def mark_read(self, request):
+        return Response({"marked": services.notifications_mark_read(user=request.user)})
+
+
+class YearSerializer(serializers.ModelSerializer):
+    is_locked = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Year
+        fields = ["year", "declaration_deadline", "school_review_deadline", "district_review_deadline", "locked_at", "is_locked"]
+        read_only_fields = ["year", "locked_at", "is_locked"]
+
+
+@extend_schema(parameters=[ROLE_HEADER])
+class YearViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Each year's deadlines and lock; the city admin edits the deadlines."""
+
+    serializer_class = YearSerializer
+    queryset = Year.objects.all()
+    lookup_value_regex = r"\d{4}"
+
+    def get_object(self):
+        return Year.get(int(self.kwargs["pk"]))
+
+    @extend_schema(request=YearSerializer, responses=YearSerializer)
+    def partial_update(self, request, pk=None):
+        role = require_role(request)
+        if role.kind != RoleKind.CITY_ADMIN:
+            raise PermissionDenied("Only the city admin sets deadlines.")
+        data = YearSerializer(self.get_object(), data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        return Response(YearSerializer(services.year_update(role=role, year=int(pk), data=data.validated_data)).data)
+
+

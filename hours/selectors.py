@@ -1,0 +1,152 @@
+"""Scoped reads of the hours bank and declarations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import Role, RoleKind
+from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
+
+from .models import Category, Declaration, DeclarationState, Evidence, LedgerEntry, Notification, Year
+
+
+def declarations_visible_to(role: Role | None) -> QuerySet[Declaration]:
+    """Declarations the role may see: a teacher their own, a school its teachers', an area its subtree's."""
+    if role is None:
+        return Declaration.objects.none()
+    qs = Declaration.objects.select_related("teacher", "teacher__school", "teacher__school__parent")
+    if role.kind == RoleKind.TEACHER:
+        return qs.filter(teacher__user_id=role.user_id)
+    if role.kind in SCHOOL_ROLES:
+        return qs.filter(teacher__school_id=role.organisation_id)
+    if role.kind in AREA_ROLES:
+        return qs.filter(teacher__school__path__startswith=role.organisation.path)
+    return qs.none()
+
+
+def ledger_visible_to(role: Role | None) -> QuerySet[LedgerEntry]:
+    if role is None:
+        return LedgerEntry.objects.none()
+    qs = LedgerEntry.objects.select_related("teacher", "teacher__school")
+    if role.kind == RoleKind.TEACHER:
+        return qs.filter(teacher__user_id=role.user_id)
+    if role.kind in SCHOOL_ROLES:
+        return qs.filter(teacher__school_id=role.organisation_id)
+    if role.kind in AREA_ROLES:
+        return qs.filter(teacher__school__path__startswith=role.organisation.path)
+    return qs.none()
+
+
+def evidence_visible_to(role: Role | None) -> QuerySet[Evidence]:
+    return Evidence.objects.filter(declaration__in=declarations_visible_to(role).values("pk"))
+
+
+def review_level(role: Role | None) -> str | None:
+    """'school' for a school admin (初审), 'district' for a district/city-direct admin (复审)."""
+    if role is None:
+        return None
+    if role.kind == RoleKind.SCHOOL_ADMIN:
+        return "school"
+    if role.kind == RoleKind.DISTRICT_ADMIN:
+        return "district"
+    return None
+
+
+QUEUE_STATE = {"school": DeclarationState.SUBMITTED, "district": DeclarationState.SCHOOL_APPROVED}
+
+
+def review_queue(role: Role | None, level: str) -> QuerySet[Declaration]:
+    """The declarations waiting for this reviewer, oldest first, with their evidence prefetched."""
+    if review_level(role) != level:
+        return Declaration.objects.none()
+    return (
+        declarations_visible_to(role)
+        .filter(state=QUEUE_STATE[level])
+        .prefetch_related("evidence")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def queue_counts(role: Role | None, level: str) -> dict[int, int]:
+    """{year: waiting} for the reviewer's queue."""
+    if review_level(role) != level:
+        return {}
+    rows = (
+        declarations_visible_to(role)
+        .filter(state=QUEUE_STATE[level])
+        .values("year")
+        .annotate(n=Count("pk"))
+        .order_by("year")
+    )
+    return {r["year"]: r["n"] for r in rows}
+
+
+def days_left(deadline) -> int:
+    return (deadline - timezone.localdate()).days
+
+
+def hours_summary(teacher_id: int, year: int) -> dict[str, Decimal]:
+    """Totals per category for one teacher and year (revoking entries included, so corrections net out)."""
+    totals = {c: Decimal("0") for c in Category.values}
+    rows = (
+        LedgerEntry.objects.filter(teacher_id=teacher_id, year=year)
+        .values("category")
+        .annotate(total=Sum("hours"))
+        .order_by()
+    )
+    for r in rows:
+        totals[r["category"]] = r["total"] or Decimal("0")
+    totals["total"] = sum((totals[c] for c in Category.values), Decimal("0"))
+    return totals
+
+
+def years_with_entries(teacher_id: int) -> list[int]:
+    ledger_years = set(LedgerEntry.objects.filter(teacher_id=teacher_id).values_list("year", flat=True).distinct())
+    decl_years = set(Declaration.objects.filter(teacher_id=teacher_id).values_list("year", flat=True).distinct())
+    return sorted(ledger_years | decl_years | {timezone.localdate().year}, reverse=True)
+
+
+def year_minimums(year: int) -> dict[str, Decimal] | None:
+    """The year's minimum hours per category and total, from the year's verification policy.
+
+    Returns None while no policy exists for the year (the page then shows totals only).
+    """
+    try:
+        from verification.selectors import policy_minimums
+    except ImportError:
+        return None
+    return policy_minimums(year)
+
+
+def duplicate_candidates_for(declarations: list[Declaration]) -> dict[int, list[dict]]:
+    """Flags stored on submit, keyed by declaration id (already computed; no query)."""
+    return {d.pk: d.duplicate_flags for d in declarations}
+
+
+def unread_count(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def has_revoking_entry():
+    return Exists(LedgerEntry.objects.filter(revokes=OuterRef("pk")))
+
+
+def entries_by_year(entries) -> dict[int, list]:
+    grouped: dict[int, list] = defaultdict(list)
+    for e in entries:
+        grouped[e.year].append(e)
+    return grouped
+
+
+def open_declaration_filter() -> Q:
+    return Q(state__in=[DeclarationState.DRAFT, DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED, DeclarationState.RETURNED])
+
+
+def year_of(year: int) -> Year:
+    return Year.get(year)

@@ -1,0 +1,584 @@
+"""Every write to the hours bank and to declarations goes through here.
+
+`declaration_transition` is the one path for a state change: it checks the actor's
+scope (out of scope -> Http404), the role's right to the action (PermissionDenied),
+the deadline (DeadlinePassed) and the state (StateConflict), locks the row, writes
+the event, notifies the teacher and, on final approval, writes the ledger entry
+exactly once (its `source_ref` is unique).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from accounts.models import Role, RoleKind, Teacher, User
+from cpd.errors import StateConflict
+
+from . import selectors
+from .models import (
+    Category,
+    Declaration,
+    DeclarationEvent,
+    DeclarationState,
+    Evidence,
+    EvidenceKind,
+    LedgerEntry,
+    Notification,
+    Source,
+    Year,
+)
+
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+MAX_EVIDENCE_FILES = 5
+SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+COMMON_RETURN_REASONS = [
+    _("证明材料不清晰，请重新上传原件扫描件"),
+    _("缺少学校盖章的中文翻译件"),
+    _("缺少学校盖章的学时证明"),
+    _("学时与证书不一致"),
+    _("培训日期与证书不一致"),
+    _("类别或活动类型选择有误"),
+    _("与已登记学时重复"),
+]
+DECLARATION_FIELDS = (
+    "year",
+    "category",
+    "activity_type",
+    "title",
+    "organiser",
+    "start_date",
+    "end_date",
+    "hours",
+    "certificate_number",
+    "certificate_in_chinese",
+    "certificate_states_hours",
+)
+
+
+class DeadlinePassed(StateConflict):
+    """The year's deadline for this action is over."""
+
+
+# --- the ledger --------------------------------------------------------------------
+
+
+def ledger_add(
+    *,
+    teacher: Teacher,
+    year: int,
+    category: str,
+    hours: Decimal,
+    source: str,
+    title: str,
+    organiser: str = "",
+    start_date: datetime.date | None = None,
+    end_date: datetime.date | None = None,
+    certificate_number: str = "",
+    declaration: Declaration | None = None,
+    source_ref: str | None = None,
+    revokes: LedgerEntry | None = None,
+    actor: User | None = None,
+    reason: str = "",
+    correction_by_city: bool = False,
+) -> LedgerEntry:
+    """Append one entry. A locked year refuses it unless it is a city admin's correction with a reason."""
+    year_obj = Year.get(year)
+    if year_obj.is_locked and not (correction_by_city and reason):
+        raise StateConflict(_("%(year)s年度的数据已锁定，不能再增加学时。") % {"year": year})
+    entry = LedgerEntry(
+        teacher=teacher,
+        year=year,
+        category=category,
+        hours=hours,
+        source=source,
+        title=title[:200],
+        organiser=organiser[:200],
+        start_date=start_date,
+        end_date=end_date,
+        certificate_number=certificate_number,
+        declaration=declaration,
+        source_ref=source_ref,
+        revokes=revokes,
+        actor=actor,
+        reason=reason,
+    )
+    entry.full_clean(exclude=["revokes", "declaration", "teacher"])
+    entry.save()
+    return entry
+
+
+def ledger_correction(
+    *,
+    role: Role,
+    actor: User,
+    reason: str,
+    revokes: LedgerEntry | None = None,
+    teacher: Teacher | None = None,
+    year: int | None = None,
+    category: str | None = None,
+    hours: Decimal | None = None,
+    title: str = "",
+) -> LedgerEntry:
+    """A city admin's correction, allowed even in a locked year, always with a reason.
+
+    Either revokes an entry (a new entry with the opposite hours pointing at it) or adds
+    hours that were missed. Entries themselves are never edited.
+    """
+    if role is None or role.kind != RoleKind.CITY_ADMIN:
+        raise PermissionDenied(_("只有市管理员可以更正学时记录。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("更正必须填写原因。")})
+    with transaction.atomic():
+        if revokes is not None:
+            if not selectors.ledger_visible_to(role).filter(pk=revokes.pk).exists():
+                raise Http404
+            original = LedgerEntry.objects.select_for_update().get(pk=revokes.pk)
+            if original.revokes_id is not None:
+                raise StateConflict(_("更正记录本身不能再被撤销。"))
+            if LedgerEntry.objects.filter(revokes=original).exists():
+                raise StateConflict(_("该记录已被撤销。"))
+            return ledger_add(
+                teacher=original.teacher,
+                year=original.year,
+                category=original.category,
+                hours=-original.hours,
+                source=Source.CORRECTION,
+                title=original.title,
+                organiser=original.organiser,
+                source_ref=f"revoke:{original.pk}",
+                revokes=original,
+                actor=actor,
+                reason=reason,
+                correction_by_city=True,
+            )
+        if teacher is None or not year or not category or not hours:
+            raise ValidationError({"hours": _("请填写教师、年度、类别和学时。")})
+        if not Teacher.objects.filter(pk=teacher.pk, school__path__startswith=role.organisation.path).exists():
+            raise Http404
+        return ledger_add(
+            teacher=teacher,
+            year=year,
+            category=category,
+            hours=hours,
+            source=Source.CORRECTION,
+            title=title or _("学时更正"),
+            actor=actor,
+            reason=reason,
+            correction_by_city=True,
+        )
+
+
+# --- evidence ----------------------------------------------------------------------
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    for signature, content_type in SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    return None
+
+
+def check_evidence_file(uploaded) -> tuple[bytes, str]:
+    """Read and check one upload: at most 10 MB, and a PDF, JPEG or PNG by its content, whatever its name."""
+    size = getattr(uploaded, "size", None)
+    if size is not None and size > MAX_EVIDENCE_BYTES:
+        raise ValidationError({"evidence": _("文件“%(name)s”超过10 MB。") % {"name": uploaded.name}})
+    content = uploaded.read(MAX_EVIDENCE_BYTES + 1)
+    if len(content) > MAX_EVIDENCE_BYTES:
+        raise ValidationError({"evidence": _("文件“%(name)s”超过10 MB。") % {"name": uploaded.name}})
+    content_type = sniff_content_type(content[:16])
+    if content_type is None:
+        raise ValidationError(
+            {"evidence": _("文件“%(name)s”不是PDF、JPEG或PNG（按文件内容识别）。") % {"name": getattr(uploaded, "name", "")}}
+        )
+    return content, content_type
+
+
+def _store_evidence(declaration: Declaration, kind: str, uploaded, content: bytes, content_type: str) -> Evidence:
+    from django.core.files.base import ContentFile
+
+    evidence = Evidence(
+        declaration=declaration,
+        kind=kind,
+        token=secrets.token_hex(16),
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        original_name=(getattr(uploaded, "name", "") or "")[:255],
+    )
+    evidence.file.save("upload", ContentFile(content), save=False)
+    evidence.save()
+    return evidence
+
+
+# --- declarations: create and edit ---------------------------------------------------
+
+
+def _teacher_for(role: Role) -> Teacher:
+    if role is None or role.kind != RoleKind.TEACHER:
+        raise PermissionDenied(_("只有教师本人可以申报学时。"))
+    teacher = Teacher.objects.filter(user_id=role.user_id).select_related("school").first()
+    if teacher is None:
+        raise Http404
+    return teacher
+
+
+def declaration_save(
+    *,
+    role: Role,
+    actor: User,
+    data: dict[str, Any],
+    files: list[tuple[str, Any]] | None = None,
+    remove_evidence_ids: list[int] | None = None,
+    declaration: Declaration | None = None,
+    submit: bool = False,
+) -> Declaration:
+    """Create or edit a draft (or returned) declaration with its evidence; optionally submit it.
+
+    Nothing is stored unless everything is valid: fields, every file, the evidence rules
+    and (when submitting) the record's required fields and the deadline.
+    """
+    teacher = _teacher_for(role)
+    if declaration is not None:
+        if not selectors.declarations_visible_to(role).filter(pk=declaration.pk).exists():
+            raise Http404
+    files = files or []
+    remove_evidence_ids = remove_evidence_ids or []
+    checked = []
+    for kind, uploaded in files:
+        if kind not in EvidenceKind.values:
+            raise ValidationError({"evidence": _("未知的材料类型。")})
+        content, content_type = check_evidence_file(uploaded)
+        checked.append((kind, uploaded, content, content_type))
+
+    with transaction.atomic():
+        if declaration is None:
+            decl = Declaration(teacher=teacher)
+        else:
+            decl = Declaration.objects.select_for_update().get(pk=declaration.pk)
+            if not decl.is_editable:
+                raise StateConflict(_("只有草稿或被退回的申报可以修改（当前状态：%(state)s）。") % {"state": decl.get_state_display()})
+        for field in DECLARATION_FIELDS:
+            if field in data:
+                setattr(decl, field, data[field])
+        if decl.year:
+            _check_deadline(Year.get(decl.year), "declaration")
+        decl.full_clean(exclude=["teacher", "state"])
+        decl.save()
+        if remove_evidence_ids:
+            for ev in decl.evidence.filter(pk__in=remove_evidence_ids):
+                ev.file.delete(save=False)
+                ev.delete()
+        existing = decl.evidence.count()
+        if existing + len(checked) > MAX_EVIDENCE_FILES:
+            raise ValidationError({"evidence": _("每份申报最多上传5个文件。")})
+        for kind, uploaded, content, content_type in checked:
+            _store_evidence(decl, kind, uploaded, content, content_type)
+        if submit:
+            _validate_for_submit(decl, teacher)
+            _do_transition(decl, "submit", role=role, actor=actor, reason="")
+    return decl
+
+
+def _validate_for_submit(decl: Declaration, teacher: Teacher) -> None:
+    missing = teacher.missing_required_fields()
+    if missing:
+        raise ValidationError(
+            {"teacher": _("请先在“个人信息”中填写：%(fields)s。") % {"fields": "、".join(missing)}}
+        )
+    kinds = set(decl.evidence.values_list("kind", flat=True))
+    errors = []
+    if EvidenceKind.CERTIFICATE not in kinds:
+        errors.append(_("请上传证书原件的扫描件或照片。"))
+    if not decl.certificate_in_chinese and EvidenceKind.TRANSLATION not in kinds:
+        errors.append(_("证书不是中文的，请上传学校盖章的中文翻译件。"))
+    if not decl.certificate_states_hours and EvidenceKind.HOURS_STATEMENT not in kinds:
+        errors.append(_("证书未注明学时，请上传学校盖章的学时证明。"))
+    if errors:
+        raise ValidationError({"evidence": errors})
+
+
+# --- declarations: transitions --------------------------------------------------------
+
+# action -> (who may do it, which deadline applies)
+ACTIONS = {
+    "submit": ({RoleKind.TEACHER}, "declaration"),
+    "school_approve": ({RoleKind.SCHOOL_ADMIN}, "school_review"),
+    "school_return": ({RoleKind.SCHOOL_ADMIN}, "school_review"),
+    "district_approve": ({RoleKind.DISTRICT_ADMIN}, "district_review"),
+    "district_return": ({RoleKind.DISTRICT_ADMIN}, "district_review"),
+    "reject": ({RoleKind.SCHOOL_ADMIN, RoleKind.DISTRICT_ADMIN}, None),
+}
+NEEDS_REASON = {"school_return", "district_return", "reject"}
+DEADLINE_LABEL = {
+    "declaration": _("申报截止日期"),
+    "school_review": _("学校初审截止日期"),
+    "district_review": _("区复审截止日期"),
+}
+
+
+def _check_deadline(year: Year, which: str | None) -> None:
+    if which is None:
+        return
+    if year.is_locked:
+        raise DeadlinePassed(_("%(year)s年度已锁定，不能再办理。") % {"year": year.year})
+    deadline = getattr(year, f"{which}_deadline")
+    if timezone.localdate() > deadline:
+        raise DeadlinePassed(
+            _("已超过%(year)s年度的%(label)s（%(date)s），不能再办理。")
+            % {"year": year.year, "label": DEADLINE_LABEL[which], "date": f"{deadline:%Y-%m-%d}"}
+        )
+
+
+def _reject_deadline(decl: Declaration) -> str:
+    return "school_review" if decl.state == DeclarationState.SUBMITTED else "district_review"
+
+
+def declaration_transition(
+    *, declaration_id: int, action: str, role: Role, actor: User, reason: str = ""
+) -> Declaration:
+    """The single path for a review or submit action on a declaration."""
+    if action not in ACTIONS:
+        raise ValidationError({"action": _("未知的操作。")})
+    allowed_roles, _deadline = ACTIONS[action]
+    visible = selectors.declarations_visible_to(role)
+    if not visible.filter(pk=declaration_id).exists():
+        raise Http404
+    if role.kind not in allowed_roles:
+        raise PermissionDenied(_("您当前的角色不能办理此操作。"))
+    reason = (reason or "").strip()
+    if action in NEEDS_REASON and not reason:
+        raise ValidationError({"reason": _("退回或不予认定必须填写原因。")})
+    with transaction.atomic():
+        decl = Declaration.objects.select_for_update().select_related("teacher").get(pk=declaration_id)
+        if action == "reject":
+            # Each level rejects only what waits at its level.
+            level_state = DeclarationState.SUBMITTED if role.kind == RoleKind.SCHOOL_ADMIN else DeclarationState.SCHOOL_APPROVED
+            if decl.state != level_state:
+                raise StateConflict(_("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": decl.get_state_display()})
+        if action == "submit":
+            _validate_for_submit(decl, decl.teacher)
+        _do_transition(decl, action, role=role, actor=actor, reason=reason)
+    return decl
+
+
+def _do_transition(decl: Declaration, action: str, *, role: Role | None, actor: User | None, reason: str) -> None:
+    """Call inside a transaction holding the declaration's row lock."""
+    _allowed, deadline = ACTIONS.get(action, (None, None))
+    if action == "reject":
+        deadline = _reject_deadline(decl)
+    method = getattr(decl, action)
+    from_state = decl.state
+    try:
+        method()
+    except TransitionNotAllowed:
+        raise StateConflict(
+            _("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": DeclarationState(from_state).label}
+        )
+    # The deadline is checked after the state so that a wrong state answers 409 with its own message.
+    if deadline is not None:
+        _check_deadline(Year.get(decl.year), deadline)
+    if reason:
+        decl.last_reason = reason[:1000]
+    if action == "submit":
+        decl.duplicate_flags = compute_duplicate_flags(decl)
+    try:
+        decl.save()
+    except ConcurrentTransition:
+        raise StateConflict(_("该申报刚被其他人处理，请刷新后查看。"))
+    DeclarationEvent.objects.create(
+        declaration=decl,
+        action=action,
+        from_state=from_state,
+        to_state=decl.state,
+        actor=actor,
+        actor_role=role.kind if role else "system",
+        actor_org=role.organisation.name if role else "",
+        reason=reason,
+    )
+    if action == "district_approve":
+        ledger_add(
+            teacher=decl.teacher,
+            year=decl.year,
+            category=decl.category,
+            hours=decl.hours,
+            source=Source.DECLARATION,
+            title=decl.title,
+            organiser=decl.organiser,
+            start_date=decl.start_date,
+            end_date=decl.end_date,
+            certificate_number=decl.certificate_number,
+            declaration=decl,
+            source_ref=f"declaration:{decl.pk}",
+            actor=actor,
+        )
+    if action in ("school_return", "district_return", "reject", "district_approve", "void"):
+        _notify_teacher(decl, action, reason)
+
+
+def declarations_bulk_approve(*, ids: list[int], role: Role, actor: User) -> dict[str, list]:
+    """Approve many at the reviewer's level; each in its own transaction. Returns {'approved': [...], 'failed': [...]}."""
+    level = selectors.review_level(role)
+    if level is None:
+        raise PermissionDenied(_("您当前的角色不能审核申报。"))
+    action = f"{level}_approve"
+    approved, failed = [], []
+    for pk in ids:
+        try:
+            declaration_transition(declaration_id=pk, action=action, role=role, actor=actor)
+        except Http404:
+            failed.append({"id": pk, "error": _("未找到")})
+        except (StateConflict, ValidationError, PermissionDenied) as exc:
+            failed.append({"id": pk, "error": " ".join(getattr(exc, "messages", [str(exc)]))})
+        else:
+            approved.append(pk)
+    return {"approved": approved, "failed": failed}
+
+
+# --- duplicates -------------------------------------------------------------------------
+
+
+def compute_duplicate_flags(decl: Declaration) -> list[dict[str, Any]]:
+    """Likely duplicates, for reviewers (SPEC §3): same certificate number anywhere; same teacher,
+    title and organiser with overlapping dates in the ledger or another declaration; the same
+    evidence file (content hash) in any other declaration of any teacher. A handful of queries."""
+    flags: list[dict[str, Any]] = []
+    live = ~Q(state__in=[DeclarationState.VOID, DeclarationState.REJECTED, DeclarationState.DRAFT])
+    others = Declaration.objects.exclude(pk=decl.pk).filter(live)
+    if decl.certificate_number:
+        for other in others.filter(certificate_number=decl.certificate_number).values("pk", "teacher_id")[:5]:
+            flags.append({"kind": "certificate", "declaration": other["pk"], "same_teacher": other["teacher_id"] == decl.teacher_id})
+        for entry in LedgerEntry.objects.filter(certificate_number=decl.certificate_number).exclude(declaration=decl).values("pk")[:5]:
+            flags.append({"kind": "certificate", "ledger_entry": entry["pk"]})
+    overlap = Q(start_date__lte=decl.end_date, end_date__gte=decl.start_date)
+    same = Q(teacher_id=decl.teacher_id, title=decl.title, organiser=decl.organiser) & overlap
+    for other in others.filter(same).values("pk")[:5]:
+        flags.append({"kind": "title_dates", "declaration": other["pk"], "same_teacher": True})
+    for entry in LedgerEntry.objects.filter(same, revokes__isnull=True).exclude(declaration=decl).values("pk")[:5]:
+        flags.append({"kind": "title_dates", "ledger_entry": entry["pk"]})
+    hashes = list(decl.evidence.values_list("sha256", flat=True))
+    if hashes:
+        rows = (
+            Evidence.objects.filter(sha256__in=hashes)
+            .exclude(declaration=decl)
+            .values("declaration_id", "declaration__teacher_id")
+            .distinct()[:5]
+        )
+        for row in rows:
+            flags.append(
+                {"kind": "evidence", "declaration": row["declaration_id"], "same_teacher": row["declaration__teacher_id"] == decl.teacher_id}
+            )
+    return flags
+
+
+# --- notifications ------------------------------------------------------------------------
+
+NOTIFY_TEXT = {
+    "school_return": _("您的申报“%(title)s”被学校退回：%(reason)s"),
+    "district_return": _("您的申报“%(title)s”被区复审退回：%(reason)s"),
+    "reject": _("您的申报“%(title)s”不予认定：%(reason)s"),
+    "district_approve": _("您的申报“%(title)s”已通过审核，%(hours)s学时已计入学时银行。"),
+    "void": _("您的申报“%(title)s”在审核截止前未完成，已作废。"),
+}
+
+
+def _notify_teacher(decl: Declaration, action: str, reason: str) -> None:
+    user_id = decl.teacher.user_id
+    if user_id is None:
+        return
+    message = NOTIFY_TEXT[action] % {"title": decl.title, "reason": reason, "hours": decl.hours}
+    link = reverse("declaration_detail", args=[decl.pk])
+    Notification.objects.create(user_id=user_id, message=message[:500], link=link, declaration=decl)
+    email = decl.teacher.email or getattr(decl.teacher.user, "email", "")
+    if email:
+        transaction.on_commit(
+            lambda: send_mail(
+                _("继续教育学时申报通知"), message, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=True
+            )
+        )
+
+
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+# --- year deadlines and the year-end job -------------------------------------------------------
+
+
+def year_update(*, role: Role, year: int, data: dict[str, Any]) -> Year:
+    """The city sets a year's deadlines."""
+    if role is None or role.kind != RoleKind.CITY_ADMIN:
+        raise PermissionDenied(_("只有市管理员可以设置截止日期。"))
+    with transaction.atomic():
+        obj = Year.get(year)
+        obj = Year.objects.select_for_update().get(pk=obj.pk)
+        if obj.is_locked:
+            raise StateConflict(_("%(year)s年度已锁定。") % {"year": year})
+        for field in ("declaration_deadline", "school_review_deadline", "district_review_deadline"):
+            if field in data and data[field] is not None:
+                setattr(obj, field, data[field])
+        obj.full_clean()
+        obj.save()
+    return obj
+
+
+def year_close_if_due(*, year: int, today: datetime.date | None = None) -> dict[str, int]:
+    """After the year's last deadline: void every undecided declaration and lock the year.
+
+    Idempotent: a second run finds nothing open and the year already locked.
+    """
+    today = today or timezone.localdate()
+    obj = Year.get(year)
+    if today <= obj.district_review_deadline:
+        return {"voided": 0, "locked": 0}
+    voided = 0
+    open_ids = list(
+        Declaration.objects.filter(year=year, state__in=[s.value for s in (DeclarationState.DRAFT, DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED, DeclarationState.RETURNED)]).values_list("pk", flat=True)
+    )
+    for pk in open_ids:
+        with transaction.atomic():
+            decl = Declaration.objects.select_for_update().select_related("teacher").get(pk=pk)
+            if decl.state in (DeclarationState.APPROVED, DeclarationState.REJECTED, DeclarationState.VOID):
+                continue
+            _do_transition(decl, "void", role=None, actor=None, reason=_("已超过审核截止日期"))
+            voided += 1
+    locked = Year.objects.filter(pk=year, locked_at__isnull=True).update(locked_at=timezone.now())
+    return {"voided": voided, "locked": locked}
+
+
+def years_close_due(*, today: datetime.date | None = None) -> dict[int, dict[str, int]]:
+    """The daily job: close every unlocked year whose last deadline has passed."""
+    today = today or timezone.localdate()
+    results = {}
+    # A year with declarations but no Year row yet gets its default deadlines.
+    for y in set(Declaration.objects.filter(year__lt=today.year).values_list("year", flat=True).distinct()):
+        Year.get(y)
+    for y in Year.objects.filter(locked_at__isnull=True, district_review_deadline__lt=today).values_list("year", flat=True):
+        results[y] = year_close_if_due(year=y, today=today)
+    return results
+
+
+CATEGORY_LABELS = dict(Category.choices)

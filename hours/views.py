@@ -1,0 +1,381 @@
+"""Browser pages: my hours, declarations, the two review queues, evidence, notifications, years."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_POST
+
+from accounts import selectors as account_selectors
+from accounts.models import RoleKind, Teacher
+from cpd.errors import StateConflict
+
+from . import selectors, services
+from .forms import CorrectionForm, DeclarationFilterForm, DeclarationForm, QueueFilterForm, ReviewForm, YearForm
+from .models import Category, Declaration, DeclarationState, EvidenceKind, LedgerEntry, Notification, Year
+
+
+def _role(request, check=None):
+    role = request.role
+    if role is None or (check is not None and not check(role)):
+        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
+    return role
+
+
+def _is_teacher(role) -> bool:
+    return role.kind == RoleKind.TEACHER
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        form.add_error(None, exc)
+
+
+# --- hours bank ---------------------------------------------------------------------
+
+
+def _hours_context(teacher: Teacher, year: int) -> dict:
+    entries = list(
+        LedgerEntry.objects.filter(teacher=teacher, year=year)
+        .select_related("declaration", "revokes")
+        .order_by("created_at", "pk")
+    )
+    totals = {c: Decimal("0") for c in Category.values}
+    for e in entries:
+        totals[e.category] += e.hours
+    total = sum(totals.values(), Decimal("0"))
+    minimums = selectors.year_minimums(year)
+    bars = []
+    for value, label in Category.choices:
+        minimum = minimums.get(value) if minimums else None
+        bars.append(_bar(label, totals[value], minimum))
+    bars.append(_bar(_("合计"), total, minimums.get("total") if minimums else None))
+    return {
+        "teacher": teacher,
+        "year": year,
+        "years": selectors.years_with_entries(teacher.pk),
+        "entries": entries,
+        "bars": bars,
+        "has_policy": minimums is not None,
+        "pending": Declaration.objects.filter(teacher=teacher, year=year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]).count(),
+    }
+
+
+def _bar(label, value: Decimal, minimum: Decimal | None) -> dict:
+    percent = min(100, int(value * 100 / minimum)) if minimum else None
+    return {"label": label, "value": value, "minimum": minimum, "percent": percent, "met": minimum is not None and value >= minimum}
+
+
+def _year_param(request) -> int:
+    try:
+        return int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        return timezone.localdate().year
+
+
+@login_required
+def my_hours(request):
+    role = _role(request, _is_teacher)
+    teacher = account_selectors.teachers_visible_to(role).first()
+    if teacher is None:
+        raise Http404
+    return render(request, "hours/my_hours.html", {**_hours_context(teacher, _year_param(request)), "own": True})
+
+
+@login_required
+def teacher_hours(request, pk: int):
+    role = _role(request, account_selectors.can_browse_roster)
+    teacher = get_object_or_404(account_selectors.teachers_visible_to(role), pk=pk)
+    context = _hours_context(teacher, _year_param(request))
+    context["can_correct"] = role.kind == RoleKind.CITY_ADMIN
+    context["correction_form"] = CorrectionForm()
+    return render(request, "hours/my_hours.html", context)
+
+
+@login_required
+@require_POST
+def ledger_revoke(request, pk: int):
+    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    entry = get_object_or_404(selectors.ledger_visible_to(role), pk=pk)
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("更正必须填写原因。"))
+    else:
+        try:
+            services.ledger_correction(role=role, actor=request.user, reason=form.cleaned_data["reason"], revokes=entry)
+        except (StateConflict, ValidationError) as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("已撤销该学时记录。"))
+    return redirect(f"{_url('teacher_hours', entry.teacher_id)}?year={entry.year}")
+
+
+def _url(name, *args):
+    from django.urls import reverse
+
+    return reverse(name, args=args)
+
+
+# --- declarations (teacher) ---------------------------------------------------------------
+
+
+@login_required
+def declaration_list(request):
+    role = _role(request, _is_teacher)
+    form = DeclarationFilterForm(request.GET or None)
+    qs = selectors.declarations_visible_to(role).order_by("-updated_at", "-pk")
+    if form.is_valid() and form.cleaned_data.get("state"):
+        qs = qs.filter(state=form.cleaned_data["state"])
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(request, "hours/declaration_list.html", {"page": page, "form": form})
+
+
+def _files_from(request) -> list[tuple[str, object]]:
+    files = []
+    for kind in EvidenceKind.values:
+        for f in request.FILES.getlist(kind):
+            files.append((kind, f))
+    return files
+
+
+@login_required
+def declaration_form(request, pk: int | None = None):
+    role = _role(request, _is_teacher)
+    teacher = account_selectors.teachers_visible_to(role).first()
+    if teacher is None:
+        raise Http404
+    missing = teacher.missing_required_fields()
+    if missing:
+        messages.warning(request, _("申报前请先填写个人信息：%(fields)s。") % {"fields": "、".join(missing)})
+        return redirect("my_record")
+    declaration = get_object_or_404(selectors.declarations_visible_to(role), pk=pk) if pk else None
+    if declaration is not None and not declaration.is_editable:
+        messages.error(request, _("该申报当前不能修改。"))
+        return redirect("declaration_detail", pk=declaration.pk)
+    form = DeclarationForm(request.POST or None, instance=Declaration.objects.get(pk=pk) if pk else None)
+    if request.method == "POST" and form.is_valid():
+        submit = "submit" in request.POST
+        data = {f: form.cleaned_data[f] for f in services.DECLARATION_FIELDS}
+        remove = [int(x) for x in request.POST.getlist("remove_evidence") if x.isdigit()]
+        try:
+            decl = services.declaration_save(
+                role=role,
+                actor=request.user,
+                data=data,
+                files=_files_from(request),
+                remove_evidence_ids=remove,
+                declaration=declaration,
+                submit=submit,
+            )
+        except StateConflict as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("申报已提交，等待学校初审。") if submit else _("草稿已保存。"))
+            return redirect("declaration_detail", pk=decl.pk)
+    return render(
+        request,
+        "hours/declaration_form.html",
+        {
+            "form": form,
+            "declaration": declaration,
+            "evidence": declaration.evidence.all() if declaration else [],
+            "evidence_kinds": EvidenceKind.choices,
+        },
+    )
+
+
+@login_required
+def declaration_detail(request, pk: int):
+    role = _role(request)
+    decl = get_object_or_404(selectors.declarations_visible_to(role).prefetch_related("evidence"), pk=pk)
+    events = decl.events.select_related("actor")
+    level = selectors.review_level(role)
+    can_review = level is not None and decl.state == selectors.QUEUE_STATE[level]
+    return render(
+        request,
+        "hours/declaration_detail.html",
+        {
+            "d": decl,
+            "events": events,
+            "can_review": can_review,
+            "review_form": ReviewForm(),
+            "is_owner": role.kind == RoleKind.TEACHER,
+            "year_obj": Year.get(decl.year),
+        },
+    )
+
+
+@login_required
+@require_POST
+def declaration_submit(request, pk: int):
+    role = _role(request, _is_teacher)
+    decl = get_object_or_404(selectors.declarations_visible_to(role), pk=pk)
+    try:
+        services.declaration_transition(declaration_id=decl.pk, action="submit", role=role, actor=request.user)
+    except (StateConflict, ValidationError) as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("申报已提交，等待学校初审。"))
+    return redirect("declaration_detail", pk=decl.pk)
+
+
+# --- review ----------------------------------------------------------------------------
+
+
+@login_required
+def review_queue(request):
+    role = _role(request, lambda r: selectors.review_level(r) is not None)
+    level = selectors.review_level(role)
+    counts = selectors.queue_counts(role, level)
+    form = QueueFilterForm(request.GET or None, years=sorted(counts))
+    qs = selectors.review_queue(role, level)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("year"):
+            qs = qs.filter(year=data["year"])
+        if data.get("category"):
+            qs = qs.filter(category=data["category"])
+        if data.get("activity_type"):
+            qs = qs.filter(activity_type=data["activity_type"])
+        if data.get("q"):
+            qs = qs.filter(Q(teacher__name__icontains=data["q"]) | Q(teacher__cpd_number=data["q"]))
+        if data.get("duplicates"):
+            qs = qs.exclude(duplicate_flags=[])
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    deadline_field = "school_review_deadline" if level == "school" else "district_review_deadline"
+    years = {y.year: y for y in Year.objects.filter(year__in=list(counts))}
+    deadlines = [
+        {"year": y, "count": n, "deadline": getattr(years[y], deadline_field), "days_left": selectors.days_left(getattr(years[y], deadline_field))}
+        for y, n in sorted(counts.items())
+        if y in years
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "hours/review_queue.html",
+        {
+            "level": level,
+            "page": page,
+            "form": form,
+            "total": sum(counts.values()),
+            "deadlines": deadlines,
+            "review_form": ReviewForm(),
+            "query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def review_action(request, pk: int):
+    role = _role(request, lambda r: selectors.review_level(r) is not None)
+    level = selectors.review_level(role)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择操作。"))
+        return redirect("review_queue")
+    action = form.cleaned_data["action"]
+    service_action = {"approve": f"{level}_approve", "return": f"{level}_return", "reject": "reject"}[action]
+    try:
+        services.declaration_transition(
+            declaration_id=pk, action=service_action, role=role, actor=request.user, reason=form.full_reason()
+        )
+    except (StateConflict, ValidationError) as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, {"approve": _("已通过。"), "return": _("已退回。"), "reject": _("已不予认定。")}[action])
+    next_url = request.POST.get("next") or ""
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect("review_queue")
+
+
+@login_required
+@require_POST
+def review_bulk_approve(request):
+    role = _role(request, lambda r: selectors.review_level(r) is not None)
+    ids = [int(x) for x in request.POST.getlist("ids") if x.isdigit()]
+    if not ids:
+        messages.error(request, _("请先勾选要通过的申报。"))
+        return redirect("review_queue")
+    result = services.declarations_bulk_approve(ids=ids, role=role, actor=request.user)
+    if result["approved"]:
+        messages.success(request, _("已通过 %(n)s 份申报。") % {"n": len(result["approved"])})
+    for failure in result["failed"]:
+        messages.error(request, _("申报 #%(id)s 未通过：%(error)s") % failure)
+    return redirect("review_queue")
+
+
+# --- evidence -----------------------------------------------------------------------------
+
+
+@login_required
+@xframe_options_sameorigin
+def evidence_file(request, token: str):
+    """Serve an evidence file to whoever may see its declaration (teacher, reviewers in scope, the city)."""
+    evidence = get_object_or_404(selectors.evidence_visible_to(request.role), token=token)
+    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
+    response["Content-Disposition"] = f'inline; filename="evidence-{evidence.pk}{evidence.extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- notifications --------------------------------------------------------------------------
+
+
+@login_required
+def notification_list(request):
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        return redirect("notification_list")
+    page = Paginator(Notification.objects.filter(user=request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "hours/notifications.html", {"page": page})
+
+
+@login_required
+def notification_open(request, pk: int):
+    note = get_object_or_404(Notification, pk=pk, user=request.user)
+    services.notifications_mark_read(user=request.user, ids=[note.pk])
+    return redirect(note.link or "notification_list")
+
+
+# --- years (city) ------------------------------------------------------------------------------
+
+
+@login_required
+def year_list(request):
+    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    this_year = timezone.localdate().year
+    Year.get(this_year)
+    edit_year = request.GET.get("edit") or request.POST.get("year")
+    form = None
+    if edit_year and str(edit_year).isdigit():
+        obj = Year.get(int(edit_year))
+        form = YearForm(request.POST or None, instance=obj)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.year_update(role=role, year=obj.year, data=form.cleaned_data)
+            except (StateConflict, ValidationError) as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, _("%(year)s年度的截止日期已保存。") % {"year": obj.year})
+                return redirect("year_list")
+    return render(request, "hours/years.html", {"years": Year.objects.all(), "form": form, "edit_year": edit_year})
