@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.demo import seed_demo
+from hours.demo import seed_hours_demo
 
 
 class Command(BaseCommand):
@@ -8,6 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = seed_demo()
+        seed_hours_demo()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (username / password):"))
         for username, password, what in logins:
             self.stdout.write(f"  {username:<12} {password:<16} {what}")
