@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 from . import selectors
 from .models import RoleKind
@@ -34,3 +37,18 @@ class AdminAccessMiddleware:
             if not request.user.is_superuser and not any(r.kind == RoleKind.CITY_ADMIN for r in roles):
                 raise Http404
         return self.get_response(request)
+
+
+class DefaultChineseLocaleMiddleware(LocaleMiddleware):
+    """Chinese unless the user picked another language (the language cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language; the platform's
+    users expect Chinese by default whatever their browser says (SPEC: zh-hans default).
+    """
+
+    def process_request(self, request):
+        code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if code not in dict(settings.LANGUAGES):
+            code = settings.LANGUAGE_CODE
+        translation.activate(code)
+        request.LANGUAGE_CODE = translation.get_language()
