@@ -1,0 +1,113 @@
+"""Browser journeys: Playwright drives the system Chromium against pytest-django's live server.
+
+The whole folder is skipped where there is no /usr/bin/chromium (Playwright may not
+download its own browser here) or when CPD_BROWSER_TESTS=0.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD, World
+
+CHROMIUM = Path("/usr/bin/chromium")
+HERE = Path(__file__).parent
+
+# Playwright's sync API keeps an asyncio loop running in the test thread for the whole
+# session; without this Django's ORM refuses to run there ("async context").
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+def _skip_reason() -> str | None:
+    if os.environ.get("CPD_BROWSER_TESTS") == "0":
+        return "browser journeys disabled by CPD_BROWSER_TESTS=0"
+    if not CHROMIUM.exists():
+        return f"browser journeys need the system Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    # Collection hooks in a conftest see every item of the session, so keep to this folder.
+    reason = _skip_reason()
+    for item in items:
+        if HERE not in Path(item.path).parents:
+            continue
+        item.add_marker(pytest.mark.browser)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # Headless Chromium asks for English (Accept-Language: en-US) and LocaleMiddleware
+    # obliges; the platform's users browse in Chinese, so the journeys do too.
+    return {**browser_context_args, "locale": "zh-CN"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The personas are 14 users; PBKDF2 at full strength costs ~0.3 s for each hash.
+
+    The live server runs in this process, so the login form checks passwords with the
+    same (fast) hasher the factories used.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server) -> str:
+    """Relative `page.goto("/roster/")` calls go to the live server.
+
+    Because every `page` depends on this, every journey also gets pytest-django's
+    transactional database, so the server thread sees what the test wrote.
+    """
+    return live_server.url
+
+
+@pytest.fixture
+def live_world(live_server, world) -> World:
+    """The shared personas, committed where the live server can see them.
+
+    `world` asks for `db`, but pytest-django picks TransactionTestCase for any test
+    whose fixture closure holds `live_server`, so the rows are really committed.
+    """
+    return world
+
+
+@pytest.fixture
+def login(page):
+    """Log in through the real login form (django-axes included) and land on the workspace."""
+
+    def _login(username: str, password: str = PASSWORD) -> None:
+        page.goto("/login/")
+        form = page.get_by_test_id("login-form")
+        form.locator("input[name=username]").fill(username)
+        form.locator("input[name=password]").fill(password)
+        form.locator("button[type=submit]").click()
+        # A refused login re-renders /login/ with an error; fail here, not on the next step.
+        expect(page).not_to_have_url(re.compile(r"/login/"))
+
+    return _login
