@@ -105,11 +105,13 @@ def seed_hours_demo() -> None:
     # Hours that arrived without a declaration, for every active teacher, last year and this year.
     Year.get(year - 1)
     Year.get(year)
+    district_projects = _district_projects(year)
     entries = []
-    for t in Teacher.objects.filter(status=TeacherStatus.ACTIVE).only("pk"):
+    for t in Teacher.objects.filter(status=TeacherStatus.ACTIVE).select_related("school"):
         for y in (year - 1, year):
+            dp = district_projects[(t.school.parent_id, y)]
             entries.append(LedgerEntry(teacher=t, year=y, category=Category.PUBLIC, hours=Decimal(rng.choice([12, 18, 24, 30])), source=Source.PROVINCIAL_IMPORT, title=f"{y}年度公需科目：师德师风建设", organiser="广东省专业技术人员继续教育平台", source_ref=f"demo-prov:{t.pk}:{y}"))
-            entries.append(LedgerEntry(teacher=t, year=y, category=Category.PROFESSIONAL, hours=Decimal(rng.choice([18, 24, 36, 42])), source=Source.REGISTRATION, title=f"{y}年区级学科教研培训", organiser="区教师发展中心", start_date=datetime.date(y, 4, 1), end_date=datetime.date(y, 4, 6), source_ref=f"demo-reg:{t.pk}:{y}"))
+            entries.append(LedgerEntry(teacher=t, year=y, category=Category.PROFESSIONAL, hours=min(dp.hours, Decimal(rng.choice([18, 24, 36, 42]))), source=Source.REGISTRATION, title=dp.title, organiser=dp.organiser.name, start_date=dp.start_date, end_date=dp.end_date, project=dp))
             if rng.random() < 0.7:
                 entries.append(LedgerEntry(teacher=t, year=y, category=Category.ELECTIVE, hours=Decimal(rng.choice([6, 12, 18])), source=Source.ONLINE_COURSE, title="网络课程：信息技术与教学融合", organiser="广州智慧教育平台", source_ref=f"demo-online:{t.pk}:{y}"))
     LedgerEntry.objects.bulk_create(entries, batch_size=2000)
@@ -146,6 +148,32 @@ def seed_hours_demo() -> None:
         d = _declare(other_role, other_role.user, ["高中新课程新教材培训", "职业教育双师型教师培训"][i], seed=40 + i, month=4 + i)
         admin = _school_admin_for(other)
         services.declaration_transition(declaration_id=d.pk, action="school_approve", role=admin, actor=admin.user)
+
+
+def _district_projects(year: int) -> dict:
+    """A published teaching-research project per district (and the city-direct unit) and year."""
+    from accounts.models import Organisation, OrgKind
+
+    from .models import ProjectKind, ProjectLevel, TrainingProject
+
+    result = {}
+    for district in Organisation.objects.filter(kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]):
+        for y in (year - 1, year):
+            project, _created = TrainingProject.objects.get_or_create(
+                organiser=district,
+                title=f"{y}年{district.name}学科教研培训",
+                defaults={
+                    "category": Category.PROFESSIONAL,
+                    "hours": Decimal("42"),
+                    "start_date": datetime.date(y, 4, 1),
+                    "end_date": datetime.date(y, 4, 7),
+                    "level": ProjectLevel.DISTRICT,
+                    "kind": ProjectKind.TEACHING_RESEARCH,
+                    "published_at": timezone.now(),
+                },
+            )
+            result[(district.pk, y)] = project
+    return result
 
 
 def _ensure_login(teacher: Teacher) -> Role:

@@ -96,6 +96,7 @@ def ledger_add(
     declaration: Declaration | None = None,
     source_ref: str | None = None,
     revokes: LedgerEntry | None = None,
+    project=None,
     actor: User | None = None,
     reason: str = "",
     correction_by_city: bool = False,
@@ -118,10 +119,11 @@ def ledger_add(
         declaration=declaration,
         source_ref=source_ref,
         revokes=revokes,
+        project=project,
         actor=actor,
         reason=reason,
     )
-    entry.full_clean(exclude=["revokes", "declaration", "teacher"])
+    entry.full_clean(exclude=["revokes", "declaration", "teacher", "project"])
     entry.save()
     return entry
 
@@ -271,32 +273,40 @@ def declaration_save(
         content, content_type = check_evidence_file(uploaded)
         checked.append((kind, uploaded, content, content_type))
 
-    with transaction.atomic():
-        if declaration is None:
-            decl = Declaration(teacher=teacher)
-        else:
-            decl = Declaration.objects.select_for_update().get(pk=declaration.pk)
-            if not decl.is_editable:
-                raise StateConflict(_("只有草稿或被退回的申报可以修改（当前状态：%(state)s）。") % {"state": decl.get_state_display()})
-        for field in DECLARATION_FIELDS:
-            if field in data:
-                setattr(decl, field, data[field])
-        if decl.year:
-            _check_deadline(Year.get(decl.year), "declaration")
-        decl.full_clean(exclude=["teacher", "state"])
-        decl.save()
-        if remove_evidence_ids:
-            for ev in decl.evidence.filter(pk__in=remove_evidence_ids):
-                ev.file.delete(save=False)
-                ev.delete()
-        existing = decl.evidence.count()
-        if existing + len(checked) > MAX_EVIDENCE_FILES:
-            raise ValidationError({"evidence": _("每份申报最多上传5个文件。")})
-        for kind, uploaded, content, content_type in checked:
-            _store_evidence(decl, kind, uploaded, content, content_type)
-        if submit:
-            _validate_for_submit(decl, teacher)
-            _do_transition(decl, "submit", role=role, actor=actor, reason="")
+    stored: list[Evidence] = []
+    try:
+        with transaction.atomic():
+            if declaration is None:
+                decl = Declaration(teacher=teacher)
+            else:
+                decl = Declaration.objects.select_for_update().get(pk=declaration.pk)
+                if not decl.is_editable:
+                    raise StateConflict(_("只有草稿或被退回的申报可以修改（当前状态：%(state)s）。") % {"state": decl.get_state_display()})
+            for field in DECLARATION_FIELDS:
+                if field in data:
+                    setattr(decl, field, data[field])
+            if decl.year:
+                _check_deadline(Year.get(decl.year), "declaration")
+            decl.full_clean(exclude=["teacher", "state"])
+            decl.save()
+            if remove_evidence_ids:
+                for ev in decl.evidence.filter(pk__in=remove_evidence_ids):
+                    # The file goes only once the removal is committed: a refused save keeps it.
+                    transaction.on_commit(lambda name=ev.file.name, storage=ev.file.storage: storage.delete(name))
+                    ev.delete()
+            existing = decl.evidence.count()
+            if existing + len(checked) > MAX_EVIDENCE_FILES:
+                raise ValidationError({"evidence": _("每份申报最多上传5个文件。")})
+            for kind, uploaded, content, content_type in checked:
+                stored.append(_store_evidence(decl, kind, uploaded, content, content_type))
+            if submit:
+                _validate_for_submit(decl, teacher)
+                _do_transition(decl, "submit", role=role, actor=actor, reason="")
+    except BaseException:
+        # The rows rolled back, so the files written for them must go too: a refused save stores nothing.
+        for evidence in stored:
+            evidence.file.delete(save=False)
+        raise
     return decl
 
 
@@ -465,16 +475,18 @@ def compute_duplicate_flags(decl: Declaration) -> list[dict[str, Any]]:
     flags: list[dict[str, Any]] = []
     live = ~Q(state__in=[DeclarationState.VOID, DeclarationState.REJECTED, DeclarationState.DRAFT])
     others = Declaration.objects.exclude(pk=decl.pk).filter(live)
+    # Entries whose hours still count: neither a correction nor revoked by one.
+    held = LedgerEntry.objects.filter(revokes__isnull=True, revoked_by__isnull=True)
     if decl.certificate_number:
         for other in others.filter(certificate_number=decl.certificate_number).values("pk", "teacher_id")[:5]:
             flags.append({"kind": "certificate", "declaration": other["pk"], "same_teacher": other["teacher_id"] == decl.teacher_id})
-        for entry in LedgerEntry.objects.filter(certificate_number=decl.certificate_number).exclude(declaration=decl).values("pk")[:5]:
+        for entry in held.filter(certificate_number=decl.certificate_number).exclude(declaration=decl).values("pk")[:5]:
             flags.append({"kind": "certificate", "ledger_entry": entry["pk"]})
     overlap = Q(start_date__lte=decl.end_date, end_date__gte=decl.start_date)
     same = Q(teacher_id=decl.teacher_id, title=decl.title, organiser=decl.organiser) & overlap
     for other in others.filter(same).values("pk")[:5]:
         flags.append({"kind": "title_dates", "declaration": other["pk"], "same_teacher": True})
-    for entry in LedgerEntry.objects.filter(same, revokes__isnull=True).exclude(declaration=decl).values("pk")[:5]:
+    for entry in held.filter(same).exclude(declaration=decl).values("pk")[:5]:
         flags.append({"kind": "title_dates", "ledger_entry": entry["pk"]})
     hashes = list(decl.evidence.values_list("sha256", flat=True))
     if hashes:

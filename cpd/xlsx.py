@@ -1,0 +1,136 @@
+"""Reading and writing the Excel files users exchange with the platform (imports, templates, exports).
+
+Imports report every problem as (Excel row number, column header, message); the header
+is row 1. Files are read with openpyxl in read-only mode, row by row.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import zipfile
+from collections.abc import Iterator, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class RowErrors:
+    """Collects (row, column, message) problems in Excel's numbering."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def add(self, row: int, column: str, message: str) -> None:
+        self.items.append({"row": row, "column": column, "message": str(message)})
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def sorted(self, headers: Sequence[str]) -> list[dict[str, Any]]:
+        order = {h: i for i, h in enumerate(headers)}
+        return sorted(self.items, key=lambda e: (e["row"], order.get(e["column"], 99)))
+
+
+def check_upload(uploaded, *, max_bytes: int, field: str = "file") -> None:
+    """Refuse at once what is too big or not an xlsx (zip) file, before reading a row."""
+    size = getattr(uploaded, "size", None)
+    if size is not None and size > max_bytes:
+        raise ValidationError({field: _("文件超过 %(mb)s MB，请拆分后分批导入。") % {"mb": max_bytes // (1024 * 1024)}})
+    head = uploaded.read(4)
+    uploaded.seek(0)
+    if head != b"PK\x03\x04":
+        raise ValidationError({field: _("文件不是 Excel（.xlsx）格式，请使用下载的模板。")})
+
+
+def cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+def parse_date(value: Any) -> datetime.date | None:
+    """A date cell, or text like 2026-03-01 / 2026/3/1 / 2026.3.1. Raises ValueError for anything else."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = cell_text(value).replace("/", "-").replace(".", "-")
+    if not text:
+        return None
+    parts = text.split("-")
+    if len(parts) != 3:
+        raise ValueError(text)
+    return datetime.date(int(parts[0]), int(parts[1]), int(parts[2]))
+
+
+def parse_decimal(value: Any) -> Decimal:
+    try:
+        number = Decimal(cell_text(value))
+    except InvalidOperation as exc:
+        raise ValueError(value) from exc
+    if not number.is_finite():
+        raise ValueError(value)
+    return number
+
+
+def iter_rows(fileobj, *, headers: Sequence[str], required_headers: Sequence[str] | None = None, max_rows: int) -> Iterator[tuple[int, tuple]]:
+    """Yield (Excel row number, values in `headers` order) from the first sheet; blank rows skipped.
+
+    Raises ValidationError for an unreadable file, a missing header or more than `max_rows` data rows.
+    """
+    try:
+        wb = load_workbook(fileobj, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ValidationError({"file": _("无法读取该 Excel 文件：%(error)s") % {"error": exc}}) from exc
+    try:
+        ws = wb.worksheets[0]
+        too_many = ValidationError({"file": _("文件超过 %(limit)s 行，请拆分后分批导入。") % {"limit": f"{max_rows:,}"}})
+        if ws.max_row is not None and ws.max_row > max_rows + 1:
+            raise too_many
+        rows = ws.iter_rows(values_only=True)
+        header = [cell_text(v) for v in (next(rows, None) or ())]
+        needed = required_headers if required_headers is not None else headers
+        missing = [h for h in needed if h not in header]
+        if missing:
+            raise ValidationError({"file": _("表头缺少列：%(cols)s。请使用下载的模板。") % {"cols": "、".join(missing)}})
+        positions = [header.index(h) if h in header else None for h in headers]
+        width = len(header)
+        for row_number, values in enumerate(rows, start=2):
+            if row_number - 1 > max_rows:
+                raise too_many
+            if values is None or all(v in (None, "") for v in values):
+                continue
+            padded = tuple(values) + (None,) * width
+            yield row_number, tuple(padded[p] if p is not None else None for p in positions)
+    finally:
+        wb.close()
+
+
+def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]] = (), title: str = "Sheet1") -> bytes:
+    """A one-sheet xlsx with a bold header row (templates, small exports)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title)
+    from openpyxl.cell import WriteOnlyCell
+
+    header_cells = []
+    for h in headers:
+        cell = WriteOnlyCell(ws, value=h)
+        cell.font = Font(bold=True)
+        header_cells.append(cell)
+    ws.append(header_cells)
+    for row in rows:
+        ws.append(list(row))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

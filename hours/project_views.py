@@ -1,0 +1,457 @@
+"""Browser pages for training projects, enrolment, registration, imports, extensions,
+registration complaints and the online-course catalogue."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import Organisation, OrgKind, RoleKind, TeacherStatus
+from cpd.errors import StateConflict
+from cpd.xlsx import XLSX_CONTENT_TYPE
+
+from . import imports, projects
+from .models import (
+    EnrolmentState,
+    ExtensionState,
+    HoursImportKind,
+    HoursImportStatus,
+    LedgerEntry,
+    OnlineCourse,
+    RegistrationExtension,
+    Source,
+    TrainingProject,
+)
+from .project_forms import (
+    ComplaintForm,
+    ComplaintResolveForm,
+    CourseForm,
+    ExtensionDecisionForm,
+    ExtensionRequestForm,
+    ImportUploadForm,
+    ProjectForm,
+    RegisterForm,
+)
+
+ENROLMENT_QUEUE_STATE = {
+    RoleKind.PRINCIPAL: EnrolmentState.APPLIED,
+    RoleKind.DISTRICT_ADMIN: EnrolmentState.PRINCIPAL_APPROVED,
+    RoleKind.CITY_ADMIN: EnrolmentState.DISTRICT_APPROVED,
+}
+APPROVE_ACTION = {RoleKind.PRINCIPAL: "principal_approve", RoleKind.DISTRICT_ADMIN: "district_approve", RoleKind.CITY_ADMIN: "finalise"}
+
+
+def _role(request, check=None):
+    role = request.role
+    if role is None or (check is not None and not check(role)):
+        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
+    return role
+
+
+def _errors_to_messages(request, exc) -> None:
+    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        form.add_error(None, exc)
+
+
+def _city_districts(role):
+    city_path = "/".join(role.organisation.path.split("/")[:2]) + "/"
+    return Organisation.objects.filter(path__startswith=city_path, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by("code")
+
+
+# --- projects ----------------------------------------------------------------------------------------
+
+
+@login_required
+def project_list(request):
+    role = _role(request)
+    qs = projects.projects_visible_to(role).order_by("-start_date", "-pk")
+    mine = request.GET.get("mine") == "1"
+    if mine:
+        qs = qs.filter(organiser=role.organisation)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(organiser__name__icontains=q))
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    enrolled = {}
+    if role.kind == RoleKind.TEACHER:
+        enrolled = {e.project_id: e for e in projects.enrolments_visible_to(role).filter(project__in=[p.pk for p in page])}
+    for p in page:
+        p.my_enrolment = enrolled.get(p.pk)
+        p.open_now = p.enrolment_open(timezone.localdate())
+    return render(
+        request,
+        "hours/project_list.html",
+        {"page": page, "can_create": role.kind in projects.ORGANISER_ROLES, "mine": mine, "q": q, "query": f"mine={'1' if mine else ''}&q={q}"},
+    )
+
+
+@login_required
+def project_form(request, pk: int | None = None):
+    role = _role(request, lambda r: r.kind in projects.ORGANISER_ROLES)
+    project = get_object_or_404(projects.projects_managed_by(role), pk=pk) if pk else None
+    districts = _city_districts(role)
+    quotas = {q.district_id: q.quota for q in project.quotas.all()} if project else {}
+    form = ProjectForm(
+        request.POST or None,
+        instance=TrainingProject.objects.get(pk=pk) if pk else None,
+        levels=projects.LEVELS_FOR_ORG.get(role.organisation.kind, ()),
+        districts=districts,
+        quotas=quotas,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data.get(f) for f in projects.PROJECT_FIELDS}
+        try:
+            saved = projects.project_save(role=role, actor=request.user, data=data, quotas=form.quotas(), project=project)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except StateConflict as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("项目已保存。"))
+            return redirect("project_detail", pk=saved.pk)
+    return render(request, "hours/project_form.html", {"form": form, "project": project})
+
+
+@login_required
+def project_detail(request, pk: int):
+    role = _role(request)
+    project = get_object_or_404(projects.projects_visible_to(role).prefetch_related("extensions"), pk=pk)
+    is_organiser = project.organiser_id == role.organisation_id and role.kind in projects.ORGANISER_ROLES
+    context = {
+        "p": project,
+        "is_organiser": is_organiser,
+        "quota_usage": projects.quota_usage(project),
+        "deadline": project.registration_deadline(),
+        "open_now": project.enrolment_open(timezone.localdate()),
+    }
+    if role.kind == RoleKind.TEACHER:
+        context["my_enrolment"] = projects.enrolments_visible_to(role).filter(project=project).first()
+    if is_organiser:
+        registered = projects.registered_teacher_ids(project)
+        final = (
+            project.enrolments.filter(state=EnrolmentState.FINAL).select_related("teacher", "teacher__school").order_by("teacher__school__code", "teacher__name")
+        )
+        candidates = list(final)
+        if not project.has_enrolment and project.organiser.kind == OrgKind.SCHOOL:
+            # School-based training without enrolment: tick from the school's roster.
+            from accounts.models import Teacher
+
+            candidates = [
+                type("Row", (), {"teacher": t})
+                for t in Teacher.objects.filter(school=project.organiser, status=TeacherStatus.ACTIVE).order_by("name")
+            ]
+        context.update(
+            {
+                "candidates": candidates,
+                "registered_ids": registered,
+                "entries": LedgerEntry.objects.filter(project=project, source=Source.REGISTRATION).select_related("teacher", "teacher__school").order_by("teacher__name")[:500],
+                "entry_count": len(registered),
+                "register_form": RegisterForm(),
+                "upload_form": ImportUploadForm(),
+                "extension_form": ExtensionRequestForm(),
+                "imports": project.imports.all()[:10],
+                "pending_enrolments": project.enrolments.exclude(state__in=[EnrolmentState.FINAL, EnrolmentState.REJECTED, EnrolmentState.WITHDRAWN]).count(),
+            }
+        )
+    return render(request, "hours/project_detail.html", context)
+
+
+@login_required
+@require_POST
+def project_publish(request, pk: int):
+    role = _role(request)
+    project = get_object_or_404(projects.projects_managed_by(role), pk=pk)
+    try:
+        projects.project_publish(role=role, project=project)
+    except StateConflict as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("项目已发布。"))
+    return redirect("project_detail", pk=pk)
+
+
+# --- enrolment -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def project_enrol(request, pk: int):
+    role = _role(request, lambda r: r.kind == RoleKind.TEACHER)
+    project = get_object_or_404(projects.projects_visible_to(role), pk=pk)
+    try:
+        projects.enrolment_apply(role=role, actor=request.user, project=project)
+    except (StateConflict, ValidationError) as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("报名成功，等待校长审核。"))
+    return redirect("project_detail", pk=pk)
+
+
+@login_required
+def enrolment_list(request):
+    role = _role(request)
+    qs = projects.enrolments_visible_to(role).order_by("project__start_date", "teacher__name")
+    queue_state = ENROLMENT_QUEUE_STATE.get(role.kind)
+    show = request.GET.get("show", "queue" if queue_state else "all")
+    if show == "queue" and queue_state:
+        qs = qs.filter(state=queue_state)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "hours/enrolment_list.html",
+        {"page": page, "queue_state": queue_state, "show": show, "is_teacher": role.kind == RoleKind.TEACHER, "query": f"show={show}"},
+    )
+
+
+@login_required
+@require_POST
+def enrolment_action(request):
+    role = _role(request)
+    action = request.POST.get("action")
+    ids = [int(x) for x in request.POST.getlist("ids") if x.isdigit()]
+    reason = request.POST.get("reason", "")
+    if action == "approve":
+        action = APPROVE_ACTION.get(role.kind, "")
+    done, failed = 0, []
+    for pk in ids:
+        try:
+            projects.enrolment_transition(enrolment_id=pk, action=action, role=role, actor=request.user, reason=reason)
+            done += 1
+        except Http404:
+            failed.append(f"#{pk}: {_('未找到')}")
+        except (StateConflict, ValidationError, PermissionDenied) as exc:
+            failed.append(f"#{pk}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+    if done:
+        messages.success(request, _("已办理 %(n)s 条报名。") % {"n": done})
+    for f in failed:
+        messages.error(request, f)
+    return redirect(request.POST.get("next") if (request.POST.get("next") or "").startswith("/") else "enrolment_list")
+
+
+# --- registration ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def project_register(request, pk: int):
+    """Tick attendees: each checked teacher gets the hours typed next to them (default: the project's)."""
+    role = _role(request)
+    project = get_object_or_404(projects.projects_managed_by(role), pk=pk)
+    rows = []
+    try:
+        for tid in request.POST.getlist("teachers"):
+            hours_text = request.POST.get(f"hours_{tid}") or str(project.hours)
+            rows.append((int(tid), Decimal(hours_text)))
+    except (ValueError, InvalidOperation):
+        messages.error(request, _("学时须为数字。"))
+        return redirect("project_detail", pk=pk)
+    if not rows:
+        messages.error(request, _("请勾选参训教师。"))
+        return redirect("project_detail", pk=pk)
+    try:
+        result = projects.registration_register(role=role, actor=request.user, project=project, rows=rows, note=request.POST.get("note", ""))
+    except (StateConflict, ValidationError) as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("已登记 %(n)s 人；%(u)s 人此前已登记。") % {"n": result["registered"], "u": result["unchanged"]})
+    return redirect("project_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def registration_revoke(request, entry_pk: int):
+    role = _role(request)
+    entry = get_object_or_404(LedgerEntry.objects.filter(project__in=projects.projects_managed_by(role)), pk=entry_pk)
+    try:
+        projects.registration_revoke(role=role, actor=request.user, entry=entry, reason=request.POST.get("reason", ""))
+    except (StateConflict, ValidationError) as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("已撤销该登记。"))
+    return redirect("project_detail", pk=entry.project_id)
+
+
+# --- imports ------------------------------------------------------------------------------------------
+
+
+@login_required
+def registration_template(request):
+    response = HttpResponse(imports.registration_template(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="registration-template.xlsx"'
+    return response
+
+
+@login_required
+def provincial_template(request):
+    response = HttpResponse(imports.provincial_template(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="provincial-template.xlsx"'
+    return response
+
+
+@login_required
+@require_POST
+def project_import_upload(request, pk: int):
+    role = _role(request)
+    project = get_object_or_404(projects.projects_managed_by(role), pk=pk)
+    form = ImportUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("请选择要上传的文件。"))
+        return redirect("project_detail", pk=pk)
+    try:
+        record = imports.hours_import_upload(role=role, actor=request.user, uploaded=form.cleaned_data["file"], kind=HoursImportKind.REGISTRATION, project=project)
+    except (StateConflict, ValidationError) as exc:
+        _errors_to_messages(request, exc)
+        return redirect("project_detail", pk=pk)
+    return redirect("hours_import_detail", pk=record.pk)
+
+
+@login_required
+def provincial_import(request):
+    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = imports.hours_import_upload(role=role, actor=request.user, uploaded=form.cleaned_data["file"], kind=HoursImportKind.PROVINCIAL)
+        except (StateConflict, ValidationError) as exc:
+            _apply_errors(form, exc) if isinstance(exc, ValidationError) else form.add_error(None, exc.message)
+        else:
+            return redirect("hours_import_detail", pk=record.pk)
+    recent = imports.imports_visible_to(role).filter(kind=HoursImportKind.PROVINCIAL)[:10]
+    return render(request, "hours/provincial_import.html", {"form": form, "recent": recent})
+
+
+@login_required
+def hours_import_detail(request, pk: int):
+    role = _role(request)
+    record = get_object_or_404(imports.imports_visible_to(role), pk=pk)
+    if request.method == "POST":
+        try:
+            record = imports.hours_import_confirm(role=role, actor=request.user, record=record)
+        except (StateConflict, ValidationError) as exc:
+            _errors_to_messages(request, exc)
+        return redirect("hours_import_detail", pk=pk)
+    running = record.status in (HoursImportStatus.VALIDATING, HoursImportStatus.IMPORTING)
+    template = "hours/_import_status.html" if request.headers.get("HX-Request") else "hours/import_detail.html"
+    return render(request, template, {"record": record, "running": running, "errors": record.errors[:1000]})
+
+
+# --- extensions --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def extension_request(request, pk: int):
+    role = _role(request)
+    project = get_object_or_404(projects.projects_managed_by(role), pk=pk)
+    form = ExtensionRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写申请日期和理由。"))
+        return redirect("project_detail", pk=pk)
+    try:
+        projects.extension_request(role=role, actor=request.user, project=project, **form.cleaned_data)
+    except (StateConflict, ValidationError) as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("延期申请已提交，等待市里审批。"))
+    return redirect("project_detail", pk=pk)
+
+
+@login_required
+def extension_list(request):
+    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    city_path = role.organisation.path
+    qs = RegistrationExtension.objects.filter(project__organiser__path__startswith=city_path).select_related("project", "project__organiser", "requested_by")
+    if request.method == "POST":
+        ext = get_object_or_404(qs, pk=request.POST.get("extension"))
+        form = ExtensionDecisionForm(request.POST)
+        if form.is_valid():
+            try:
+                projects.extension_decide(
+                    role=role, actor=request.user, extension=ext, grant=request.POST.get("decision") == "grant",
+                    granted_until=form.cleaned_data["granted_until"], note=form.cleaned_data["note"] or "",
+                )
+            except (StateConflict, ValidationError) as exc:
+                _errors_to_messages(request, exc)
+            else:
+                messages.success(request, _("已审批。"))
+        return redirect("extension_list")
+    return render(request, "hours/extension_list.html", {"pending": qs.filter(state=ExtensionState.PENDING), "decided": qs.exclude(state=ExtensionState.PENDING)[:50], "form": ExtensionDecisionForm()})
+
+
+# --- complaints ---------------------------------------------------------------------------------------------
+
+
+@login_required
+def complaint_new(request, entry_pk: int):
+    role = _role(request, lambda r: r.kind == RoleKind.TEACHER)
+    entry = get_object_or_404(LedgerEntry.objects.filter(teacher__user_id=role.user_id).select_related("project"), pk=entry_pk)
+    form = ComplaintForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            projects.complaint_file(role=role, actor=request.user, entry=entry, message=form.cleaned_data["message"])
+        except (StateConflict, ValidationError) as exc:
+            _errors_to_messages(request, exc)
+        else:
+            messages.success(request, _("异议已提交给主办单位。"))
+            return redirect(f"/hours/?year={entry.year}")
+    return render(request, "hours/complaint_form.html", {"form": form, "entry": entry})
+
+
+@login_required
+def complaint_list(request):
+    role = _role(request)
+    if role.kind == RoleKind.TEACHER:
+        qs = projects.RegistrationComplaint.objects.filter(teacher__user_id=role.user_id).select_related("entry", "entry__project")
+        return render(request, "hours/complaint_list.html", {"complaints": qs, "is_teacher": True})
+    qs = projects.complaints_for_organiser(role)
+    if request.method == "POST":
+        complaint = get_object_or_404(qs, pk=request.POST.get("complaint"))
+        form = ComplaintResolveForm(request.POST)
+        if form.is_valid():
+            try:
+                projects.complaint_resolve(role=role, actor=request.user, complaint=complaint, accept=request.POST.get("decision") == "accept", response=form.cleaned_data["response"])
+            except (StateConflict, ValidationError) as exc:
+                _errors_to_messages(request, exc)
+            else:
+                messages.success(request, _("已处理。"))
+        else:
+            messages.error(request, _("请填写处理意见。"))
+        return redirect("complaint_list")
+    return render(request, "hours/complaint_list.html", {"complaints": qs, "is_teacher": False})
+
+
+# --- online courses -------------------------------------------------------------------------------------------
+
+
+@login_required
+def course_list(request):
+    role = _role(request)
+    can_manage = role.kind == RoleKind.CITY_ADMIN
+    form = None
+    if can_manage:
+        instance = get_object_or_404(OnlineCourse, pk=request.GET.get("edit")) if request.GET.get("edit", "").isdigit() else None
+        form = CourseForm(request.POST or None, instance=instance)
+        if request.method == "POST" and form.is_valid():
+            form.save()
+            messages.success(request, _("课程已保存。"))
+            return redirect("course_list")
+    qs = OnlineCourse.objects.all() if can_manage else OnlineCourse.objects.filter(is_active=True)
+    return render(request, "hours/course_list.html", {"courses": qs, "form": form, "can_manage": can_manage})
