@@ -46,7 +46,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "tes
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cpd.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -121,6 +121,8 @@ AUTHENTICATION_BACKENDS = [
     # Axes first so that a locked-out user is refused before the password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # A city admin's role grants the model permissions the Django admin asks for.
+    "accounts.backends.CityAdminPermissionBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -139,7 +141,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "accounts.middleware.lockout_response"  # JSON for the API, the page for browsers
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 LANGUAGE_CODE = "zh-hans"
@@ -216,6 +218,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Synced into django-celery-beat's tables by the database scheduler at start.
 CELERY_BEAT_SCHEDULE = {
     "close-due-years": {"task": "hours.tasks.close_due_years", "schedule": 60 * 60 * 24},
+    "auto-verify-due": {"task": "verification.tasks.auto_verify_due", "schedule": 60 * 60 * 24},
 }
 
 # Platform facts.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("hours/", include("hours.urls")),
+    path("verification/", include("verification.urls")),
     path("", include("accounts.urls")),
 ]
 

@@ -102,18 +102,27 @@ def seed_hours_demo() -> None:
     district_admin = Role.objects.select_related("user", "organisation").get(user__username="district", kind=RoleKind.DISTRICT_ADMIN)
     centre = Role.objects.select_related("user", "organisation").get(user__username="citycentre", kind=RoleKind.DISTRICT_ADMIN)
 
-    # Hours that arrived without a declaration, for every active teacher, last year and this year.
-    Year.get(year - 1)
-    Year.get(year)
-    district_projects = _district_projects(year)
+    # Hours that arrived without a declaration, for every active teacher, the last three years and this one.
+    years = DEMO_YEARS(year)
+    for y in years:
+        Year.get(y)
+    district_projects = _district_projects(years)
     entries = []
+    topics = ["师德师风建设", "心理健康教育", "法治教育与依法执教", "人工智能通识"]
     for t in Teacher.objects.filter(status=TeacherStatus.ACTIVE).select_related("school"):
-        for y in (year - 1, year):
+        for y in years:
             dp = district_projects[(t.school.parent_id, y)]
-            entries.append(LedgerEntry(teacher=t, year=y, category=Category.PUBLIC, hours=Decimal(rng.choice([12, 18, 24, 30])), source=Source.PROVINCIAL_IMPORT, title=f"{y}年度公需科目：师德师风建设", organiser="广东省专业技术人员继续教育平台", source_ref=f"demo-prov:{t.pk}:{y}"))
-            entries.append(LedgerEntry(teacher=t, year=y, category=Category.PROFESSIONAL, hours=min(dp.hours, Decimal(rng.choice([18, 24, 36, 42]))), source=Source.REGISTRATION, title=dp.title, organiser=dp.organiser.name, start_date=dp.start_date, end_date=dp.end_date, project=dp))
-            if rng.random() < 0.7:
-                entries.append(LedgerEntry(teacher=t, year=y, category=Category.ELECTIVE, hours=Decimal(rng.choice([6, 12, 18])), source=Source.ONLINE_COURSE, title="网络课程：信息技术与教学融合", organiser="广州智慧教育平台", source_ref=f"demo-online:{t.pk}:{y}"))
+            strong = rng.random() < 0.85  # most teachers meet the year's requirements
+            public_parts = [18, 12] if strong else [rng.choice([12, 18])]
+            for i, h in enumerate(public_parts):
+                entries.append(LedgerEntry(teacher=t, year=y, category=Category.PUBLIC, hours=Decimal(h), source=Source.PROVINCIAL_IMPORT, title=f"公需科目：{topics[(t.pk + i) % 4]}", organiser="广东省专业技术人员继续教育平台", source_ref=f"demo-prov:{t.pk}:{y}:{i}"))
+            if rng.random() < 0.1:  # the same topic studied twice: counts once
+                entries.append(LedgerEntry(teacher=t, year=y, category=Category.PUBLIC, hours=Decimal(18), source=Source.PROVINCIAL_IMPORT, title=f"公需科目：{topics[t.pk % 4]}", organiser="广东省专业技术人员继续教育平台", source_ref=f"demo-prov:{t.pk}:{y}:dup"))
+            entries.append(LedgerEntry(teacher=t, year=y, category=Category.PROFESSIONAL, hours=Decimal(rng.choice([42, 42, 36]) if strong else rng.choice([18, 24])), source=Source.REGISTRATION, title=dp.title, organiser=dp.organiser.name, start_date=dp.start_date, end_date=dp.end_date, project=dp))
+            if strong and rng.random() < 0.5:
+                entries.append(LedgerEntry(teacher=t, year=y, category=Category.PROFESSIONAL, hours=Decimal(rng.choice([6, 12, 18])), source=Source.REGISTRATION, title=f"{y}年市级学科专题培训", organiser="广州市教师发展中心", source_ref=f"demo-reg2:{t.pk}:{y}"))
+            if strong or rng.random() < 0.5:
+                entries.append(LedgerEntry(teacher=t, year=y, category=Category.ELECTIVE, hours=Decimal(rng.choice([18, 24]) if strong else 6), source=Source.ONLINE_COURSE, title="网络课程：信息技术与教学融合", organiser="广州智慧教育平台", source_ref=f"demo-online:{t.pk}:{y}"))
     LedgerEntry.objects.bulk_create(entries, batch_size=2000)
 
     t_role = _role(teacher.user, RoleKind.TEACHER)
@@ -150,7 +159,11 @@ def seed_hours_demo() -> None:
         services.declaration_transition(declaration_id=d.pk, action="school_approve", role=admin, actor=admin.user)
 
 
-def _district_projects(year: int) -> dict:
+def DEMO_YEARS(year: int) -> tuple[int, ...]:  # noqa: N802 - reads like the constant it stands for
+    return (year - 3, year - 2, year - 1, year)
+
+
+def _district_projects(years) -> dict:
     """A published teaching-research project per district (and the city-direct unit) and year."""
     from accounts.models import Organisation, OrgKind
 
@@ -158,7 +171,7 @@ def _district_projects(year: int) -> dict:
 
     result = {}
     for district in Organisation.objects.filter(kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]):
-        for y in (year - 1, year):
+        for y in years:
             project, _created = TrainingProject.objects.get_or_create(
                 organiser=district,
                 title=f"{y}年{district.name}学科教研培训",

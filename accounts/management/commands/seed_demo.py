@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from accounts.demo import seed_demo
 from hours.demo import seed_hours_demo
 from hours.demo_projects import DEMO_PLATFORM_KEY, seed_projects_demo
+from verification.demo import seed_verification_demo
 
 
 class Command(BaseCommand):
@@ -12,6 +13,7 @@ class Command(BaseCommand):
         logins = seed_demo()
         seed_hours_demo()
         seed_projects_demo()
+        seed_verification_demo()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (username / password):"))
         for username, password, what in logins:
             self.stdout.write(f"  {username:<12} {password:<16} {what}")

@@ -1,0 +1,134 @@
+"""Scoped reads of verification results, notices, complaints and statistics."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from accounts.models import Organisation, OrgKind, Role, RoleKind
+from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
+
+from .models import Confirmation, Notice, ResultComplaint, ResultStatus, VerificationResult, YearPolicy
+
+
+def policy_minimums(year: int) -> dict[str, Decimal] | None:
+    """Minimum hours per category and total for the year, or None without a policy (used by the hours pages)."""
+    policy = YearPolicy.objects.filter(year=year).first()
+    return policy.minimums() if policy else None
+
+
+def results_visible_to(role: Role | None) -> QuerySet[VerificationResult]:
+    if role is None:
+        return VerificationResult.objects.none()
+    qs = VerificationResult.objects.select_related("teacher", "school")
+    if role.kind == RoleKind.TEACHER:
+        return qs.filter(teacher__user_id=role.user_id)
+    if role.kind in SCHOOL_ROLES:
+        return qs.filter(school_id=role.organisation_id)
+    if role.kind in AREA_ROLES:
+        return qs.filter(school__path__startswith=role.organisation.path)
+    return qs.none()
+
+
+def notices_visible_to(role: Role | None) -> QuerySet[Notice]:
+    if role is None:
+        return Notice.objects.none()
+    qs = Notice.objects.select_related("school")
+    if role.kind in (RoleKind.TEACHER, *SCHOOL_ROLES):
+        return qs.filter(school_id=role.organisation_id)
+    if role.kind in AREA_ROLES:
+        return qs.filter(school__path__startswith=role.organisation.path)
+    return qs.none()
+
+
+def complaints_visible_to(role: Role | None) -> QuerySet[ResultComplaint]:
+    if role is None:
+        return ResultComplaint.objects.none()
+    qs = ResultComplaint.objects.select_related("result", "result__teacher", "result__school", "notice")
+    if role.kind == RoleKind.TEACHER:
+        return qs.filter(result__teacher__user_id=role.user_id)
+    if role.kind in SCHOOL_ROLES:
+        return qs.filter(result__school_id=role.organisation_id)
+    if role.kind in AREA_ROLES:
+        return qs.filter(result__school__path__startswith=role.organisation.path)
+    return qs.none()
+
+
+def schools_pending_confirmation(district: Organisation, year: int) -> list[Organisation]:
+    """Schools of the district that have results for the year but no principal's confirmation."""
+    with_results = VerificationResult.objects.filter(year=year, school__parent=district).values("school_id")
+    confirmed = Confirmation.objects.filter(year=year).values("organisation_id")
+    return list(Organisation.objects.filter(pk__in=with_results).exclude(pk__in=confirmed).order_by("code"))
+
+
+def districts_pending_confirmation(city: Organisation, year: int) -> list[Organisation]:
+    with_results = VerificationResult.objects.filter(year=year, school__path__startswith=city.path).values("school__parent_id")
+    confirmed = Confirmation.objects.filter(year=year).values("organisation_id")
+    return list(Organisation.objects.filter(pk__in=with_results, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).exclude(pk__in=confirmed).order_by("code"))
+
+
+STAT_AGGREGATES = {
+    "verified": Count("pk"),
+    "passed": Count("pk", filter=Q(status=ResultStatus.PASSED)),
+    "failed": Count("pk", filter=Q(status=ResultStatus.FAILED)),
+    "exempt": Count("pk", filter=Q(status=ResultStatus.EXEMPT)),
+    "public": Sum("public"),
+    "professional": Sum("professional"),
+    "elective": Sum("elective"),
+    "total_hours": Sum("total"),
+}
+
+
+def _finish(row: dict) -> dict:
+    judged = (row.get("passed") or 0) + (row.get("failed") or 0)
+    row["pass_rate"] = round(100 * (row.get("passed") or 0) / judged, 1) if judged else None
+    for key in ("public", "professional", "elective", "total_hours"):
+        row[key] = row.get(key) or Decimal("0")
+    return row
+
+
+def statistics_by_unit(role: Role | None, year: int) -> list[dict]:
+    """One row per school (for a school or district role) or per district (for the city), with
+    teachers (active now), verified, passed, pass rate and hours per category. Two queries."""
+    if role is None:
+        return []
+    from accounts.models import Teacher, TeacherStatus
+
+    results = results_visible_to(role).filter(year=year)
+    if role.kind == RoleKind.CITY_ADMIN:
+        key = "school__parent_id"
+        units = Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by("code")
+        teacher_counts = dict(
+            Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__parent__in=units).values("school__parent_id").annotate(n=Count("pk")).values_list("school__parent_id", "n")
+        )
+    else:
+        key = "school_id"
+        units = Organisation.objects.filter(kind=OrgKind.SCHOOL, path__startswith=role.organisation.path).order_by("code")
+        if role.kind in SCHOOL_ROLES:
+            units = units.filter(pk=role.organisation_id)
+        teacher_counts = dict(
+            Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__in=units).values("school_id").annotate(n=Count("pk")).values_list("school_id", "n")
+        )
+    rows = {r[key]: r for r in results.values(key).annotate(**STAT_AGGREGATES).order_by()}
+    out = []
+    for unit in units:
+        row = dict(rows.get(unit.pk, {}))
+        row.update({"unit": unit, "teachers": teacher_counts.get(unit.pk, 0)})
+        out.append(_finish(row))
+    return out
+
+
+def statistics_total(role: Role | None, year: int) -> dict:
+    from accounts.models import TeacherStatus
+    from accounts.selectors import teachers_visible_to
+
+    row = results_visible_to(role).filter(year=year).aggregate(**STAT_AGGREGATES)
+    row["teachers"] = teachers_visible_to(role).filter(status=TeacherStatus.ACTIVE).count() if role else 0
+    return _finish(row)
+
+
+def statistics_trend(role: Role | None) -> list[dict]:
+    """One row per verified year for the role's scope (one query)."""
+    rows = results_visible_to(role).values("year").annotate(**STAT_AGGREGATES).order_by("year")
+    return [_finish(dict(r)) for r in rows]

@@ -1,0 +1,395 @@
+"""Every write of the verification workflow: policies, runs, exemptions, notices, complaints,
+confirmations and finalisation (SPEC §5)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus, User
+from cpd.errors import StateConflict
+from cpd.tasks import enqueue
+from hours.models import Category, LedgerEntry, Notification, Source, Year
+
+from . import selectors
+from .engine import chunks_for, verify_chunk
+from .models import (
+    NOTICE_DAYS,
+    ComplaintState,
+    Confirmation,
+    Exemption,
+    Notice,
+    PolicyRevision,
+    ResultComplaint,
+    RunStatus,
+    VerificationResult,
+    VerificationRun,
+    YearPolicy,
+)
+
+POLICY_FIELDS = ("min_total", "min_public", "min_professional", "min_elective", "hours_per_day", "carry_rule")
+DEADLINE_FIELDS = ("declaration_deadline", "school_review_deadline", "district_review_deadline")
+STALE_RUN = datetime.timedelta(minutes=15)
+
+
+def _require_city(role: Role | None) -> None:
+    if role is None or role.kind != RoleKind.CITY_ADMIN:
+        raise PermissionDenied(_("只有市管理员可以办理此操作。"))
+
+
+def _require_not_finalised(year: int) -> YearPolicy:
+    policy = YearPolicy.objects.filter(year=year).first()
+    if policy is None:
+        raise ValidationError({"year": _("%(year)s年度尚未设定验证标准，请先在“年度验证标准”中设定。") % {"year": year}})
+    if policy.is_finalised:
+        raise StateConflict(_("%(year)s年度已定稿，不能再更改。") % {"year": year})
+    return policy
+
+
+# --- policies --------------------------------------------------------------------------------------
+
+
+def policy_create_next(*, role: Role, actor: User, year: int) -> YearPolicy:
+    """A new year starts as a copy of the latest earlier year's policy (and of its deadlines' pattern)."""
+    _require_city(role)
+    if YearPolicy.objects.filter(year=year).exists():
+        raise StateConflict(_("%(year)s年度的验证标准已存在。") % {"year": year})
+    previous = YearPolicy.objects.filter(year__lt=year).order_by("-year").first()
+    if previous is None:
+        raise ValidationError({"year": _("没有可复制的上一年度标准。")})
+    with transaction.atomic():
+        policy = YearPolicy.objects.create(year=year, **{f: getattr(previous, f) for f in POLICY_FIELDS})
+        Year.get(year)
+        PolicyRevision.objects.create(policy=policy, actor=actor, changes={"copied_from": previous.year, **_snapshot(policy)})
+    return policy
+
+
+def _snapshot(policy: YearPolicy) -> dict[str, Any]:
+    return {f: str(getattr(policy, f)) for f in POLICY_FIELDS}
+
+
+def policy_update(*, role: Role, actor: User, year: int, data: dict[str, Any]) -> YearPolicy:
+    """Change a year's minimums, carry rule or deadlines; every change is kept with who and when."""
+    _require_city(role)
+    with transaction.atomic():
+        policy = YearPolicy.objects.select_for_update().filter(year=year).first()
+        if policy is None:
+            raise Http404
+        if policy.is_finalised:
+            raise StateConflict(_("%(year)s年度已定稿，不能再更改。") % {"year": year})
+        before = _snapshot(policy)
+        for field in POLICY_FIELDS:
+            if field in data and data[field] is not None:
+                setattr(policy, field, data[field])
+        policy.full_clean()
+        policy.save()
+        year_obj = Year.get(year)
+        deadlines_before = {f: str(getattr(year_obj, f)) for f in DEADLINE_FIELDS}
+        deadline_data = {f: data[f] for f in DEADLINE_FIELDS if data.get(f)}
+        if deadline_data:
+            from hours.services import year_update
+
+            year_obj = year_update(role=role, year=year, data=deadline_data)
+        after = _snapshot(policy)
+        changes = {f: [before[f], after[f]] for f in POLICY_FIELDS if before[f] != after[f]}
+        for f in DEADLINE_FIELDS:
+            if str(getattr(year_obj, f)) != deadlines_before[f]:
+                changes[f] = [deadlines_before[f], str(getattr(year_obj, f))]
+        if changes:
+            PolicyRevision.objects.create(policy=policy, actor=actor, changes=changes)
+    return policy
+
+
+# --- runs --------------------------------------------------------------------------------------------
+
+
+def run_start(*, role: Role | None, actor: User | None, year: int, district: Organisation | None = None, inline: bool = False) -> VerificationRun:
+    """Start verifying `year` for the city (or one district). A second start while one runs is refused.
+
+    A run whose workers stopped reporting for 15 minutes is marked interrupted and may be
+    started again; results are upserted, so the new run gives the same results.
+    """
+    if role is not None:
+        _require_city(role)
+    _require_not_finalised(year)
+    city = role.organisation if role is not None else Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first()
+    if district is not None and (district.kind not in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT) or not district.path.startswith(city.path)):
+        raise ValidationError({"district": _("请选择本市的区或市直属单位。")})
+    scope_path = district.path if district is not None else city.path
+    VerificationRun.objects.filter(year=year, status=RunStatus.RUNNING, heartbeat_at__lt=timezone.now() - STALE_RUN).update(
+        status=RunStatus.INTERRUPTED, finished_at=timezone.now()
+    )
+    sizes = list(
+        Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__path__startswith=scope_path)
+        .values("school_id")
+        .annotate(n=Count("pk"))
+        .order_by("school_id")
+        .values_list("school_id", "n")
+    )
+    chunks = chunks_for(sizes)
+    try:
+        with transaction.atomic():
+            run = VerificationRun.objects.create(
+                year=year, district=district, started_by=actor, total=sum(n for _s, n in sizes), chunks=len(chunks)
+            )
+    except IntegrityError:
+        raise StateConflict(_("%(year)s年度的验证正在进行中，请等待完成。") % {"year": year})
+    if inline:
+        run_execute(run.pk, chunks)
+    else:
+        from .tasks import run_verification
+
+        enqueue(run_verification, run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def run_chunks(run: VerificationRun) -> list[list[int]]:
+    scope = run.district.path if run.district_id else Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first().path
+    sizes = list(
+        Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__path__startswith=scope)
+        .values("school_id")
+        .annotate(n=Count("pk"))
+        .order_by("school_id")
+        .values_list("school_id", "n")
+    )
+    return chunks_for(sizes)
+
+
+def run_execute(run_id: int, chunks: list[list[int]] | None = None) -> VerificationRun:
+    """Verify every chunk in this process (the management command, eager mode), then finish."""
+    run = VerificationRun.objects.select_related("district").get(pk=run_id)
+    for chunk in chunks if chunks is not None else run_chunks(run):
+        verify_chunk(run.pk, chunk)
+    return run_finish(run.pk)
+
+
+def run_progress(run: VerificationRun) -> int:
+    """Teachers done so far, counted from the database (safe with several workers and re-delivery)."""
+    return VerificationResult.objects.filter(run_id=run.pk).count()
+
+
+def run_finish(run_id: int) -> VerificationRun:
+    """Close the run once every teacher has a result from it: drop results of teachers no longer in
+    scope, record the counts. Called after each chunk; only the call that completes the run acts."""
+    run = VerificationRun.objects.select_related("district").get(pk=run_id)
+    if run.status != RunStatus.RUNNING or run_progress(run) < run.total:
+        return run
+    scope = run.district.path if run.district_id else Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first().path
+    with transaction.atomic():
+        claimed = VerificationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(status=RunStatus.DONE, finished_at=timezone.now())
+        if not claimed:
+            run.refresh_from_db()
+            return run
+        # Teachers who retired or left since an earlier run no longer have a result for the year.
+        VerificationResult.objects.filter(year=run.year, school__path__startswith=scope).exclude(run_id=run.pk).delete()
+        counts = dict(
+            VerificationResult.objects.filter(run_id=run.pk).values("status").annotate(n=Count("pk")).values_list("status", "n")
+        )
+        VerificationRun.objects.filter(pk=run.pk).update(counts=counts)
+    run.refresh_from_db()
+    return run
+
+
+def auto_verify_due(today: datetime.date | None = None) -> VerificationRun | None:
+    """Celery beat, daily: once last year's district review deadline has passed, verify that year once."""
+    today = today or timezone.localdate()
+    year = today.year - 1
+    year_obj = Year.objects.filter(year=year).first()
+    policy = YearPolicy.objects.filter(year=year).first()
+    if year_obj is None or policy is None or policy.is_finalised or today <= year_obj.district_review_deadline:
+        return None
+    deadline_passed_at = timezone.make_aware(datetime.datetime.combine(year_obj.district_review_deadline + datetime.timedelta(days=1), datetime.time()))
+    if VerificationRun.objects.filter(year=year, district__isnull=True, started_at__gte=deadline_passed_at).exclude(status=RunStatus.FAILED).exists():
+        return None
+    try:
+        return run_start(role=None, actor=None, year=year)
+    except StateConflict:
+        return None
+
+
+# --- exemptions --------------------------------------------------------------------------------------
+
+
+def exemption_set(*, role: Role, actor: User, teacher: Teacher, year: int, reason: str) -> Exemption:
+    if role is None or role.kind not in (RoleKind.CITY_ADMIN, RoleKind.DISTRICT_ADMIN):
+        raise PermissionDenied(_("只有市、区管理员可以设置免验。"))
+    from accounts.selectors import teachers_visible_to
+
+    if not teachers_visible_to(role).filter(pk=teacher.pk).exists():
+        raise Http404
+    _require_not_finalised(year)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("请填写免验原因。")})
+    exemption, _created = Exemption.objects.update_or_create(
+        teacher=teacher, year=year, defaults={"reason": reason.strip(), "created_by": actor}
+    )
+    return exemption
+
+
+def exemption_remove(*, role: Role, teacher: Teacher, year: int) -> None:
+    if role is None or role.kind not in (RoleKind.CITY_ADMIN, RoleKind.DISTRICT_ADMIN):
+        raise PermissionDenied(_("只有市、区管理员可以设置免验。"))
+    from accounts.selectors import teachers_visible_to
+
+    if not teachers_visible_to(role).filter(pk=teacher.pk).exists():
+        raise Http404
+    _require_not_finalised(year)
+    Exemption.objects.filter(teacher=teacher, year=year).delete()
+
+
+# --- notice, complaints, confirmations, finalisation -------------------------------------------------------
+
+
+def notice_publish(*, role: Role, actor: User, year: int) -> Notice:
+    """A school publishes its results for 7 days."""
+    if role is None or role.kind not in (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL):
+        raise PermissionDenied(_("只有学校管理员或校长可以发布公示。"))
+    _require_not_finalised(year)
+    school = role.organisation
+    if not VerificationResult.objects.filter(year=year, school=school).exists():
+        raise StateConflict(_("%(year)s年度还没有本校的验证结果，不能公示。") % {"year": year})
+    if Confirmation.objects.filter(organisation=school, year=year).exists():
+        raise StateConflict(_("本校结果已确认上报，不能再公示。"))
+    now = timezone.now()
+    notice, created = Notice.objects.get_or_create(
+        school=school, year=year, defaults={"published_by": actor, "published_at": now, "ends_at": now + datetime.timedelta(days=NOTICE_DAYS)}
+    )
+    if not created:
+        raise StateConflict(_("本校%(year)s年度的结果已于 %(date)s 公示。") % {"year": year, "date": f"{timezone.localtime(notice.published_at):%Y-%m-%d}"})
+    return notice
+
+
+def complaint_file(*, role: Role, actor: User, year: int, field: str, message: str) -> ResultComplaint:
+    """A teacher complains about one figure of their published result, while the notice is open."""
+    if role is None or role.kind != RoleKind.TEACHER:
+        raise PermissionDenied(_("只有教师本人可以提出异议。"))
+    result = VerificationResult.objects.filter(year=year, teacher__user_id=role.user_id).select_related("school").first()
+    if result is None:
+        raise Http404
+    notice = Notice.objects.filter(school=result.school, year=year).first()
+    if notice is None:
+        raise StateConflict(_("学校尚未公示%(year)s年度的结果。") % {"year": year})
+    if not notice.is_open:
+        raise StateConflict(_("公示期已于 %(date)s 结束，不能再提出异议。") % {"date": f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}"})
+    from .models import ComplaintField
+
+    if field not in ComplaintField.values:
+        raise ValidationError({"field": _("请选择对哪一项有异议。")})
+    if not (message or "").strip():
+        raise ValidationError({"message": _("请说明异议的理由。")})
+    return ResultComplaint.objects.create(result=result, notice=notice, field=field, message=message.strip())
+
+
+def complaint_resolve(*, role: Role, actor: User, complaint: ResultComplaint, upheld: bool, resolution: str) -> ResultComplaint:
+    """The district records how a complaint was resolved (a correction itself goes through the hours services)."""
+    if role is None or role.kind != RoleKind.DISTRICT_ADMIN:
+        raise PermissionDenied(_("由区管理员处理异议。"))
+    if not selectors.complaints_visible_to(role).filter(pk=complaint.pk).exists():
+        raise Http404
+    if not (resolution or "").strip():
+        raise ValidationError({"resolution": _("请填写处理结果。")})
+    with transaction.atomic():
+        c = ResultComplaint.objects.select_for_update().select_related("result__teacher").get(pk=complaint.pk)
+        if c.state != ComplaintState.OPEN:
+            raise StateConflict(_("该异议已处理。"))
+        c.state = ComplaintState.UPHELD if upheld else ComplaintState.DISMISSED
+        c.resolution = resolution.strip()
+        c.resolved_by = actor
+        c.resolved_at = timezone.now()
+        c.save()
+        if c.result.teacher.user_id:
+            Notification.objects.create(
+                user_id=c.result.teacher.user_id,
+                message=_("您对%(year)s年度验证结果的异议已处理：%(r)s") % {"year": c.result.year, "r": c.resolution}[:500],
+                link=f"/verification/my/?year={c.result.year}",
+            )
+    return c
+
+
+def school_confirm(*, role: Role, actor: User, year: int) -> Confirmation:
+    """The principal confirms the school's results after the notice closed with no open complaint."""
+    if role is None or role.kind != RoleKind.PRINCIPAL:
+        raise PermissionDenied(_("由校长确认上报本校结果。"))
+    _require_not_finalised(year)
+    school = role.organisation
+    notice = Notice.objects.filter(school=school, year=year).first()
+    if notice is None:
+        raise StateConflict(_("请先公示本校结果。"))
+    if notice.is_open:
+        raise StateConflict(_("公示期至 %(date)s 结束，结束后才能确认。") % {"date": f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}"})
+    if ResultComplaint.objects.filter(notice=notice, state=ComplaintState.OPEN).exists():
+        raise StateConflict(_("还有未处理的异议，区里处理后才能确认。"))
+    try:
+        with transaction.atomic():
+            return Confirmation.objects.create(organisation=school, year=year, confirmed_by=actor)
+    except IntegrityError:
+        raise StateConflict(_("本校结果已确认。"))
+
+
+def district_confirm(*, role: Role, actor: User, year: int) -> Confirmation:
+    """The district confirms once every school with results has been confirmed by its principal."""
+    if role is None or role.kind != RoleKind.DISTRICT_ADMIN:
+        raise PermissionDenied(_("由区管理员确认本区结果。"))
+    _require_not_finalised(year)
+    district = role.organisation
+    pending = selectors.schools_pending_confirmation(district, year)
+    if pending:
+        raise StateConflict(_("以下学校尚未确认：%(names)s") % {"names": "、".join(s.name for s in pending[:20])})
+    try:
+        with transaction.atomic():
+            return Confirmation.objects.create(organisation=district, year=year, confirmed_by=actor)
+    except IntegrityError:
+        raise StateConflict(_("本区结果已确认。"))
+
+
+def year_finalise(*, role: Role, actor: User, year: int) -> YearPolicy:
+    """The city finalises the year: every district confirmed; carry-over written into next year's
+    hours bank; the year locked against new entries and runs."""
+    _require_city(role)
+    policy = _require_not_finalised(year)
+    pending = selectors.districts_pending_confirmation(role.organisation, year)
+    if pending:
+        raise StateConflict(_("以下区尚未确认：%(names)s") % {"names": "、".join(d.name for d in pending)})
+    if VerificationRun.objects.filter(year=year, status=RunStatus.RUNNING).exists():
+        raise StateConflict(_("验证正在进行中。"))
+    with transaction.atomic():
+        policy = YearPolicy.objects.select_for_update().get(pk=policy.pk)
+        if policy.is_finalised:
+            raise StateConflict(_("%(year)s年度已定稿。") % {"year": year})
+        carry = list(
+            VerificationResult.objects.filter(year=year, carry_out__gt=0).values_list("teacher_id", "carry_out")
+        )
+        LedgerEntry.objects.bulk_create(
+            [
+                LedgerEntry(
+                    teacher_id=teacher_id,
+                    year=year + 1,
+                    category=Category.PROFESSIONAL,
+                    hours=hours,
+                    source=Source.CARRY_OVER,
+                    title=_("%(year)s年度结转的专业科目学时") % {"year": year},
+                    source_ref=f"carry:{year}:{teacher_id}",
+                    actor=actor,
+                )
+                for teacher_id, hours in carry
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+        policy.finalised_at = timezone.now()
+        policy.finalised_by = actor
+        policy.save(update_fields=["finalised_at", "finalised_by"])
+        Year.objects.filter(year=year, locked_at__isnull=True).update(locked_at=timezone.now())
+        Year.get(year)
+        Year.objects.filter(year=year, locked_at__isnull=True).update(locked_at=timezone.now())
+        PolicyRevision.objects.create(policy=policy, actor=actor, changes={"finalised": True, "carried_out": str(sum((h for _t, h in carry), Decimal("0")))})
+    return policy

@@ -1,0 +1,416 @@
+"""Browser pages: policies, runs, my results, results and exemptions, notice, complaints,
+confirmations and finalisation, statistics with charts, exports."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.models import Organisation, OrgKind, RoleKind, Teacher
+from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, teachers_visible_to
+from cpd.errors import StateConflict
+from cpd.xlsx import XLSX_CONTENT_TYPE
+from hours.models import Category, Declaration, DeclarationState, Year
+
+from . import exports, selectors, services
+from .models import (
+    CarryRule,
+    ComplaintField,
+    ComplaintState,
+    Confirmation,
+    Exemption,
+    ExportStatus,
+    Notice,
+    ResultComplaint,
+    ResultStatus,
+    RunStatus,
+    VerificationResult,
+    VerificationRun,
+    YearPolicy,
+)
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PolicyForm(forms.ModelForm):
+    declaration_deadline = forms.DateField(label=gettext_lazy("申报截止"), widget=DATE_WIDGET)
+    school_review_deadline = forms.DateField(label=gettext_lazy("学校初审截止"), widget=DATE_WIDGET)
+    district_review_deadline = forms.DateField(label=gettext_lazy("区复审截止"), widget=DATE_WIDGET)
+
+    class Meta:
+        model = YearPolicy
+        fields = list(services.POLICY_FIELDS)
+
+
+class RunForm(forms.Form):
+    year = forms.IntegerField(label=gettext_lazy("年度"), min_value=2000, max_value=2100)
+    district = forms.ModelChoiceField(label=gettext_lazy("范围"), queryset=Organisation.objects.none(), required=False, empty_label=gettext_lazy("全市"))
+
+
+class ComplaintForm(forms.Form):
+    field = forms.ChoiceField(label=gettext_lazy("对哪一项有异议"), choices=ComplaintField.choices)
+    message = forms.CharField(label=gettext_lazy("说明"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _role(request, check=None):
+    role = request.role
+    if role is None or (check is not None and not check(role)):
+        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
+    return role
+
+
+def _is_city(role) -> bool:
+    return role.kind == RoleKind.CITY_ADMIN
+
+
+def _year(request, default: int | None = None) -> int:
+    value = request.GET.get("year") or request.POST.get("year")
+    if value and str(value).isdigit():
+        return int(value)
+    return default or timezone.localdate().year - 1
+
+
+def _messages_from(request, exc) -> None:
+    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+
+
+# --- policies ---------------------------------------------------------------------------------------
+
+
+@login_required
+def policy_list(request):
+    role = _role(request, _is_city)
+    policies = list(YearPolicy.objects.all())
+    years = {y.year: y for y in Year.objects.filter(year__in=[p.year for p in policies])}
+    for p in policies:
+        p.deadlines = years.get(p.year)
+    edit = request.GET.get("edit") or request.POST.get("year")
+    form = None
+    if edit and str(edit).isdigit():
+        policy = get_object_or_404(YearPolicy, year=int(edit))
+        year_obj = Year.get(policy.year)
+        initial = {f: getattr(year_obj, f) for f in services.DEADLINE_FIELDS}
+        form = PolicyForm(request.POST or None, instance=YearPolicy.objects.get(pk=policy.pk), initial=initial)
+        if request.method == "POST" and "create" not in request.POST and form.is_valid():
+            try:
+                services.policy_update(role=role, actor=request.user, year=policy.year, data=form.cleaned_data)
+            except (StateConflict, ValidationError) as exc:
+                _messages_from(request, exc)
+            else:
+                messages.success(request, _("%(year)s年度的标准已保存。") % {"year": policy.year})
+                return redirect("policy_list")
+    if request.method == "POST" and "create" in request.POST:
+        try:
+            created = services.policy_create_next(role=role, actor=request.user, year=int(request.POST.get("new_year") or 0))
+        except (StateConflict, ValidationError, ValueError) as exc:
+            _messages_from(request, exc)
+        else:
+            messages.success(request, _("已按上一年度复制 %(year)s 年度的标准，请核对。") % {"year": created.year})
+            return redirect(f"/verification/policies/?edit={created.year}")
+        return redirect("policy_list")
+    revisions = []
+    if edit and str(edit).isdigit():
+        revisions = YearPolicy.objects.get(year=int(edit)).revisions.select_related("actor")[:20]
+    return render(
+        request,
+        "verification/policies.html",
+        {"policies": policies, "form": form, "edit": edit, "revisions": revisions, "next_year": (max([p.year for p in policies]) + 1) if policies else timezone.localdate().year, "rules": CarryRule},
+    )
+
+
+# --- runs ----------------------------------------------------------------------------------------------
+
+
+@login_required
+def run_list(request):
+    role = _role(request, _is_city)
+    form = RunForm(request.POST or None, initial={"year": timezone.localdate().year - 1})
+    form.fields["district"].queryset = Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT])
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.run_start(role=role, actor=request.user, year=form.cleaned_data["year"], district=form.cleaned_data["district"])
+        except (StateConflict, ValidationError) as exc:
+            _messages_from(request, exc)
+        else:
+            messages.success(request, _("验证已开始（#%(id)s）。") % {"id": run.pk})
+            return redirect("run_detail", pk=run.pk)
+    runs = VerificationRun.objects.select_related("district", "started_by")[:30]
+    return render(request, "verification/runs.html", {"form": form, "runs": runs})
+
+
+@login_required
+def run_detail(request, pk: int):
+    _role(request, _is_city)
+    run = get_object_or_404(VerificationRun.objects.select_related("district"), pk=pk)
+    done = services.run_progress(run) if run.status == RunStatus.RUNNING else run.total
+    percent = int(100 * done / run.total) if run.total else 100
+    template = "verification/_run_progress.html" if request.headers.get("HX-Request") else "verification/run_detail.html"
+    return render(request, template, {"run": run, "done": done, "percent": percent, "running": run.status == RunStatus.RUNNING})
+
+
+# --- results ------------------------------------------------------------------------------------------------
+
+
+@login_required
+def my_results(request):
+    role = _role(request, lambda r: r.kind == RoleKind.TEACHER)
+    teacher = teachers_visible_to(role).first()
+    if teacher is None:
+        raise Http404
+    results = list(selectors.results_visible_to(role).order_by("-year"))
+    policies = {p.year: p for p in YearPolicy.objects.filter(year__in=[r.year for r in results])}
+    notices = {n.year: n for n in Notice.objects.filter(school=teacher.school, year__in=[r.year for r in results])}
+    complaints = {}
+    for c in ResultComplaint.objects.filter(result__in=results):
+        complaints.setdefault(c.result_id, []).append(c)
+    for r in results:
+        r.policy = policies.get(r.year)
+        r.notice = notices.get(r.year)
+        r.my_complaints = complaints.get(r.pk, [])
+        r.open_year = r.policy is not None and not r.policy.is_finalised
+        if r.open_year and r.status == ResultStatus.FAILED:
+            r.pending = list(
+                Declaration.objects.filter(teacher=teacher, year=r.year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]).order_by("category")
+            )
+    return render(request, "verification/my_results.html", {"teacher": teacher, "results": results, "complaint_form": ComplaintForm(), "gap": _current_gap(teacher)})
+
+
+def _current_gap(teacher: Teacher) -> dict | None:
+    """While this year is open: hours still missing per category and the pending declarations that would cover them."""
+    from hours.selectors import hours_summary
+
+    year = timezone.localdate().year
+    policy = YearPolicy.objects.filter(year=year).first()
+    if policy is None or policy.is_finalised:
+        return None
+    have = hours_summary(teacher.pk, year)
+    last = VerificationResult.objects.filter(teacher=teacher, year=year - 1).first()
+    carry_in = last.carry_out if last else Decimal("0")
+    have_prof = have[Category.PROFESSIONAL] + carry_in
+    totals = {"public": have[Category.PUBLIC], "professional": have_prof, "elective": have[Category.ELECTIVE], "total": have["total"] + carry_in}
+    minimums = policy.minimums()
+    missing = {k: max(Decimal("0"), minimums[k] - totals[k]) for k in minimums}
+    pending = list(
+        Declaration.objects.filter(teacher=teacher, year=year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]).order_by("category")
+    )
+    labels = dict(Category.choices)
+    rows = [{"key": k, "label": labels.get(k, _("合计")), "have": totals[k], "minimum": minimums[k], "missing": missing[k], "pending": sum((d.hours for d in pending if d.category == k), Decimal("0")) if k != "total" else sum((d.hours for d in pending), Decimal("0"))} for k in ("public", "professional", "elective", "total")]
+    return {"year": year, "rows": rows, "carry_in": carry_in, "pending": pending, "complete": not any(missing.values())}
+
+
+@login_required
+@require_POST
+def result_complain(request, year: int):
+    role = _role(request, lambda r: r.kind == RoleKind.TEACHER)
+    form = ComplaintForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择对哪一项有异议并说明理由。"))
+    else:
+        try:
+            services.complaint_file(role=role, actor=request.user, year=year, **form.cleaned_data)
+        except (StateConflict, ValidationError) as exc:
+            _messages_from(request, exc)
+        else:
+            messages.success(request, _("异议已提交，区里处理后会通知您。"))
+    return redirect("my_results")
+
+
+@login_required
+def result_list(request):
+    role = _role(request, lambda r: r.kind in (*SCHOOL_ROLES, *AREA_ROLES))
+    year = _year(request)
+    qs = selectors.results_visible_to(role).filter(year=year).order_by("school__code", "teacher__name")
+    status = request.GET.get("status")
+    if status in ResultStatus.values:
+        qs = qs.filter(status=status)
+    school = request.GET.get("school")
+    if school and school.isdigit():
+        qs = qs.filter(school_id=int(school))
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(teacher__name__icontains=q) | qs.filter(teacher__cpd_number=q)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    exempt = set(Exemption.objects.filter(year=year, teacher_id__in=[r.teacher_id for r in page]).values_list("teacher_id", flat=True))
+    schools = Organisation.objects.filter(kind=OrgKind.SCHOOL, path__startswith=role.organisation.path).order_by("code") if role.kind in AREA_ROLES else []
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "verification/results.html",
+        {"page": page, "year": year, "status": status, "schools": schools, "school": school, "q": q, "exempt": exempt, "can_exempt": role.kind in AREA_ROLES, "policy": YearPolicy.objects.filter(year=year).first(), "statuses": ResultStatus.choices, "query": query.urlencode()},
+    )
+
+
+@login_required
+@require_POST
+def exemption_toggle(request):
+    role = _role(request, lambda r: r.kind in AREA_ROLES)
+    teacher = get_object_or_404(teachers_visible_to(role), pk=request.POST.get("teacher"))
+    year = _year(request)
+    try:
+        if request.POST.get("remove"):
+            services.exemption_remove(role=role, teacher=teacher, year=year)
+            messages.success(request, _("已取消 %(name)s 的免验。") % {"name": teacher.name})
+        else:
+            services.exemption_set(role=role, actor=request.user, teacher=teacher, year=year, reason=request.POST.get("reason", ""))
+            messages.success(request, _("已将 %(name)s 设为免验，重新验证后生效。") % {"name": teacher.name})
+    except (StateConflict, ValidationError) as exc:
+        _messages_from(request, exc)
+    return redirect(f"/verification/results/?year={year}")
+
+
+# --- notice, complaints, confirmations -------------------------------------------------------------------------
+
+
+@login_required
+def notice(request):
+    role = _role(request, lambda r: r.kind in (*SCHOOL_ROLES, RoleKind.TEACHER))
+    year = _year(request)
+    school = role.organisation
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "publish":
+                services.notice_publish(role=role, actor=request.user, year=year)
+                messages.success(request, _("已公示，公示期7天。"))
+            elif action == "confirm":
+                services.school_confirm(role=role, actor=request.user, year=year)
+                messages.success(request, _("已确认上报本校结果。"))
+        except (StateConflict, ValidationError) as exc:
+            _messages_from(request, exc)
+        return redirect(f"/verification/notice/?year={year}")
+    n = Notice.objects.filter(school=school, year=year).first()
+    if role.kind == RoleKind.TEACHER and n is None:
+        results = []
+    else:
+        results = VerificationResult.objects.filter(school=school, year=year).select_related("teacher").order_by("teacher__name")
+    if request.GET.get("format") == "xlsx" and n is not None:
+        rows = ([r.teacher.name, r.teacher.cpd_number, r.public, r.professional_own, r.carry_in, r.elective, r.total, r.get_status_display(), r.carry_out] for r in results)
+        from cpd.xlsx import workbook_bytes
+
+        response = HttpResponse(workbook_bytes(exports.RESULT_COLUMNS, list(rows), title=str(year)), content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="notice-{school.code}-{year}.xlsx"'
+        return response
+    return render(
+        request,
+        "verification/notice.html",
+        {
+            "year": year,
+            "notice": n,
+            "results": results,
+            "school": school,
+            "confirmation": Confirmation.objects.filter(organisation=school, year=year).first(),
+            "open_complaints": ResultComplaint.objects.filter(notice=n, state=ComplaintState.OPEN).count() if n else 0,
+            "is_teacher": role.kind == RoleKind.TEACHER,
+        },
+    )
+
+
+@login_required
+def complaint_list(request):
+    role = _role(request, lambda r: r.kind in (*SCHOOL_ROLES, *AREA_ROLES))
+    qs = selectors.complaints_visible_to(role).order_by("state", "-created_at")
+    if request.method == "POST":
+        complaint = get_object_or_404(qs, pk=request.POST.get("complaint"))
+        try:
+            services.complaint_resolve(role=role, actor=request.user, complaint=complaint, upheld=request.POST.get("decision") == "upheld", resolution=request.POST.get("resolution", ""))
+        except (StateConflict, ValidationError, PermissionDenied) as exc:
+            _messages_from(request, exc)
+        else:
+            messages.success(request, _("已记录处理结果。"))
+        return redirect("result_complaints")
+    return render(request, "verification/complaints.html", {"complaints": qs[:200], "can_resolve": role.kind == RoleKind.DISTRICT_ADMIN})
+
+
+@login_required
+def confirmations(request):
+    role = _role(request, lambda r: r.kind in AREA_ROLES)
+    year = _year(request)
+    if request.method == "POST":
+        try:
+            if role.kind == RoleKind.CITY_ADMIN:
+                services.year_finalise(role=role, actor=request.user, year=year)
+                messages.success(request, _("%(year)s年度已定稿并锁定。") % {"year": year})
+            else:
+                services.district_confirm(role=role, actor=request.user, year=year)
+                messages.success(request, _("已确认本区结果。"))
+        except (StateConflict, ValidationError) as exc:
+            _messages_from(request, exc)
+        return redirect(f"/verification/confirmations/?year={year}")
+    confirmed = {c.organisation_id: c for c in Confirmation.objects.filter(year=year).select_related("confirmed_by")}
+    notices = {n.school_id: n for n in Notice.objects.filter(year=year)}
+    if role.kind == RoleKind.CITY_ADMIN:
+        units = list(Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by("code"))
+    else:
+        units = list(Organisation.objects.filter(parent=role.organisation, kind=OrgKind.SCHOOL).order_by("code"))
+    for u in units:
+        u.confirmation = confirmed.get(u.pk)
+        u.notice = notices.get(u.pk)
+    return render(
+        request,
+        "verification/confirmations.html",
+        {"year": year, "units": units, "own": confirmed.get(role.organisation_id), "policy": YearPolicy.objects.filter(year=year).first(), "is_city": role.kind == RoleKind.CITY_ADMIN},
+    )
+
+
+# --- statistics and exports -----------------------------------------------------------------------------------------
+
+
+@login_required
+def statistics(request):
+    role = _role(request, lambda r: r.kind in (*SCHOOL_ROLES, *AREA_ROLES))
+    year = _year(request)
+    rows = selectors.statistics_by_unit(role, year)
+    total = selectors.statistics_total(role, year)
+    trend = selectors.statistics_trend(role)
+    chart = {
+        "units": [r["unit"].name for r in rows],
+        "pass_rate": [r["pass_rate"] or 0 for r in rows],
+        "trend_years": [r["year"] for r in trend],
+        "trend_rate": [r["pass_rate"] or 0 for r in trend],
+        "trend_verified": [r["verified"] for r in trend],
+        "categories": [str(label) for _v, label in Category.choices],
+        "category_hours": [float(total["public"]), float(total["professional"]), float(total["elective"])],
+    }
+    return render(
+        request,
+        "verification/statistics.html",
+        {"year": year, "rows": rows, "total": total, "trend": trend, "chart_json": json.dumps(chart, ensure_ascii=False), "years": sorted({r["year"] for r in trend} | {year}, reverse=True)},
+    )
+
+
+@login_required
+def export_list(request):
+    role = _role(request, lambda r: r.kind in (*SCHOOL_ROLES, *AREA_ROLES))
+    if request.method == "POST":
+        try:
+            job = exports.export_request(role=role, actor=request.user, kind=request.POST.get("kind", ""), year=_year(request))
+        except (ValidationError, PermissionDenied) as exc:
+            _messages_from(request, exc)
+        else:
+            messages.success(request, _("导出任务已创建，生成后可在下方下载。") if job.status == ExportStatus.PENDING else _("导出文件已生成。"))
+        return redirect("export_list")
+    jobs = exports.exports_visible_to(role)[:20]
+    running = any(j.status == ExportStatus.PENDING for j in jobs)
+    template = "verification/_export_table.html" if request.headers.get("HX-Request") else "verification/exports.html"
+    return render(request, template, {"jobs": jobs, "running": running, "is_city": role.kind == RoleKind.CITY_ADMIN, "year": _year(request)})
+
+
+@login_required
+def export_download(request, pk: int):
+    role = _role(request)
+    job = get_object_or_404(exports.exports_visible_to(role), pk=pk, status=ExportStatus.READY)
+    content_type = "text/csv; charset=utf-8" if job.filename.endswith(".csv") else XLSX_CONTENT_TYPE
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename, content_type=content_type)
