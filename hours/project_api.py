@@ -4,6 +4,7 @@ the course catalogue and the online learning platform's completion callback."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import authentication, exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
@@ -143,7 +144,7 @@ class EnrolmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ReasonSerializer(serializers.Serializer):
+class EnrolmentReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
@@ -176,10 +177,10 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raise PermissionDenied("Only principals, district admins and the city approve enrolments.")
         return self._act(request, pk, APPROVE_ACTION[role.kind])
 
-    @extend_schema(request=ReasonSerializer, responses=EnrolmentSerializer)
+    @extend_schema(request=EnrolmentReasonSerializer, responses=EnrolmentSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        data = ReasonSerializer(data=request.data)
+        data = EnrolmentReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._act(request, pk, "reject", data.validated_data["reason"])
 
@@ -264,14 +265,14 @@ class ExtensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(ExtensionSerializer(ext).data)
 
 
-class ComplaintSerializer(serializers.ModelSerializer):
+class RegistrationComplaintSerializer(serializers.ModelSerializer):
     class Meta:
         model = RegistrationComplaint
         fields = ["id", "entry", "teacher", "message", "state", "response", "created_at", "resolved_at"]
         read_only_fields = ["id", "teacher", "state", "response", "created_at", "resolved_at"]
 
 
-class ComplaintResolveSerializer(serializers.Serializer):
+class RegistrationComplaintResolveSerializer(serializers.Serializer):
     accept = serializers.BooleanField()
     response = serializers.CharField(max_length=1000)
 
@@ -280,7 +281,7 @@ class ComplaintResolveSerializer(serializers.Serializer):
 class ComplaintViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """A teacher's objections to registrations; the organiser resolves them."""
 
-    serializer_class = ComplaintSerializer
+    serializer_class = RegistrationComplaintSerializer
 
     def get_queryset(self):
         role = api_role(self.request)
@@ -290,7 +291,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.
 
     def create(self, request):
         role = require_role(request)
-        data = ComplaintSerializer(data=request.data)
+        data = RegistrationComplaintSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         from .models import LedgerEntry
 
@@ -298,15 +299,15 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.
         if entry is None:
             raise exceptions.NotFound()
         complaint = projects.complaint_file(role=role, actor=request.user, entry=entry, message=data.validated_data["message"])
-        return Response(ComplaintSerializer(complaint).data, status=status.HTTP_201_CREATED)
+        return Response(RegistrationComplaintSerializer(complaint).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ComplaintResolveSerializer, responses=ComplaintSerializer)
+    @extend_schema(request=RegistrationComplaintResolveSerializer, responses=RegistrationComplaintSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        data = ComplaintResolveSerializer(data=request.data)
+        data = RegistrationComplaintResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         c = projects.complaint_resolve(role=require_role(request), actor=request.user, complaint=self.get_object(), **data.validated_data)
-        return Response(ComplaintSerializer(c).data)
+        return Response(RegistrationComplaintSerializer(c).data)
 
 
 class CourseSerializer(serializers.ModelSerializer):
@@ -386,3 +387,13 @@ def platform_completion(request):
         client=client, completion_id=v["completion_id"], course_code=v["course_code"], teacher_key=v["teacher"], completed_on=v["completed_on"]
     )
     return Response({"ledger_entry": entry.pk, "created": created}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class PlatformKeyScheme(OpenApiAuthenticationExtension):
+    """Documents the platform key in the OpenAPI schema."""
+
+    target_class = "hours.project_api.PlatformKeyAuthentication"
+    name = "PlatformKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Platform <key>"}
