@@ -24,6 +24,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from accounts.models import Role, RoleKind, Teacher, User
@@ -51,13 +52,13 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
 COMMON_RETURN_REASONS = [
-    _("证明材料不清晰，请重新上传原件扫描件"),
-    _("缺少学校盖章的中文翻译件"),
-    _("缺少学校盖章的学时证明"),
-    _("学时与证书不一致"),
-    _("培训日期与证书不一致"),
-    _("类别或活动类型选择有误"),
-    _("与已登记学时重复"),
+    gettext_lazy("证明材料不清晰，请重新上传原件扫描件"),
+    gettext_lazy("缺少学校盖章的中文翻译件"),
+    gettext_lazy("缺少学校盖章的学时证明"),
+    gettext_lazy("学时与证书不一致"),
+    gettext_lazy("培训日期与证书不一致"),
+    gettext_lazy("类别或活动类型选择有误"),
+    gettext_lazy("与已登记学时重复"),
 ]
 DECLARATION_FIELDS = (
     "year",
@@ -341,9 +342,9 @@ ACTIONS = {
 }
 NEEDS_REASON = {"school_return", "district_return", "reject"}
 DEADLINE_LABEL = {
-    "declaration": _("申报截止日期"),
-    "school_review": _("学校初审截止日期"),
-    "district_review": _("区复审截止日期"),
+    "declaration": gettext_lazy("申报截止日期"),
+    "school_review": gettext_lazy("学校初审截止日期"),
+    "district_review": gettext_lazy("区复审截止日期"),
 }
 
 
@@ -506,11 +507,11 @@ def compute_duplicate_flags(decl: Declaration) -> list[dict[str, Any]]:
 # --- notifications ------------------------------------------------------------------------
 
 NOTIFY_TEXT = {
-    "school_return": _("您的申报“%(title)s”被学校退回：%(reason)s"),
-    "district_return": _("您的申报“%(title)s”被区复审退回：%(reason)s"),
-    "reject": _("您的申报“%(title)s”不予认定：%(reason)s"),
-    "district_approve": _("您的申报“%(title)s”已通过审核，%(hours)s学时已计入学时银行。"),
-    "void": _("您的申报“%(title)s”在审核截止前未完成，已作废。"),
+    "school_return": gettext_lazy("您的申报“%(title)s”被学校退回：%(reason)s"),
+    "district_return": gettext_lazy("您的申报“%(title)s”被区复审退回：%(reason)s"),
+    "reject": gettext_lazy("您的申报“%(title)s”不予认定：%(reason)s"),
+    "district_approve": gettext_lazy("您的申报“%(title)s”已通过审核，%(hours)s学时已计入学时银行。"),
+    "void": gettext_lazy("您的申报“%(title)s”在审核截止前未完成，已作废。"),
 }
 
 
@@ -518,7 +519,7 @@ def _notify_teacher(decl: Declaration, action: str, reason: str) -> None:
     user_id = decl.teacher.user_id
     if user_id is None:
         return
-    message = NOTIFY_TEXT[action] % {"title": decl.title, "reason": reason, "hours": decl.hours}
+    message = str(NOTIFY_TEXT[action]) % {"title": decl.title, "reason": reason, "hours": decl.hours}
     link = reverse("declaration_detail", args=[decl.pk])
     Notification.objects.create(user_id=user_id, message=message[:500], link=link, declaration=decl)
     email = decl.teacher.email or getattr(decl.teacher.user, "email", "")
