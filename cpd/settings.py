@@ -219,6 +219,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "close-due-years": {"task": "hours.tasks.close_due_years", "schedule": 60 * 60 * 24},
     "auto-verify-due": {"task": "verification.tasks.auto_verify_due", "schedule": 60 * 60 * 24},
+    "points-expire-due": {"task": "points.tasks.expire_due", "schedule": 60 * 60 * 6},
 }
 
 # Platform facts.

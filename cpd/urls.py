@@ -9,10 +9,12 @@ urlpatterns = [
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("hours.api_urls")),
     path("api/v1/", include("verification.api_urls")),
+    path("api/v1/", include("points.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("hours/", include("hours.urls")),
     path("verification/", include("verification.urls")),
+    path("points/", include("points.urls")),
     path("", include("accounts.urls")),
 ]
 
