@@ -15,8 +15,9 @@ from .idnumber import mask_id_number, validate_id_number
 
 
 class OrgKind(models.TextChoices):
+    PROVINCE = "province", _("省")
     CITY = "city", _("市")
-    DISTRICT = "district", _("区")
+    DISTRICT = "district", _("区（县）")
     CITY_DIRECT = "city_direct", _("市直属单位")
     SCHOOL = "school", _("学校")
     PROVIDER = "provider", _("培训机构")
@@ -24,11 +25,13 @@ class OrgKind(models.TextChoices):
 
 # Which kind may hang under which: a city-direct unit plays a district's part.
 ALLOWED_PARENT = {
-    OrgKind.CITY: (None,),
+    OrgKind.PROVINCE: (None,),
+    # A province level sits above cities in the five-year cycle regime (SPEC §7).
+    OrgKind.CITY: (None, OrgKind.PROVINCE),
     OrgKind.DISTRICT: (OrgKind.CITY,),
     OrgKind.CITY_DIRECT: (OrgKind.CITY,),
     OrgKind.SCHOOL: (OrgKind.DISTRICT, OrgKind.CITY_DIRECT),
-    OrgKind.PROVIDER: (OrgKind.CITY, OrgKind.DISTRICT, OrgKind.CITY_DIRECT),
+    OrgKind.PROVIDER: (OrgKind.PROVINCE, OrgKind.CITY, OrgKind.DISTRICT, OrgKind.CITY_DIRECT),
 }
 
 
@@ -103,6 +106,7 @@ class RoleKind(models.TextChoices):
     PRINCIPAL = "principal", _("校长")
     DISTRICT_ADMIN = "district_admin", _("区管理员")
     CITY_ADMIN = "city_admin", _("市管理员")
+    PROVINCE_ADMIN = "province_admin", _("省管理员")
     PROVIDER = "provider", _("培训机构")
 
 
@@ -113,10 +117,12 @@ ROLE_ORG_KINDS = {
     RoleKind.PRINCIPAL: (OrgKind.SCHOOL,),
     RoleKind.DISTRICT_ADMIN: (OrgKind.DISTRICT, OrgKind.CITY_DIRECT),
     RoleKind.CITY_ADMIN: (OrgKind.CITY,),
+    RoleKind.PROVINCE_ADMIN: (OrgKind.PROVINCE,),
     RoleKind.PROVIDER: (OrgKind.PROVIDER,),
 }
 # Most powerful first: a user with several roles starts in the first one.
 ROLE_PRIORITY = [
+    RoleKind.PROVINCE_ADMIN,
     RoleKind.CITY_ADMIN,
     RoleKind.DISTRICT_ADMIN,
     RoleKind.PRINCIPAL,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from .models import ROLE_PRIORITY, Organisation, OrgKind, Role, RoleKind, RosterImport, Teacher, TeacherStatus
 
 SCHOOL_ROLES = (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL)
-AREA_ROLES = (RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
+AREA_ROLES = (RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN, RoleKind.PROVINCE_ADMIN)
 
 
 def roles_of(user) -> list[Role]:
@@ -84,6 +84,20 @@ def can_confirm_roster(role: Role | None) -> bool:
 
 def can_manage_organisations(role: Role | None) -> bool:
     return role is not None and role.kind == RoleKind.CITY_ADMIN
+
+
+def can_use_django_admin(user, roles: list[Role] | None = None) -> bool:
+    """Superusers and city admins run the Django admin; the role grants it, not the is_staff flag.
+
+    Why: a city admin appointed through a role must be able to use the admin at once, and
+    a staff flag left on a school admin must not open it.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    roles = roles_of(user) if roles is None else roles
+    return any(r.kind == RoleKind.CITY_ADMIN for r in roles)
 
 
 def can_browse_roster(role: Role | None) -> bool:

@@ -224,6 +224,11 @@ CELERY_BEAT_SCHEDULE = {
 
 # Platform facts.
 CPD_CITY_CODE = env_str("CPD_CITY_CODE", "4401")
+# Verification regime of this deployment: "annual" (Guangzhou: yearly verification with carry-over)
+# or "cycle" (Henan/Zhengzhou: 360 hours per five-year cycle with a registration certificate).
+CPD_REGIME = env_str("CPD_REGIME", "annual")
+if CPD_REGIME not in ("annual", "cycle"):
+    raise ValueError("CPD_REGIME must be 'annual' or 'cycle'")
 ROSTER_CONFIRMATION_MAX_AGE_DAYS = 183  # at least twice a year
 ROSTER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_IMPORT_MAX_ROWS = 100_000

@@ -6,6 +6,7 @@ Wrong state -> 409, out of scope -> 404, bad input -> 400 with the field.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -66,7 +67,8 @@ class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
         qs = selectors.ledger_visible_to(api_role(self.request)).order_by("year", "created_at", "pk")
         p = self.request.query_params
         if p.get("teacher", "").isdigit():
-            qs = qs.filter(teacher_id=int(p["teacher"]))
+            # An id beyond the database's integer range matches no one (and must not be a 500).
+            qs = qs.filter(teacher_id=int(p["teacher"])) if int(p["teacher"]) < 2**63 else qs.none()
         if p.get("year", "").isdigit():
             qs = qs.filter(year=int(p["year"]))
         if p.get("category"):
@@ -307,7 +309,10 @@ class YearViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     lookup_value_regex = r"\d{4}"
 
     def get_object(self):
-        return Year.get(int(self.kwargs["pk"]))
+        year = int(self.kwargs["pk"])
+        if year not in Year.SUPPORTED:
+            raise Http404
+        return Year.get(year)
 
     @extend_schema(request=YearSerializer, responses=YearSerializer)
     def partial_update(self, request, pk=None):

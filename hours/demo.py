@@ -159,7 +159,7 @@ def seed_hours_demo() -> None:
         services.declaration_transition(declaration_id=d.pk, action="school_approve", role=admin, actor=admin.user)
 
 
-def DEMO_YEARS(year: int) -> tuple[int, ...]:  # noqa: N802 - reads like the constant it stands for
+def DEMO_YEARS(year: int) -> tuple[int, ...]:
     return (year - 3, year - 2, year - 1, year)
 
 

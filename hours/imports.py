@@ -48,7 +48,8 @@ def provincial_template() -> bytes:
 
 
 def imports_visible_to(role: Role | None):
-    if role is None:
+    """The organisation's uploads, for the roles that register hours (not its teachers or principal)."""
+    if role is None or role.kind not in projects.ORGANISER_ROLES:
         return HoursImport.objects.none()
     return HoursImport.objects.filter(organisation=role.organisation).select_related("project")
 
@@ -113,6 +114,11 @@ def _validate(record: HoursImport) -> tuple[list[tuple], int, list[dict], int]:
     return _validate_provincial(record)
 
 
+def _one_decimal(hours: Decimal) -> bool:
+    # The ledger keeps one decimal place: 7.25 would silently become 7.2 (ticking refuses it too).
+    return hours == hours.quantize(Decimal("0.1"))
+
+
 def _validate_registration(record: HoursImport):
     project = TrainingProject.objects.select_related("organiser").get(pk=record.project_id)
     in_scope: dict[str, tuple[int, str]] = {}
@@ -138,6 +144,9 @@ def _validate_registration(record: HoursImport):
             hours = parse_decimal(hours_raw)
             if hours <= 0 or hours > project.hours:
                 errors.add(row_number, "学时", _("学时须大于0且不超过项目学时 %(max)s") % {"max": project.hours})
+                ok = False
+            elif not _one_decimal(hours):
+                errors.add(row_number, "学时", _("学时最多保留一位小数"))
                 ok = False
         except ValueError:
             errors.add(row_number, "学时", _("学时须为数字"))
@@ -227,6 +236,9 @@ def _validate_provincial(record: HoursImport):
             hours = parse_decimal(hours_raw)
             if hours <= 0 or hours > 200:
                 raise ValueError(hours)
+            if not _one_decimal(hours):
+                errors.add(row_number, "学时", _("学时最多保留一位小数"))
+                ok = False
         except ValueError:
             errors.add(row_number, "学时", _("学时须为大于0的数字"))
             ok = False

@@ -56,6 +56,9 @@ class Year(models.Model):
     platform's time zone.
     """
 
+    # Years the platform keeps deadlines for; any other year number is bad input, not a row to create.
+    SUPPORTED = range(2000, 2101)
+
     year = models.PositiveIntegerField(_("年度"), primary_key=True)
     declaration_deadline = models.DateField(_("申报截止"))
     school_review_deadline = models.DateField(_("学校初审截止"))
@@ -81,6 +84,9 @@ class Year(models.Model):
 
     @classmethod
     def get(cls, year: int) -> Year:
+        if year not in cls.SUPPORTED:
+            bounds = {"first": cls.SUPPORTED[0], "last": cls.SUPPORTED[-1]}
+            raise ValidationError({"year": _("年度须在%(first)s至%(last)s之间。") % bounds})
         obj, _created = cls.objects.get_or_create(year=year, defaults=cls.defaults_for(year))
         return obj
 
@@ -124,6 +130,8 @@ class LedgerEntry(models.Model):
         "Declaration", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
     )
     source_ref = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    school_based = models.BooleanField(_("校本研修"), default=False)
+    new_teacher = models.BooleanField(_("新教师培训"), default=False)
     project = models.ForeignKey(
         "TrainingProject", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name=_("培训项目")
     )
@@ -210,7 +218,7 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
         if self.start_date and self.end_date:
             if self.end_date < self.start_date:
                 errors.setdefault("end_date", []).append(_("结束日期不能早于开始日期。"))
-            if self.year and (self.start_date.year != self.year or self.end_date.year != self.year):
+            if self.year is not None and (self.start_date.year != self.year or self.end_date.year != self.year):
                 errors.setdefault("start_date", []).append(
                     _("培训日期须在申报年度（%(year)s年）内。") % {"year": self.year}
                 )
@@ -362,6 +370,28 @@ class ProjectKind(models.TextChoices):
     TRAINING = "training", _("集中培训")
     SCHOOL_BASED = "school_based", _("校本培训")
     TEACHING_RESEARCH = "teaching_research", _("教研活动")
+    NEW_TEACHER = "new_teacher", _("新教师培训")
+
+
+# Kinds whose hours are school-based (校本研修) under the five-year cycle regime (SPEC §7).
+SCHOOL_BASED_KINDS = (ProjectKind.SCHOOL_BASED, ProjectKind.TEACHING_RESEARCH)
+
+
+class TargetStage(models.TextChoices):
+    """Which teachers a project is designed for; under the cycle regime it decides who may design it."""
+
+    ANY = "any", _("不限")
+    SENIOR = "senior", _("高中")
+    JUNIOR = "junior", _("初中")
+    PRIMARY = "primary", _("小学")
+    KINDERGARTEN = "kindergarten", _("幼儿园")
+
+
+class ApprovalState(models.TextChoices):
+    NOT_NEEDED = "not_needed", _("无需审批")
+    PENDING = "pending", _("待市里审批")
+    APPROVED = "approved", _("市里已批准")
+    REFUSED = "refused", _("市里未批准")
 
 
 class ProjectMode(models.TextChoices):
@@ -384,6 +414,9 @@ class TrainingProject(models.Model):
     enrolment_start = models.DateField(_("报名开始"), null=True, blank=True)
     enrolment_end = models.DateField(_("报名截止"), null=True, blank=True)
     description = models.TextField(_("简介"), blank=True)
+    target_stage = models.CharField(_("面向学段"), max_length=16, choices=TargetStage.choices, default=TargetStage.ANY)
+    for_key_teachers = models.BooleanField(_("骨干教师项目"), default=False)
+    approval = models.CharField(_("市级审批"), max_length=12, choices=ApprovalState.choices, default=ApprovalState.NOT_NEEDED)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -243,7 +244,11 @@ def enrolment_action(request):
         messages.success(request, _("已办理 %(n)s 条报名。") % {"n": done})
     for f in failed:
         messages.error(request, f)
-    return redirect(request.POST.get("next") if (request.POST.get("next") or "").startswith("/") else "enrolment_list")
+    next_url = request.POST.get("next") or ""
+    # Django's check, not a prefix test: browsers read "//host" and "/\host" as another site.
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("enrolment_list")
 
 
 # --- registration ------------------------------------------------------------------------------------

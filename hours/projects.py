@@ -26,6 +26,7 @@ from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
 from cpd.errors import StateConflict
 
 from .models import (
+    SCHOOL_BASED_KINDS,
     Enrolment,
     EnrolmentEvent,
     EnrolmentState,
@@ -33,6 +34,7 @@ from .models import (
     LedgerEntry,
     OnlineCourse,
     PlatformClient,
+    ProjectKind,
     ProjectLevel,
     ProjectQuota,
     RegistrationComplaint,
@@ -352,6 +354,8 @@ def bulk_register(*, project: TrainingProject, rows: list[tuple[int, Decimal]], 
             start_date=project.start_date,
             end_date=project.end_date,
             project=project,
+            school_based=project.kind in SCHOOL_BASED_KINDS,
+            new_teacher=project.kind == ProjectKind.NEW_TEACHER,
             actor=actor,
             reason=note,
             created_at=now,
@@ -386,6 +390,8 @@ def registration_revoke(*, role: Role, actor: User, entry: LedgerEntry, reason: 
             source_ref=f"revoke:{original.pk}",
             revokes=original,
             project=project,
+            school_based=original.school_based,
+            new_teacher=original.new_teacher,
             actor=actor,
             reason=reason.strip(),
         )

@@ -75,6 +75,10 @@ DECLARATION_FIELDS = (
 )
 
 
+# Declared activities that count as school-based (校本研修) under the five-year cycle regime (SPEC §7).
+SCHOOL_BASED_ACTIVITIES = ("teaching_research", "research")
+
+
 class DeadlinePassed(StateConflict):
     """The year's deadline for this action is over."""
 
@@ -98,6 +102,8 @@ def ledger_add(
     source_ref: str | None = None,
     revokes: LedgerEntry | None = None,
     project=None,
+    school_based: bool = False,
+    new_teacher: bool = False,
     actor: User | None = None,
     reason: str = "",
     correction_by_city: bool = False,
@@ -121,6 +127,8 @@ def ledger_add(
         source_ref=source_ref,
         revokes=revokes,
         project=project,
+        school_based=school_based,
+        new_teacher=new_teacher,
         actor=actor,
         reason=reason,
     )
@@ -170,6 +178,8 @@ def ledger_correction(
                 organiser=original.organiser,
                 source_ref=f"revoke:{original.pk}",
                 revokes=original,
+                school_based=original.school_based,
+                new_teacher=original.new_teacher,
                 actor=actor,
                 reason=reason,
                 correction_by_city=True,
@@ -287,7 +297,8 @@ def declaration_save(
                 if field in data:
                     setattr(decl, field, data[field])
             if decl.year:
-                _check_deadline(Year.get(decl.year), "declaration")
+                # A returned declaration may be corrected until the school's review deadline.
+                _check_deadline(Year.get(decl.year), "school_review" if decl.state == DeclarationState.RETURNED else "declaration")
             decl.full_clean(exclude=["teacher", "state"])
             decl.save()
             if remove_evidence_ids:
@@ -398,6 +409,9 @@ def _do_transition(decl: Declaration, action: str, *, role: Role | None, actor: 
     _allowed, deadline = ACTIONS.get(action, (None, None))
     if action == "reject":
         deadline = _reject_deadline(decl)
+    elif action == "submit" and decl.state == DeclarationState.RETURNED:
+        # Resubmitting what a reviewer returned stays possible while the school can still review it.
+        deadline = "school_review"
     method = getattr(decl, action)
     from_state = decl.state
     try:
@@ -441,6 +455,7 @@ def _do_transition(decl: Declaration, action: str, *, role: Role | None, actor: 
             certificate_number=decl.certificate_number,
             declaration=decl,
             source_ref=f"declaration:{decl.pk}",
+            school_based=decl.activity_type in SCHOOL_BASED_ACTIVITIES,
             actor=actor,
         )
     if action in ("school_return", "district_return", "reject", "district_approve", "void"):

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
@@ -302,7 +303,8 @@ def review_action(request, pk: int):
     else:
         messages.success(request, {"approve": _("已通过。"), "return": _("已退回。"), "reject": _("已不予认定。")}[action])
     next_url = request.POST.get("next") or ""
-    if next_url.startswith("/") and not next_url.startswith("//"):
+    # Django's check, not a prefix test: browsers read "/\host" as "//host", another site.
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
     return redirect("review_queue")
 
@@ -367,7 +369,7 @@ def year_list(request):
     Year.get(this_year)
     edit_year = request.GET.get("edit") or request.POST.get("year")
     form = None
-    if edit_year and str(edit_year).isdigit():
+    if edit_year and str(edit_year).isdigit() and int(edit_year) in Year.SUPPORTED:
         obj = Year.get(int(edit_year))
         form = YearForm(request.POST or None, instance=obj)
         if request.method == "POST" and form.is_valid():

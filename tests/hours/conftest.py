@@ -23,7 +23,9 @@ def png(name="photo.png", extra=b""):
 @pytest.fixture
 def in_year():
     """Freeze time at 2026-06-15 (inside the 2026 declaration window)."""
-    with time_machine.travel(datetime.datetime(2026, 6, 15, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8))), tick=False) as t:
+    with time_machine.travel(
+        datetime.datetime(2026, 6, 15, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8))), tick=False
+    ) as t:
         yield t
 
 
@@ -47,7 +49,10 @@ def declaration_payload(**overrides):
 
 @pytest.fixture
 def private_media(settings, tmp_path):
-    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
+    }
     return tmp_path
 
 

@@ -7,7 +7,9 @@ from .conftest import declaration_payload, pdf
 
 def _create_and_submit(world):
     api = world.api("teacher_a1")
-    response = api.post("/api/v1/declarations/", {**declaration_payload(), "certificate": [pdf()], "submit": True}, format="multipart")
+    response = api.post(
+        "/api/v1/declarations/", {**declaration_payload(), "certificate": [pdf()], "submit": True}, format="multipart"
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["state"] == "submitted"
     return response.json()["id"]

@@ -1,0 +1,72 @@
+"""Two district admins approving the same declaration at the same moment (needs PostgreSQL row locks)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from hours import services
+from hours.models import Declaration, DeclarationEvent, DeclarationState, LedgerEntry
+
+from .conftest import declare
+
+pytestmark = pytest.mark.postgres
+
+
+def _race(world, decl, personas):
+    """Run district_approve from each persona in its own thread and connection, all released at once."""
+    barrier = threading.Barrier(len(personas))
+    outcomes: dict[int, object] = {}
+
+    def act(i, persona):
+        try:
+            barrier.wait(timeout=10)
+            services.declaration_transition(
+                declaration_id=decl.pk, action="district_approve", role=world.roles[persona], actor=world.users[persona]
+            )
+            outcomes[i] = "ok"
+        except Exception as exc:  # the test inspects whatever each thread got
+            outcomes[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=act, args=(i, p)) for i, p in enumerate(personas)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck (lock never released?)"
+    return [outcomes[i] for i in range(len(personas))]
+
+
+def test_simultaneous_district_approvals_write_one_ledger_entry(world, transactional_db, in_year, private_media):
+    decl = declare(world, "teacher_a1", state="school_approved")
+
+    outcomes = _race(world, decl, ["district_a_admin", "district_a_admin"])
+
+    assert outcomes.count("ok") == 1, outcomes
+    [loser] = [o for o in outcomes if o != "ok"]
+    assert isinstance(loser, services.StateConflict), repr(loser)
+    assert LedgerEntry.objects.filter(declaration=decl).count() == 1
+    assert Declaration.objects.get(pk=decl.pk).state == DeclarationState.APPROVED
+    assert DeclarationEvent.objects.filter(declaration=decl, action="district_approve").count() == 1
+
+
+def test_simultaneous_approvals_by_two_admins_of_the_same_district(world, transactional_db, in_year, private_media):
+    # A second district_a admin: two people, not one double-click.
+    from accounts.models import Role, RoleKind
+
+    from ..factories import UserFactory
+
+    colleague = UserFactory(username="district_a_admin_2")
+    world.users["district_a_admin_2"] = colleague
+    world.roles["district_a_admin_2"] = Role.objects.create(
+        user=colleague, kind=RoleKind.DISTRICT_ADMIN, organisation=world.district_a
+    )
+
+    for _ in range(3):  # a race is won by timing: run it a few times on fresh declarations
+        decl = declare(world, "teacher_a1", state="school_approved")
+        outcomes = _race(world, decl, ["district_a_admin", "district_a_admin_2"])
+        assert sorted(o == "ok" for o in outcomes) == [False, True], outcomes
+        assert all(o == "ok" or isinstance(o, services.StateConflict) for o in outcomes), outcomes
+        assert LedgerEntry.objects.filter(declaration=decl).count() == 1
