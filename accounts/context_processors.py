@@ -7,7 +7,10 @@ def workspace(request):
     if user is None or not user.is_authenticated:
         return {}
     role = getattr(request, "role", None)
+    from django.conf import settings
+
     return {
+        "regime": settings.CPD_REGIME,
         "active_role": role,
         "user_roles": getattr(request, "user_roles", None) or selectors.roles_of(user),
     }

@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from verification.cycle_views import certificate_verify
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -12,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("points.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("certificates/verify/", certificate_verify, name="certificate_verify"),
     path("hours/", include("hours.urls")),
     path("verification/", include("verification.urls")),
     path("points/", include("points.urls")),

@@ -460,3 +460,18 @@ def course_list(request):
             return redirect("course_list")
     qs = OnlineCourse.objects.all() if can_manage else OnlineCourse.objects.filter(is_active=True)
     return render(request, "hours/course_list.html", {"courses": qs, "form": form, "can_manage": can_manage})
+
+
+@login_required
+@require_POST
+def project_approval(request, pk: int):
+    """The city office approves or refuses a county's key-teacher project (cycle regime)."""
+    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    project = get_object_or_404(TrainingProject.objects.select_related("organiser"), pk=pk, organiser__path__startswith=role.organisation.path)
+    try:
+        projects.project_approve(role=role, actor=request.user, project=project, approve=request.POST.get("decision") == "approve")
+    except (StateConflict, ValidationError) as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("已审批。"))
+    return redirect("project_detail", pk=pk)

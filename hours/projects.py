@@ -13,6 +13,7 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
@@ -27,6 +28,7 @@ from cpd.errors import StateConflict
 
 from .models import (
     SCHOOL_BASED_KINDS,
+    ApprovalState,
     Enrolment,
     EnrolmentEvent,
     EnrolmentState,
@@ -40,13 +42,15 @@ from .models import (
     RegistrationComplaint,
     RegistrationExtension,
     Source,
+    TargetStage,
     TrainingProject,
     Year,
 )
 from .services import DeadlinePassed, ledger_add
 
-ORGANISER_ROLES = (RoleKind.CITY_ADMIN, RoleKind.DISTRICT_ADMIN, RoleKind.SCHOOL_ADMIN, RoleKind.PROVIDER)
+ORGANISER_ROLES = (RoleKind.PROVINCE_ADMIN, RoleKind.CITY_ADMIN, RoleKind.DISTRICT_ADMIN, RoleKind.SCHOOL_ADMIN, RoleKind.PROVIDER)
 LEVELS_FOR_ORG = {
+    OrgKind.PROVINCE: (ProjectLevel.PROVINCE,),
     OrgKind.CITY: (ProjectLevel.CITY, ProjectLevel.PROVINCE),
     OrgKind.DISTRICT: (ProjectLevel.DISTRICT,),
     OrgKind.CITY_DIRECT: (ProjectLevel.DISTRICT,),
@@ -65,7 +69,17 @@ PROJECT_FIELDS = (
     "enrolment_start",
     "enrolment_end",
     "description",
+    "target_stage",
+    "for_key_teachers",
 )
+# Five-year cycle regime (SPEC §7): who designs a project for which teachers. Whoever designs it
+# registers its hours; schools design school-based projects and set their hours themselves.
+CYCLE_DESIGNER_FOR_STAGE = {
+    TargetStage.SENIOR: (OrgKind.PROVINCE,),
+    TargetStage.JUNIOR: (OrgKind.CITY,),
+    TargetStage.PRIMARY: (OrgKind.DISTRICT, OrgKind.CITY_DIRECT),
+    TargetStage.KINDERGARTEN: (OrgKind.DISTRICT, OrgKind.CITY_DIRECT),
+}
 EXTENSION_REQUEST_DEADLINE = (12, 1)  # apply in writing by Dec 1 of the project's year
 
 
@@ -142,6 +156,8 @@ def project_save(
         allowed_levels = LEVELS_FOR_ORG.get(role.organisation.kind, ())
         if obj.level not in allowed_levels:
             raise ValidationError({"level": _("本单位只能发布以下级别的项目：%(levels)s。") % {"levels": "、".join(str(ProjectLevel(v).label) for v in allowed_levels)}})
+        if settings.CPD_REGIME == "cycle":
+            _check_cycle_design(obj, role.organisation)
         obj.full_clean(exclude=["organiser", "created_by"])
         obj.save()
         if quotas is not None:
@@ -159,12 +175,51 @@ def project_save(
     return obj
 
 
+def _check_cycle_design(project: TrainingProject, organiser: Organisation) -> None:
+    """Design permissions per level under the cycle regime; a county's key-teacher project waits for the city."""
+    if project.kind == ProjectKind.SCHOOL_BASED:
+        if organiser.kind != OrgKind.SCHOOL:
+            raise ValidationError({"kind": _("校本研修项目由学校设计。")})
+    elif organiser.kind == OrgKind.SCHOOL:
+        raise ValidationError({"kind": _("学校只能设计校本研修项目。")})
+    else:
+        allowed = CYCLE_DESIGNER_FOR_STAGE.get(project.target_stage)
+        if allowed is None and organiser.kind != OrgKind.PROVIDER:
+            raise ValidationError({"target_stage": _("请选择项目面向的学段。")})
+        if allowed is not None and organiser.kind not in allowed:
+            raise ValidationError(
+                {"target_stage": _("面向%(stage)s教师的项目由%(who)s设计。") % {"stage": TargetStage(project.target_stage).label, "who": "、".join(str(OrgKind(k).label) for k in allowed)}}
+            )
+    needs_city = project.for_key_teachers and organiser.kind in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT)
+    if needs_city and project.approval in (ApprovalState.NOT_NEEDED, ApprovalState.REFUSED):
+        project.approval = ApprovalState.PENDING
+    elif not needs_city:
+        project.approval = ApprovalState.NOT_NEEDED
+
+
+def project_approve(*, role: Role, actor: User, project: TrainingProject, approve: bool) -> TrainingProject:
+    """The city office approves (or refuses) a county's key-teacher project before it opens."""
+    if role is None or role.kind != RoleKind.CITY_ADMIN:
+        raise PermissionDenied(_("由市教育局审批县区骨干教师项目。"))
+    if not project.organiser.path.startswith(role.organisation.path):
+        raise Http404
+    with transaction.atomic():
+        obj = TrainingProject.objects.select_for_update().get(pk=project.pk)
+        if obj.approval != ApprovalState.PENDING:
+            raise StateConflict(_("该项目不在待审批状态。"))
+        obj.approval = ApprovalState.APPROVED if approve else ApprovalState.REFUSED
+        obj.save(update_fields=["approval"])
+    return obj
+
+
 def project_publish(*, role: Role, project: TrainingProject) -> TrainingProject:
     _require_organiser(role, project)
     with transaction.atomic():
         obj = TrainingProject.objects.select_for_update().get(pk=project.pk)
         if obj.published_at is not None:
             raise StateConflict(_("项目已发布。"))
+        if obj.approval in (ApprovalState.PENDING, ApprovalState.REFUSED):
+            raise StateConflict(_("县区骨干教师项目须经市教育局批准后才能开放（当前：%(state)s）。") % {"state": obj.get_approval_display()})
         obj.published_at = timezone.now()
         obj.save(update_fields=["published_at"])
     return obj

@@ -24,6 +24,7 @@ urlpatterns = [
     path("projects/<int:pk>/", pv.project_detail, name="project_detail"),
     path("projects/<int:pk>/edit/", pv.project_form, name="project_edit"),
     path("projects/<int:pk>/publish/", pv.project_publish, name="project_publish"),
+    path("projects/<int:pk>/approval/", pv.project_approval, name="project_approval"),
     path("projects/<int:pk>/enrol/", pv.project_enrol, name="project_enrol"),
     path("projects/<int:pk>/register/", pv.project_register, name="project_register"),
     path("projects/<int:pk>/import/", pv.project_import_upload, name="project_import"),

@@ -91,6 +91,8 @@ def policy_update(*, role: Role, actor: User, year: int, data: dict[str, Any]) -
                 setattr(policy, field, data[field])
         policy.full_clean()
         policy.save()
+        # Read the stored values back so that "30" from a form and "30.0" from the database compare equal.
+        policy.refresh_from_db()
         year_obj = Year.get(year)
         deadlines_before = {f: str(getattr(year_obj, f)) for f in DEADLINE_FIELDS}
         deadline_data = {f: data[f] for f in DEADLINE_FIELDS if data.get(f)}
@@ -189,8 +191,11 @@ def run_finish(run_id: int) -> VerificationRun:
         if not claimed:
             run.refresh_from_db()
             return run
-        # Teachers who retired or left since an earlier run no longer have a result for the year.
-        VerificationResult.objects.filter(year=run.year, school__path__startswith=scope).exclude(run_id=run.pk).delete()
+        # Teachers who retired or left since an earlier run no longer have a result for the year, except
+        # one a complaint is about: the complaint's record stays, and with it the result it refers to.
+        VerificationResult.objects.filter(year=run.year, school__path__startswith=scope).exclude(run_id=run.pk).exclude(
+            complaints__isnull=False
+        ).delete()
         counts = dict(
             VerificationResult.objects.filter(run_id=run.pk).values("status").annotate(n=Count("pk")).values_list("status", "n")
         )
@@ -309,7 +314,7 @@ def complaint_resolve(*, role: Role, actor: User, complaint: ResultComplaint, up
         if c.result.teacher.user_id:
             Notification.objects.create(
                 user_id=c.result.teacher.user_id,
-                message=_("您对%(year)s年度验证结果的异议已处理：%(r)s") % {"year": c.result.year, "r": c.resolution}[:500],
+                message=(_("您对%(year)s年度验证结果的异议已处理：%(r)s") % {"year": c.result.year, "r": c.resolution})[:500],
                 link=f"/verification/my/?year={c.result.year}",
             )
     return c

@@ -25,6 +25,7 @@ from cpd.xlsx import XLSX_CONTENT_TYPE
 from hours.models import Category, Declaration, DeclarationState, Year
 
 from . import exports, selectors, services
+from .engine import hours_by_teacher
 from .models import (
     CarryRule,
     ComplaintField,
@@ -154,7 +155,8 @@ def run_list(request):
 def run_detail(request, pk: int):
     _role(request, _is_city)
     run = get_object_or_404(VerificationRun.objects.select_related("district"), pk=pk)
-    done = services.run_progress(run) if run.status == RunStatus.RUNNING else run.total
+    # Only a finished run has done everything; an interrupted one shows how far it got.
+    done = run.total if run.status == RunStatus.DONE else services.run_progress(run)
     percent = int(100 * done / run.total) if run.total else 100
     template = "verification/_run_progress.html" if request.headers.get("HX-Request") else "verification/run_detail.html"
     return render(request, template, {"run": run, "done": done, "percent": percent, "running": run.status == RunStatus.RUNNING})
@@ -188,18 +190,21 @@ def my_results(request):
 
 
 def _current_gap(teacher: Teacher) -> dict | None:
-    """While this year is open: hours still missing per category and the pending declarations that would cover them."""
-    from hours.selectors import hours_summary
+    """While this year is open: hours still missing per category and the pending declarations that would cover them.
 
+    Hours are counted as the verification will count them (each public topic once; carry-in from last
+    year's result, not from the carry-over entry that finalising last year wrote into this year's ledger).
+    """
     year = timezone.localdate().year
     policy = YearPolicy.objects.filter(year=year).first()
     if policy is None or policy.is_finalised:
         return None
-    have = hours_summary(teacher.pk, year)
+    have = hours_by_teacher(year, {"teacher_id": teacher.pk}).get(teacher.pk) or {c: Decimal("0") for c in Category.values}
     last = VerificationResult.objects.filter(teacher=teacher, year=year - 1).first()
     carry_in = last.carry_out if last else Decimal("0")
     have_prof = have[Category.PROFESSIONAL] + carry_in
-    totals = {"public": have[Category.PUBLIC], "professional": have_prof, "elective": have[Category.ELECTIVE], "total": have["total"] + carry_in}
+    have_total = sum(have.values(), Decimal("0")) + carry_in
+    totals = {"public": have[Category.PUBLIC], "professional": have_prof, "elective": have[Category.ELECTIVE], "total": have_total}
     minimums = policy.minimums()
     missing = {k: max(Decimal("0"), minimums[k] - totals[k]) for k in minimums}
     pending = list(
@@ -397,7 +402,7 @@ def export_list(request):
     if request.method == "POST":
         try:
             job = exports.export_request(role=role, actor=request.user, kind=request.POST.get("kind", ""), year=_year(request))
-        except (ValidationError, PermissionDenied) as exc:
+        except ValidationError as exc:  # a role that may not export this kind gets 403 (PermissionDenied is not caught)
             _messages_from(request, exc)
         else:
             messages.success(request, _("导出任务已创建，生成后可在下方下载。") if job.status == ExportStatus.PENDING else _("导出文件已生成。"))

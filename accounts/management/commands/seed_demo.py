@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import seed_demo
 from hours.demo import seed_hours_demo
@@ -8,15 +9,31 @@ from verification.demo import seed_verification_demo
 
 
 class Command(BaseCommand):
-    help = "Create or refresh the demo city (idempotent) and print the demo logins."
+    help = "Create or refresh the demo data (idempotent) and print the demo logins."
 
-    def handle(self, *args, **options):
-        logins = seed_demo()
-        seed_hours_demo()
-        seed_projects_demo()
-        seed_verification_demo()
-        seed_points_demo()
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--regime",
+            choices=["annual", "cycle"],
+            default="annual",
+            help="annual: Guangzhou city with yearly verification (default); cycle: Henan/Zhengzhou five-year cycles (needs CPD_REGIME=cycle)",
+        )
+
+    def handle(self, *args, regime="annual", **options):
+        if regime == "cycle":
+            if settings.CPD_REGIME != "cycle":
+                raise CommandError("A cycle deployment needs CPD_REGIME=cycle in the environment (python3 run.py demo --cycle sets it).")
+            from verification.cycle_demo import seed_cycle_demo
+
+            logins = seed_cycle_demo()
+        else:
+            logins = seed_demo()
+            seed_hours_demo()
+            seed_projects_demo()
+            seed_verification_demo()
+            seed_points_demo()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (username / password):"))
         for username, password, what in logins:
             self.stdout.write(f"  {username:<12} {password:<16} {what}")
-        self.stdout.write(f"Online learning platform API key (demo): Authorization: Platform {DEMO_PLATFORM_KEY}")
+        if regime == "annual":
+            self.stdout.write(f"Online learning platform API key (demo): Authorization: Platform {DEMO_PLATFORM_KEY}")

@@ -1,0 +1,84 @@
+"""Pages of the five-year cycle regime: my cycle, the certificate (PDF), the public check page,
+cycle statistics per level."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import RoleKind, Teacher
+from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
+from cpd.errors import StateConflict
+from cpd.xlsx import XLSX_CONTENT_TYPE, workbook_bytes
+
+from . import cycles
+from .models import CycleCertificate
+
+
+def _teacher(request) -> Teacher:
+    role = request.role
+    if role is None or role.kind != RoleKind.TEACHER:
+        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
+    teacher = Teacher.objects.select_related("school").filter(user_id=role.user_id).first()
+    if teacher is None:
+        raise Http404
+    return teacher
+
+
+@login_required
+def my_cycle(request):
+    teacher = _teacher(request)
+    p = cycles.progress(teacher)
+    certificates = CycleCertificate.objects.filter(teacher=teacher).select_related("cycle")
+    return render(request, "verification/my_cycle.html", {"p": p, "teacher": teacher, "certificates": certificates})
+
+
+@login_required
+@require_POST
+def certificate_issue(request):
+    _teacher(request)
+    try:
+        cert = cycles.certificate_issue(role=request.role, actor=request.user)
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+        return redirect("my_cycle")
+    return redirect("certificate_pdf", code=cert.code)
+
+
+@login_required
+def certificate_pdf(request, code: str):
+    teacher = _teacher(request)
+    cert = CycleCertificate.objects.select_related("teacher", "teacher__school", "cycle").filter(teacher=teacher, code=code).first()
+    if cert is None:
+        raise Http404
+    response = HttpResponse(cycles.certificate_pdf(cert), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{cert.code}.pdf"'
+    return response
+
+
+def certificate_verify(request):
+    """Public: anyone checks a certificate code; shows the masked name, the dates and the validity only."""
+    code = request.GET.get("code", "").strip()
+    result = cycles.certificate_check(code) if code else None
+    return render(request, "verification/certificate_verify.html", {"code": code, "result": result, "checked": bool(code)})
+
+
+@login_required
+def cycle_statistics(request):
+    role = request.role
+    if role is None or role.kind not in (*SCHOOL_ROLES, *AREA_ROLES):
+        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
+    rows = cycles.cycle_statistics(role)
+    if request.GET.get("format") == "xlsx":
+        headers = [_("学校"), _("教师"), _("有进行中周期"), _("已满学时"), _("进度落后"), _("本年发证")]
+        data = [[r["unit"].name, r["teachers"], r["with_cycle"], r["complete"], r["behind"], r["certified_this_year"]] for r in rows]
+        response = HttpResponse(workbook_bytes(headers, data, title="cycles"), content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="cycle-statistics.xlsx"'
+        return response
+    totals = {k: sum(r[k] for r in rows) for k in ("teachers", "with_cycle", "complete", "behind", "certified_this_year")}
+    return render(request, "verification/cycle_statistics.html", {"rows": rows, "totals": totals})
