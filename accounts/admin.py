@@ -11,6 +11,23 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "name", "is_active", "is_superuser")
     search_fields = ("username", "name")
 
+    # Only a superuser hands out superuser rights or touches a superuser's account.
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return readonly
+        return (*readonly, "is_superuser", "is_staff", "groups", "user_permissions")
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
@@ -33,7 +50,9 @@ class TeacherAdmin(ExportMixin, admin.ModelAdmin):
     list_display = ("cpd_number", "name", "masked_id_number", "school", "status")
     list_filter = ("status", "stage")
     search_fields = ("name", "cpd_number", "=id_number")
-    readonly_fields = [f.name for f in Teacher._meta.fields]
+    # Shown masked like everywhere else (SPEC §2); the export still carries the full number.
+    exclude = ("id_number",)
+    readonly_fields = [f.name for f in Teacher._meta.fields if f.name != "id_number"] + ["masked_id_number"]
 
     def has_add_permission(self, request):
         return False

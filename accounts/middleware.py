@@ -1,14 +1,15 @@
-"""Per-request role resolution and the Django admin gate."""
+"""Per-request role resolution, the Django admin gate, the language default and the lockout answer."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from . import selectors
-from .models import RoleKind
 
 SESSION_ROLE_KEY = "active_role_id"
 
@@ -33,8 +34,7 @@ class AdminAccessMiddleware:
 
     def __call__(self, request):
         if request.path.startswith("/admin/") and request.user.is_authenticated:
-            roles = getattr(request, "user_roles", [])
-            if not request.user.is_superuser and not any(r.kind == RoleKind.CITY_ADMIN for r in roles):
+            if not selectors.can_use_django_admin(request.user, getattr(request, "user_roles", None)):
                 raise Http404
         return self.get_response(request)
 
@@ -52,3 +52,13 @@ class DefaultChineseLocaleMiddleware(LocaleMiddleware):
             code = settings.LANGUAGE_CODE
         translation.activate(code)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """What django-axes answers once a login is locked (AXES_LOCKOUT_CALLABLE).
+
+    API clients parse JSON, so /api/ gets the usual `{"detail": ...}` shape; browsers get the page.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("登录失败次数过多，账号已暂时锁定，请稍后再试。")}, status=429)
+    return render(request, "accounts/locked_out.html", status=429)

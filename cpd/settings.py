@@ -199,10 +199,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # Several models have a "kind" field; name each choice set after its class, not a hash.
+    # Fields named alike ("kind", "category", "state") get enums named after their choices class, not a hash.
     "ENUM_NAME_OVERRIDES": {
         "OrgKindEnum": "accounts.models.OrgKind",
         "RoleKindEnum": "accounts.models.RoleKind",
+        "CategoryEnum": "hours.models.Category",
+        "DeclarationStateEnum": "hours.models.DeclarationState",
+        "HoursImportKindEnum": "hours.models.HoursImportKind",
+        "ProjectKindEnum": "hours.models.ProjectKind",
     },
 }
 
