@@ -224,8 +224,8 @@ def _change_status(
             # The teacher's login follows them: their teacher role moves to the new school.
             if locked.user_id:
                 Role.objects.filter(user_id=locked.user_id, kind=RoleKind.TEACHER).update(organisation=to_school)
-        elif locked.user_id:
-            Role.objects.filter(user_id=locked.user_id, kind=RoleKind.TEACHER).delete()
+        # A retired or departed teacher keeps their login: their record, history and hours stay
+        # theirs to read; services that add work (declaring, enrolling, exchanging) require active status.
     return locked
 
 

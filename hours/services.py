@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from accounts.models import Role, RoleKind, Teacher, User
+from accounts.models import Role, RoleKind, Teacher, TeacherStatus, User
 from cpd.errors import StateConflict
 
 from . import selectors
@@ -272,6 +272,8 @@ def declaration_save(
     and (when submitting) the record's required fields and the deadline.
     """
     teacher = _teacher_for(role)
+    if teacher.status != TeacherStatus.ACTIVE:
+        raise StateConflict(_("只有在职教师可以申报学时（当前状态：%(status)s）。") % {"status": teacher.get_status_display()})
     if declaration is not None:
         if not selectors.declarations_visible_to(role).filter(pk=declaration.pk).exists():
             raise Http404
