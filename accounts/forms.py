@@ -44,8 +44,17 @@ class TeacherAdminForm(RequiredMarksMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.mark_required()
+        if self.instance.pk:
+            # The ID number is shown masked even here; typing a new one replaces it.
+            field = self.fields["id_number"]
+            field.required = False
+            field.widget.attrs["placeholder"] = self.instance.masked_id_number
+            field.help_text = _("留空表示不修改；如需更正请输入完整的新身份证号。")
+            self.initial["id_number"] = ""
 
     def clean_id_number(self) -> str:
+        if self.instance.pk and not (self.cleaned_data.get("id_number") or "").strip():
+            return self.instance.id_number
         value = normalise_id_number(self.cleaned_data["id_number"])
         error = id_number_error(value)
         if error:

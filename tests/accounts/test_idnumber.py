@@ -180,3 +180,28 @@ def test_onboarding_normalises_a_lower_case_x_and_derives_gender(world):
     assert (teacher.id_number, teacher.gender, teacher.school) == ("11010519491231002X", "F", world.school_a1)
     assert teacher.cpd_number.startswith("4401")
     assert teacher.events.get().kind == "onboarded"
+
+
+def test_school_admin_edit_page_keeps_the_id_number_masked_and_blank_keeps_it(world):
+    teacher = world.teachers["teacher_a1"]
+    client = world.client("school_a1_admin")
+    page = client.get(f"/roster/{teacher.pk}/edit/").content.decode()
+    assert teacher.id_number not in page
+    assert teacher.masked_id_number in page
+    data = {
+        "name": teacher.name,
+        "id_number": "",
+        "gender": teacher.gender,
+        "stage": teacher.stage,
+        "subject": teacher.subject,
+        "title": "senior",
+        "post_type": teacher.post_type,
+        "first_employment_date": teacher.first_employment_date.isoformat(),
+        "phone": "",
+        "email": "",
+    }
+    response = client.post(f"/roster/{teacher.pk}/edit/", data)
+    assert response.status_code == 302
+    teacher.refresh_from_db()
+    assert teacher.title == "senior"
+    assert teacher.id_number == world.teachers["teacher_a1"].id_number
