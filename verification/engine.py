@@ -101,7 +101,7 @@ def compute(m: Minimums, *, public: Decimal, professional_own: Decimal, elective
 def counted_entries(year: int):
     """The ledger entries that count for `year`: corrections net out by leaving out both the
     revoked entry and the entry that revokes it; carry-over comes from last year's result."""
-    return LedgerEntry.objects.filter(year=year, revokes__isnull=True).exclude(source=Source.CARRY_OVER)
+    return LedgerEntry.objects.filter(year=year, revokes__isnull=True, revoked_by__isnull=True).exclude(source=Source.CARRY_OVER)
 
 
 def hours_by_teacher(year: int, teacher_filter: dict) -> dict[int, dict[str, Decimal]]:
