@@ -49,13 +49,25 @@ def current_cycle(teacher: Teacher, policy: CyclePolicy | None = None, today: da
     else:
         last = CycleCertificate.objects.filter(teacher=teacher).order_by("-issued_on").first()
         start = last.issued_on if last else (teacher.first_employment_date or teacher.created_at.date())
-    while add_years(start, policy.years) <= today:
-        start = add_years(start, policy.years)
+    start = _roll_forward(start, policy.years, today)
     try:
         with transaction.atomic():
             return TeacherCycle.objects.create(teacher=teacher, start_date=start, end_date=add_years(start, policy.years))
     except IntegrityError:
         return TeacherCycle.objects.get(teacher=teacher, state=CycleState.ACTIVE)
+
+
+def _roll_forward(start: datetime.date, years: int, today: datetime.date) -> datetime.date:
+    """The start of the cycle containing `today`: a cycle that ended without a certificate is followed by the next one."""
+    while add_years(start, years) <= today:
+        start = add_years(start, years)
+    return start
+
+
+def _expected_by(policy: CyclePolicy, start: datetime.date, end: datetime.date, today: datetime.date) -> tuple[int, Decimal]:
+    """Days elapsed in the cycle and the hours the pace (about 72 a year) asks for by today."""
+    elapsed_days = max(0, (min(today, end) - start).days)
+    return elapsed_days, min(policy.total_hours, (policy.pace_per_year * Decimal(elapsed_days) / Decimal("365.25")).quantize(Decimal("0.1")))
 
 
 @dataclass
@@ -92,8 +104,19 @@ def _in_cycle(cycle: TeacherCycle) -> Q:
     )
 
 
+def _opened_by(teacher_id: int, start: datetime.date) -> CycleCertificate | None:
+    """The certificate whose date started this cycle, if any."""
+    return CycleCertificate.objects.filter(teacher_id=teacher_id, issued_on=start).order_by("-created_at").first()
+
+
 def counted_cycle_entries(cycle: TeacherCycle):
-    return LedgerEntry.objects.filter(teacher_id=cycle.teacher_id, revokes__isnull=True, revoked_by__isnull=True).exclude(source=Source.CARRY_OVER).filter(_in_cycle(cycle))
+    entries = LedgerEntry.objects.filter(teacher_id=cycle.teacher_id, revokes__isnull=True, revoked_by__isnull=True).exclude(source=Source.CARRY_OVER).filter(_in_cycle(cycle))
+    opened_by = _opened_by(cycle.teacher_id, cycle.start_date)
+    if opened_by is not None and opened_by.cycle_id != cycle.pk:
+        # Hours recorded before the certificate were counted for it (training that ended on its date
+        # included): the cycle it opens starts afresh.
+        entries = entries.exclude(created_at__lte=opened_by.created_at)
+    return entries
 
 
 def progress(teacher: Teacher, today: datetime.date | None = None) -> CycleProgress:
@@ -117,9 +140,8 @@ def progress(teacher: Teacher, today: datetime.date | None = None) -> CycleProgr
         .order_by("end_date")
         .first()
     )
-    elapsed_days = max(0, (min(today, cycle.end_date) - cycle.start_date).days)
+    elapsed_days, p.expected_by_now = _expected_by(policy, cycle.start_date, cycle.end_date, today)
     p.years_elapsed = (Decimal(elapsed_days) / Decimal("365.25")).quantize(Decimal("0.1"))
-    p.expected_by_now = min(policy.total_hours, (policy.pace_per_year * Decimal(elapsed_days) / Decimal("365.25")).quantize(Decimal("0.1")))
     p.missing_total = max(ZERO, policy.total_hours - p.total)
     p.missing_school_based = max(ZERO, policy.min_school_based - p.school_based)
     p.complete = p.degree is not None or (p.missing_total == ZERO and p.missing_school_based == ZERO)
@@ -136,15 +158,16 @@ def certificate_issue(*, role: Role, actor, teacher: Teacher | None = None) -> C
         raise Http404
     with transaction.atomic():
         Teacher.objects.select_for_update().get(pk=teacher.pk)
-        p = progress(teacher)
-        existing = CycleCertificate.objects.filter(cycle=p.cycle).first()
+        today = timezone.localdate()
+        p = progress(teacher, today)
+        # Asked again (a second click): the certificate issued today, which opened the current cycle.
+        existing = CycleCertificate.objects.filter(Q(cycle=p.cycle) | Q(teacher=teacher, issued_on=today)).order_by("-created_at").first()
         if existing is not None:
             return existing
         if not p.complete:
             raise StateConflict(
                 _("本周期尚未完成：还差 %(t)s 学时，其中校本研修还差 %(s)s 学时。") % {"t": p.missing_total, "s": p.missing_school_based}
             )
-        today = timezone.localdate()
         cert = CycleCertificate.objects.create(
             cycle=p.cycle,
             teacher=teacher,
@@ -230,44 +253,66 @@ def certificate_pdf(cert: CycleCertificate) -> bytes:
 
 
 def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> list[dict]:
-    """Per school in scope: teachers, cycles complete, behind pace. Computed from a handful of aggregate
-    queries over active cycles and the ledger (no query per teacher)."""
+    """Per school in scope: teachers, cycles complete (degree exemptions included), behind pace. Computed
+    from a handful of queries over the teachers, their cycles, certificates, degrees and the ledger (no
+    query per teacher). Each teacher's current cycle is worked out as `current_cycle` would open it, without
+    writing it: most teachers never open their cycle page."""
     from accounts.selectors import schools_visible_to
 
     today = today or timezone.localdate()
     policy = CyclePolicy.current()
     schools = list(schools_visible_to(role).order_by("code"))
-    teachers = list(Teacher.objects.filter(school__in=schools, status=TeacherStatus.ACTIVE).values_list("pk", "school_id"))
-    cycles = {c.teacher_id: c for c in TeacherCycle.objects.filter(teacher_id__in=[t for t, _s in teachers], state=CycleState.ACTIVE)}
+    scope = Teacher.objects.filter(school__in=schools, status=TeacherStatus.ACTIVE)
+    teachers = list(scope.values_list("pk", "school_id", "first_employment_date", "created_at"))
+    active = {c.teacher_id: c for c in TeacherCycle.objects.filter(teacher__in=scope, state=CycleState.ACTIVE)}
+    certificates: dict[int, list[tuple[datetime.date, datetime.datetime]]] = {}
+    for teacher_id, issued_on, created_at in (
+        CycleCertificate.objects.filter(teacher__in=scope).order_by("issued_on", "created_at").values_list("teacher_id", "issued_on", "created_at")
+    ):
+        certificates.setdefault(teacher_id, []).append((issued_on, created_at))
+    # teacher → (cycle start, cycle end, when the certificate that opened the cycle was issued)
+    bounds: dict[int, tuple[datetime.date, datetime.date, datetime.datetime | None]] = {}
+    for teacher_id, _school_id, first_employment, created_at in teachers:
+        cycle = active.get(teacher_id)
+        certs = certificates.get(teacher_id, [])
+        if cycle is not None:
+            start = cycle.start_date if cycle.end_date > today else _roll_forward(cycle.end_date, policy.years, today)
+        else:
+            start = _roll_forward(certs[-1][0] if certs else (first_employment or created_at.date()), policy.years, today)
+        opened_by = [created for issued_on, created in certs if issued_on == start]
+        bounds[teacher_id] = (start, add_years(start, policy.years), opened_by[-1] if opened_by else None)
+    earliest = min((b[0] for b in bounds.values()), default=today)  # earlier entries belong to past cycles
     entries = (
-        LedgerEntry.objects.filter(teacher_id__in=list(cycles), revokes__isnull=True, revoked_by__isnull=True)
+        LedgerEntry.objects.filter(teacher__in=scope, revokes__isnull=True, revoked_by__isnull=True)
+        .filter(Q(end_date__gte=earliest) | Q(end_date__isnull=True, created_at__date__gte=earliest))
         .exclude(source=Source.CARRY_OVER)
         .values_list("teacher_id", "hours", "school_based", "end_date", "created_at")
     )
     totals: dict[int, list[Decimal]] = {}
     for teacher_id, hours, school_based, end_date, created_at in entries.iterator(chunk_size=5000):
-        cycle = cycles[teacher_id]
-        day = end_date or created_at.date()
-        if cycle.start_date <= day < cycle.end_date:
+        start, end, opened_at = bounds[teacher_id]
+        day = end_date or timezone.localdate(created_at)
+        if start <= day < end and (opened_at is None or created_at > opened_at):
             acc = totals.setdefault(teacher_id, [ZERO, ZERO])
             acc[0] += hours
             if school_based:
                 acc[1] += hours
-    certified = set(CycleCertificate.objects.filter(teacher_id__in=[t for t, _s in teachers], issued_on__year=today.year).values_list("teacher_id", flat=True))
+    degrees: dict[int, list[datetime.date]] = {}
+    for teacher_id, end_date in Declaration.objects.filter(
+        teacher__in=scope, activity_type=ActivityType.DEGREE, state=DeclarationState.APPROVED
+    ).values_list("teacher_id", "end_date"):
+        degrees.setdefault(teacher_id, []).append(end_date)
     rows = {s.pk: {"unit": s, "teachers": 0, "with_cycle": 0, "complete": 0, "behind": 0, "certified_this_year": 0} for s in schools}
-    for teacher_id, school_id in teachers:
+    for teacher_id, school_id, _first, _created in teachers:
         row = rows[school_id]
         row["teachers"] += 1
-        row["certified_this_year"] += teacher_id in certified
-        cycle = cycles.get(teacher_id)
-        if cycle is None:
-            continue
         row["with_cycle"] += 1
+        row["certified_this_year"] += any(issued_on.year == today.year for issued_on, _c in certificates.get(teacher_id, []))
+        start, end, _opened = bounds[teacher_id]
         total, school_based = totals.get(teacher_id, [ZERO, ZERO])
-        if total >= policy.total_hours and school_based >= policy.min_school_based:
+        exempt = any(start <= d < end for d in degrees.get(teacher_id, []))
+        if exempt or (total >= policy.total_hours and school_based >= policy.min_school_based):
             row["complete"] += 1
-        else:
-            elapsed = max(0, (min(today, cycle.end_date) - cycle.start_date).days)
-            if total < policy.pace_per_year * Decimal(elapsed) / Decimal("365.25"):
-                row["behind"] += 1
+        elif total < _expected_by(policy, start, end, today)[1]:
+            row["behind"] += 1
     return list(rows.values())

@@ -89,6 +89,9 @@ class VerificationRun(models.Model):
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
     total = models.PositiveIntegerField(default=0)
     chunks = models.PositiveIntegerField(default=0)
+    # The school ids of each chunk, fixed when the run starts, so that workers and re-deliveries
+    # agree on the work whatever changes in the roster meanwhile.
+    chunk_plan = models.JSONField(default=list)
     counts = models.JSONField(default=dict)
     error = models.TextField(blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -105,6 +108,17 @@ class VerificationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} #{self.pk}"
+
+
+class RunChunk(models.Model):
+    """A chunk of a run that has been verified; the run is done when every planned chunk is."""
+
+    run = models.ForeignKey(VerificationRun, on_delete=models.CASCADE, related_name="done_chunks")
+    index = models.PositiveIntegerField()
+    done_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="one_row_per_run_chunk")]
 
 
 class ResultStatus(models.TextChoices):

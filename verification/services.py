@@ -29,6 +29,7 @@ from .models import (
     Notice,
     PolicyRevision,
     ResultComplaint,
+    RunChunk,
     RunStatus,
     VerificationResult,
     VerificationRun,
@@ -140,12 +141,12 @@ def run_start(*, role: Role | None, actor: User | None, year: int, district: Org
     try:
         with transaction.atomic():
             run = VerificationRun.objects.create(
-                year=year, district=district, started_by=actor, total=sum(n for _s, n in sizes), chunks=len(chunks)
+                year=year, district=district, started_by=actor, total=sum(n for _s, n in sizes), chunks=len(chunks), chunk_plan=chunks
             )
     except IntegrityError:
         raise StateConflict(_("%(year)s年度的验证正在进行中，请等待完成。") % {"year": year})
     if inline:
-        run_execute(run.pk, chunks)
+        run_execute(run.pk)
     else:
         from .tasks import run_verification
 
@@ -154,24 +155,22 @@ def run_start(*, role: Role | None, actor: User | None, year: int, district: Org
     return run
 
 
-def run_chunks(run: VerificationRun) -> list[list[int]]:
-    scope = run.district.path if run.district_id else Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first().path
-    sizes = list(
-        Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__path__startswith=scope)
-        .values("school_id")
-        .annotate(n=Count("pk"))
-        .order_by("school_id")
-        .values_list("school_id", "n")
-    )
-    return chunks_for(sizes)
-
-
 def run_execute(run_id: int, chunks: list[list[int]] | None = None) -> VerificationRun:
-    """Verify every chunk in this process (the management command, eager mode), then finish."""
-    run = VerificationRun.objects.select_related("district").get(pk=run_id)
-    for chunk in chunks if chunks is not None else run_chunks(run):
-        verify_chunk(run.pk, chunk)
+    """Verify every planned chunk in this process (the management command, eager mode), then finish."""
+    run = VerificationRun.objects.get(pk=run_id)
+    for index in range(len(run.chunk_plan)):
+        run_chunk(run.pk, index)
     return run_finish(run.pk)
+
+
+def run_chunk(run_id: int, index: int) -> int:
+    """Verify one planned chunk and record it as done (idempotent: a re-delivered chunk rewrites the
+    same results and records nothing new)."""
+    run = VerificationRun.objects.get(pk=run_id)
+    done = verify_chunk(run.pk, run.chunk_plan[index])
+    if run.status == RunStatus.RUNNING:
+        RunChunk.objects.get_or_create(run_id=run.pk, index=index)
+    return done
 
 
 def run_progress(run: VerificationRun) -> int:
@@ -183,7 +182,7 @@ def run_finish(run_id: int) -> VerificationRun:
     """Close the run once every teacher has a result from it: drop results of teachers no longer in
     scope, record the counts. Called after each chunk; only the call that completes the run acts."""
     run = VerificationRun.objects.select_related("district").get(pk=run_id)
-    if run.status != RunStatus.RUNNING or run_progress(run) < run.total:
+    if run.status != RunStatus.RUNNING or RunChunk.objects.filter(run_id=run.pk).count() < len(run.chunk_plan):
         return run
     scope = run.district.path if run.district_id else Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first().path
     with transaction.atomic():
@@ -199,7 +198,8 @@ def run_finish(run_id: int) -> VerificationRun:
         counts = dict(
             VerificationResult.objects.filter(run_id=run.pk).values("status").annotate(n=Count("pk")).values_list("status", "n")
         )
-        VerificationRun.objects.filter(pk=run.pk).update(counts=counts)
+        # Teachers who left while the run went on were skipped by their chunk: the total is what was verified.
+        VerificationRun.objects.filter(pk=run.pk).update(counts=counts, total=sum(counts.values()))
     run.refresh_from_db()
     return run
 

@@ -1,7 +1,6 @@
 from celery import group, shared_task
 
 from . import services
-from .engine import verify_chunk
 
 
 @shared_task(name="verification.tasks.run_verification", acks_late=True)
@@ -9,17 +8,16 @@ def run_verification(run_id: int) -> None:
     """Fan out one task per chunk of schools; each finishing chunk checks whether the run is complete."""
     from .models import VerificationRun
 
-    run = VerificationRun.objects.select_related("district").get(pk=run_id)
-    chunks = services.run_chunks(run)
-    if not chunks:
+    run = VerificationRun.objects.get(pk=run_id)
+    if not run.chunk_plan:
         services.run_finish(run_id)
         return
-    group(verify_run_chunk.s(run_id, chunk) for chunk in chunks).apply_async()
+    group(verify_run_chunk.s(run_id, index) for index in range(len(run.chunk_plan))).apply_async()
 
 
 @shared_task(name="verification.tasks.verify_run_chunk", acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
-def verify_run_chunk(run_id: int, school_ids: list[int]) -> int:
-    done = verify_chunk(run_id, school_ids)
+def verify_run_chunk(run_id: int, index: int) -> int:
+    done = services.run_chunk(run_id, index)
     services.run_finish(run_id)
     return done
 

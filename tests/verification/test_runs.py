@@ -319,3 +319,22 @@ def test_run_completes_when_a_teacher_who_complained_has_retired(hours_2022):
     assert run.status == RunStatus.DONE and run.total == 2
     assert VerificationResult.objects.filter(teacher=a1, year=2022).exists()
     assert not VerificationResult.objects.filter(teacher=a2, year=2022).exists()
+
+
+def test_a_teacher_leaving_during_a_run_does_not_keep_it_running(hours_2022):
+    """The chunk plan is fixed at the start; a chunk whose teacher left meanwhile still completes the run."""
+    from accounts.models import TeacherStatus
+    from verification import services
+
+    world = hours_2022
+    run = VerificationRun.objects.create(
+        year=2022, started_by=world.users["city_admin"], total=2, chunks=2, chunk_plan=[[world.school_a1.pk], [world.school_a2.pk]]
+    )
+    services.run_chunk(run.pk, 0)
+    world.teachers["teacher_a2"].__class__.objects.filter(pk=world.teachers["teacher_a2"].pk).update(status=TeacherStatus.RETIRED)
+    services.run_chunk(run.pk, 1)
+    services.run_chunk(run.pk, 1)  # re-delivered: nothing new
+    run = services.run_finish(run.pk)
+    assert run.status == RunStatus.DONE
+    assert run.total == 1
+    assert run.done_chunks.count() == 2
