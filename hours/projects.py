@@ -91,9 +91,11 @@ def projects_visible_to(role: Role | None) -> QuerySet[TrainingProject]:
     if role is None:
         return TrainingProject.objects.none()
     city_path = "/".join(role.organisation.path.split("/")[:2]) + "/"
-    return TrainingProject.objects.select_related("organiser").filter(
-        Q(organiser__path__startswith=city_path) & (Q(published_at__isnull=False) | Q(organiser=role.organisation))
-    )
+    shown = Q(published_at__isnull=False) | Q(organiser=role.organisation)
+    if role.kind == RoleKind.CITY_ADMIN:
+        # The city office must find the county key-teacher projects it approves before they can open (cycle regime).
+        shown |= Q(organiser__path__startswith=role.organisation.path) & ~Q(approval=ApprovalState.NOT_NEEDED)
+    return TrainingProject.objects.select_related("organiser").filter(Q(organiser__path__startswith=city_path) & shown)
 
 
 def projects_managed_by(role: Role | None) -> QuerySet[TrainingProject]:
@@ -177,7 +179,7 @@ def project_save(
 
 def _check_cycle_design(project: TrainingProject, organiser: Organisation) -> None:
     """Design permissions per level under the cycle regime; a county's key-teacher project waits for the city."""
-    if project.kind == ProjectKind.SCHOOL_BASED:
+    if project.kind in SCHOOL_BASED_KINDS:  # their hours count as school-based: schools design them and set their hours
         if organiser.kind != OrgKind.SCHOOL:
             raise ValidationError({"kind": _("校本研修项目由学校设计。")})
     elif organiser.kind == OrgKind.SCHOOL:
@@ -186,12 +188,18 @@ def _check_cycle_design(project: TrainingProject, organiser: Organisation) -> No
         allowed = CYCLE_DESIGNER_FOR_STAGE.get(project.target_stage)
         if allowed is None and organiser.kind != OrgKind.PROVIDER:
             raise ValidationError({"target_stage": _("请选择项目面向的学段。")})
-        if allowed is not None and organiser.kind not in allowed:
+        # Zhengzhou: a county also designs its own senior/junior key-teacher projects, once the city approves them.
+        county_key = project.for_key_teachers and organiser.kind in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT)
+        if allowed is not None and organiser.kind not in allowed and not county_key:
             raise ValidationError(
                 {"target_stage": _("面向%(stage)s教师的项目由%(who)s设计。") % {"stage": TargetStage(project.target_stage).label, "who": "、".join(str(OrgKind(k).label) for k in allowed)}}
             )
     needs_city = project.for_key_teachers and organiser.kind in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT)
     if needs_city and project.approval in (ApprovalState.NOT_NEEDED, ApprovalState.REFUSED):
+        project.approval = ApprovalState.PENDING
+    elif needs_city and project.approval == ApprovalState.APPROVED and project.published_at is None and project.pk is not None:
+        # An approved but unpublished project that the county edits goes back to the city: what the
+        # city approved is not what would open.
         project.approval = ApprovalState.PENDING
     elif not needs_city:
         project.approval = ApprovalState.NOT_NEEDED

@@ -128,9 +128,9 @@ def progress(teacher: Teacher, today: datetime.date | None = None) -> CycleProgr
         total=Sum("hours"), school=Sum("hours", filter=Q(school_based=True)), new=Sum("hours", filter=Q(new_teacher=True))
     )
     p = CycleProgress(cycle=cycle, policy=policy, total=sums["total"] or ZERO, school_based=sums["school"] or ZERO, new_teacher_hours=sums["new"] or ZERO)
-    # A new teacher: in the first cycle since the first employment; the first year's 120 hours of
+    # A new teacher: first employed inside this cycle; the first year's 120 hours of
     # new-teacher training are shown apart from the cycle's 360.
-    if teacher.first_employment_date and cycle.start_date == teacher.first_employment_date:
+    if teacher.first_employment_date and cycle.start_date <= teacher.first_employment_date < cycle.end_date:
         p.is_new_teacher = True
         p.new_teacher_deadline = add_years(teacher.first_employment_date, 1)
     p.degree = (

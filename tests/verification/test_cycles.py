@@ -183,6 +183,24 @@ def test_a_new_teacher_sees_the_first_year_new_teacher_training_apart(world, fro
     assert "2026-09-01" in box
 
 
+def test_a_new_hire_whose_record_opened_the_cycle_before_the_first_employment_date_was_filled_in_is_a_new_teacher(world, frozen):
+    """The school adds its new hire to the roster in August; the teacher looks at the cycle page before the
+    first employment date (September 1) is filled in; from then on the new-teacher rule applies."""
+    frozen.move_to(datetime.datetime(2025, 8, 20, 10, tzinfo=CST))
+    teacher = TeacherFactory(school=world.school_a1, first_employment_date=None)
+    assert cycles.progress(teacher).cycle.start_date == datetime.date(2025, 8, 20)
+
+    frozen.move_to(datetime.datetime(2026, 6, 15, 10, tzinfo=CST))
+    teacher.first_employment_date = datetime.date(2025, 9, 1)
+    teacher.save()
+    give(teacher, 36, day=datetime.date(2025, 11, 3), new_teacher=True)
+
+    p = cycles.progress(teacher)
+    assert (p.cycle.start_date, p.cycle.end_date) == (datetime.date(2025, 8, 20), datetime.date(2030, 8, 20))
+    assert p.is_new_teacher is True
+    assert (p.new_teacher_hours, p.new_teacher_deadline) == (Decimal("36"), datetime.date(2026, 9, 1))
+
+
 def test_a_teacher_employed_before_the_cycle_is_not_shown_the_new_teacher_rule(world, frozen):
     teacher = veteran(world)
     give(teacher, 24, new_teacher=True)
@@ -468,6 +486,18 @@ def test_the_city_lists_the_county_projects_waiting_for_its_approval(henan, cycl
 
     assert waiting.title in page
     assert "登封市小学语文教研（草稿）" not in page  # an ordinary draft stays the county's own
+
+
+@pytest.mark.parametrize("stage", ["senior", "junior"])
+def test_a_county_designs_its_own_senior_and_junior_key_teacher_projects_once_the_city_approves(henan, cycle_regime, stage):
+    """郑教明电〔2017〕139号: 县级高、初中名师、骨干教师培训项目由县教育局设计，培训方案先经市里审核。"""
+    response = henan.api("county").post("/api/v1/projects/", payload("county", stage=stage, key=True), format="json")
+    assert response.status_code == 201, response.content
+    project = TrainingProject.objects.get(pk=response.json()["id"])
+    assert project.approval == ApprovalState.PENDING
+    assert henan.api("county").post(f"/api/v1/projects/{project.pk}/publish/").status_code == 409
+    project_services.project_approve(role=henan.roles["city"], actor=henan.user("city"), project=project, approve=True)
+    assert henan.api("county").post(f"/api/v1/projects/{project.pk}/publish/").status_code == 200
 
 
 def test_a_refused_key_teacher_project_cannot_be_published(henan, cycle_regime):
