@@ -103,6 +103,8 @@ def test_deploy_check_passes_with_production_settings():
         "DJANGO_ALLOWED_HOSTS": "cpd.example.org",
     }
     env.pop("DJANGO_DEBUG", None)
+    # The browser tests set this for Playwright in the test process; a deployment never has it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
         cwd=BASE_DIR,
