@@ -14,7 +14,7 @@ from cpd.errors import StateConflict
 from cpd.xlsx import RowErrors, check_upload, iter_rows, parse_date, workbook_bytes
 
 from . import services
-from .models import EventStatus, PointsImport
+from .models import EventStatus, PointsEvent, PointsImport
 
 HEADERS = ["事件编号", "证件号", "行为代码", "日期"]
 MAX_BYTES = 10 * 1024 * 1024
@@ -75,7 +75,16 @@ def points_import_confirm(*, role: Role, record: PointsImport) -> PointsImport:
     with record.file.open("rb") as fh:
         rows, _errors = _parse(fh.read())
     accepted, refused = 0, []
+    # An event recorded before this import (an earlier file, the API) counts nothing now: say so,
+    # rather than report it as "计入" a second time.
+    seen_before: set[str] = set()
+    for start in range(0, len(rows), 1000):
+        ids = [r[1] for r in rows[start : start + 1000]]
+        seen_before.update(PointsEvent.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
     for row_number, event_id, key, code, date in rows:
+        if event_id in seen_before:
+            refused.append({"row": row_number, "event_id": event_id, "reason": _("该事件编号此前已处理过，本次不重复计入")})
+            continue
         event = services.points_earn(event_id=event_id, teacher_key=key, action_code=code, occurred_on=date)
         if event.status == EventStatus.ACCEPTED:
             accepted += 1

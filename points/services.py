@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, RoleKind, Teacher, User
+from accounts.models import Role, RoleKind, Teacher, TeacherStatus, User
 from cpd.errors import StateConflict
 
 from .models import (
@@ -141,6 +141,8 @@ def exchange_request(*, role: Role, actor: User, category: str, hours: int) -> E
     teacher = Teacher.objects.filter(user_id=role.user_id).first()
     if teacher is None:
         raise Http404
+    if teacher.status != TeacherStatus.ACTIVE:
+        raise StateConflict(_("只有在职教师可以兑换积分。"))
     if category not in CAP_HOURS:
         raise ValidationError({"category": _("只能兑换为专业科目或个人选修科目学时。")})
     if not isinstance(hours, int) or hours < 1:
@@ -266,6 +268,9 @@ def points_expire_year(year: int) -> dict[str, int]:
     one 'expired' entry per account with points left. Set-based: a few statements per chunk of
     accounts, no loop over teachers. Running it again changes nothing."""
     now = timezone.now()
+    today = timezone.localdate(now)  # the platform's day, not UTC's
+    # Raw SQL bypasses the field's adaptation: store the timestamp as the ORM would (SQLite: naive UTC).
+    stamp = connection.ops.adapt_datetimefield_value(now)
     reason_release = _("年末自动取消未确认的兑换申请")
     reason_expire = _("积分只在当年有效，年末清零")
     cancelled = 0
@@ -287,7 +292,7 @@ def points_expire_year(year: int) -> dict[str, int]:
                    SELECT a.id, 'released', r.points, r.points, r.id, %s, %s, %s
                    FROM points_exchangerequest r JOIN points_pointsaccount a ON a.teacher_id = r.teacher_id AND a.year = r.year
                    WHERE r.year = %s AND r.state = 'pending' AND a.id >= %s AND a.id < %s""",
-                [now.date(), reason_release, now, year, start, end],
+                [today, reason_release, stamp, year, start, end],
             )
             cursor.execute(
                 """UPDATE points_pointsaccount SET balance = balance + held, held = 0
@@ -298,7 +303,7 @@ def points_expire_year(year: int) -> dict[str, int]:
                 """UPDATE points_exchangerequest SET state = 'cancelled', reason = %s, decided_at = %s
                    WHERE year = %s AND state = 'pending'
                    AND teacher_id IN (SELECT teacher_id FROM points_pointsaccount WHERE year = %s AND id >= %s AND id < %s)""",
-                [reason_release, now, year, year, start, end],
+                [reason_release, stamp, year, year, start, end],
             )
             cancelled += cursor.rowcount
             # 2. ... then expire every balance left.
@@ -306,7 +311,7 @@ def points_expire_year(year: int) -> dict[str, int]:
                 """INSERT INTO points_pointsentry (account_id, kind, delta, amount, occurred_on, reason, created_at)
                    SELECT id, 'expired', -balance, balance, %s, %s, %s
                    FROM points_pointsaccount WHERE year = %s AND balance > 0 AND id >= %s AND id < %s""",
-                [now.date(), reason_expire, now, year, start, end],
+                [today, reason_expire, stamp, year, start, end],
             )
             expired_accounts += cursor.rowcount
             cursor.execute(
