@@ -5,15 +5,21 @@ problem; nothing written) -> confirm (atomic, all or nothing) -> re-uploading th
 data adds nothing. Validation is set-based: the teachers in scope are loaded in one
 query, the existing entries in one more; inserts are batched. Large files are validated
 and imported by a Celery task that reports progress in `HoursImport.processed_rows`.
+The dry run keeps the parsed rows next to the stored file (`<file>.rows.json.gz`), so that
+the confirm validates them again without parsing the Excel file a second time.
 """
 
 from __future__ import annotations
 
+import datetime
+import gzip
 import hashlib
 import io
+import json
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -74,7 +80,13 @@ def hours_import_upload(*, role: Role, actor, uploaded, kind: str, project: Trai
     content = uploaded.read()
     # Reject an unreadable file or a wrong header at once rather than in the task.
     headers, required = (REGISTRATION_HEADERS, REGISTRATION_REQUIRED) if kind == HoursImportKind.REGISTRATION else (PROVINCIAL_HEADERS, PROVINCIAL_REQUIRED)
-    next(iter_rows(io.BytesIO(content), headers=headers, required_headers=required, max_rows=MAX_ROWS), None)
+    rows = iter_rows(io.BytesIO(content), headers=headers, required_headers=required, max_rows=MAX_ROWS)
+    first = next(rows, None)
+    parsed = None
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        # No broker: the dry run runs now, in this request. Finish this read and keep its rows for
+        # the dry run rather than parse the file twice.
+        parsed = [] if first is None else [first, *rows]
     record = HoursImport(
         kind=kind,
         project=project,
@@ -86,6 +98,9 @@ def hours_import_upload(*, role: Role, actor, uploaded, kind: str, project: Trai
     )
     record.file.save(f"{kind}-{timezone.now():%Y%m%d%H%M%S}-{record.sha256[:12]}.xlsx", ContentFile(content), save=False)
     record.save()
+    if parsed is not None:
+        _cache_rows(record, parsed)
+        parsed = None  # the dry run reads the kept copy
     from .tasks import hours_import_validate
 
     enqueue(hours_import_validate, record.pk)
@@ -94,13 +109,76 @@ def hours_import_upload(*, role: Role, actor, uploaded, kind: str, project: Trai
 
 
 def _rows(record: HoursImport):
+    """The file's rows as `iter_rows` yields them.
+
+    Parsing the Excel file is most of the work of a large import, and the confirm validates the
+    same file again (against today's data). So the first complete read keeps the parsed rows
+    next to the file, and later reads use them instead of parsing again.
+    """
+    cached = _cached_rows(record)
+    if cached is not None:
+        yield from cached
+        return
     with record.file.open("rb") as fh:
         data = io.BytesIO(fh.read())
     if record.kind == HoursImportKind.REGISTRATION:
         rows = iter_rows(data, headers=REGISTRATION_HEADERS, required_headers=REGISTRATION_REQUIRED, max_rows=MAX_ROWS)
     else:
         rows = iter_rows(data, headers=PROVINCIAL_HEADERS, required_headers=PROVINCIAL_REQUIRED, max_rows=MAX_ROWS)
-    return rows
+    parsed = []
+    for row in rows:
+        parsed.append(row)
+        yield row
+    _cache_rows(record, parsed)
+
+
+# Cells are kept as JSON; the date and time values openpyxl gives are tagged so that they come back
+# as the same objects, and validating the copy gives exactly what validating the file gives.
+_CELL_TYPES = {"datetime": datetime.datetime, "date": datetime.date, "time": datetime.time}
+
+
+def _cell_to_json(value: Any) -> dict:
+    for tag, kind in _CELL_TYPES.items():  # datetime first: a datetime is also a date
+        if isinstance(value, kind):
+            return {tag: value.isoformat()}
+    if isinstance(value, datetime.timedelta):
+        return {"timedelta": [value.days, value.seconds, value.microseconds]}
+    raise TypeError(f"cannot keep a {type(value).__name__} cell")
+
+
+def _cell_from_json(obj: dict) -> Any:
+    if len(obj) != 1:
+        return obj
+    ((tag, value),) = obj.items()
+    if tag == "timedelta":
+        return datetime.timedelta(*value)
+    return _CELL_TYPES[tag].fromisoformat(value) if tag in _CELL_TYPES else obj
+
+
+def _rows_cache_name(record: HoursImport) -> str:
+    return f"{record.file.name}.rows.json.gz"
+
+
+def _cache_rows(record: HoursImport, rows: list[tuple[int, tuple]]) -> None:
+    try:
+        data = json.dumps({"sha256": record.sha256, "rows": rows}, default=_cell_to_json, ensure_ascii=False)
+    except TypeError:
+        return  # an unexpected cell type: later reads parse the file again
+    storage, name = record.file.storage, _rows_cache_name(record)
+    if storage.exists(name):
+        storage.delete(name)
+    storage.save(name, ContentFile(gzip.compress(data.encode(), compresslevel=1)))
+
+
+def _cached_rows(record: HoursImport) -> list[tuple[int, tuple]] | None:
+    storage, name = record.file.storage, _rows_cache_name(record)
+    if not storage.exists(name):
+        return None
+    with storage.open(name, "rb") as fh:
+        kept = json.loads(gzip.decompress(fh.read()), object_hook=_cell_from_json)
+    if kept.get("sha256") != record.sha256:
+        return None
+    return [(row_number, tuple(values)) for row_number, values in kept["rows"]]
 
 
 def _progress(record: HoursImport, processed: int) -> None:

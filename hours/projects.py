@@ -405,6 +405,7 @@ def bulk_register(*, project: TrainingProject, rows: list[tuple[int, Decimal]], 
     """Insert registration entries in batches. Call inside a transaction holding the project's row lock,
     after the checks (scope, deadline, duplicates) are done."""
     now = timezone.now()
+    school_based, new_teacher = project.kind in SCHOOL_BASED_KINDS, project.kind == ProjectKind.NEW_TEACHER
     entries = [
         LedgerEntry(
             teacher_id=tid,
@@ -416,10 +417,10 @@ def bulk_register(*, project: TrainingProject, rows: list[tuple[int, Decimal]], 
             organiser=project.organiser.name,
             start_date=project.start_date,
             end_date=project.end_date,
-            project=project,
-            school_based=project.kind in SCHOOL_BASED_KINDS,
-            new_teacher=project.kind == ProjectKind.NEW_TEACHER,
-            actor=actor,
+            project_id=project.pk,
+            school_based=school_based,
+            new_teacher=new_teacher,
+            actor_id=actor.pk if actor else None,
             reason=note,
             created_at=now,
         )

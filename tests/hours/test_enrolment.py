@@ -112,7 +112,9 @@ def test_principal_rejects_with_a_reason_the_teacher_can_read(world, window):
     enrolment_id = _enrol(world, "teacher_a1", project).json()["id"]
 
     without_reason = world.api("principal_a1").post(f"/api/v1/enrolments/{enrolment_id}/reject/", {}, format="json")
-    rejected = world.api("principal_a1").post(f"/api/v1/enrolments/{enrolment_id}/reject/", {"reason": "本学期教学任务重"}, format="json")
+    rejected = world.api("principal_a1").post(
+        f"/api/v1/enrolments/{enrolment_id}/reject/", {"reason": "本学期教学任务重"}, format="json"
+    )
     seen_by_teacher = world.api("teacher_a1").get(f"/api/v1/enrolments/{enrolment_id}/").json()
 
     assert without_reason.status_code == 400 and "reason" in without_reason.json()
@@ -128,7 +130,9 @@ def test_district_rejects_on_the_page_and_the_reason_shows_in_the_teachers_list(
 
     no_reason = client.post("/hours/enrolments/action/", {"action": "reject", "ids": [enrolment_id]}, follow=True)
     state_after_no_reason = _state(enrolment_id)
-    client.post("/hours/enrolments/action/", {"action": "reject", "ids": [enrolment_id], "reason": "名额优先给新教师"}, follow=True)
+    client.post(
+        "/hours/enrolments/action/", {"action": "reject", "ids": [enrolment_id], "reason": "名额优先给新教师"}, follow=True
+    )
     teacher_page = world.client("teacher_a1").get("/hours/enrolments/").content.decode()
 
     assert "请填写不通过的原因" in no_reason.content.decode()
@@ -235,7 +239,10 @@ def test_a_project_without_quotas_takes_every_applicant(world, window):
         add_persona(world, f"teacher_extra{n}", RoleKind.TEACHER, world.school_a1)
     project = make_project(world, enrolment=True)
 
-    codes = [_enrol(world, p, project).status_code for p in ("teacher_a1", "teacher_a2", "teacher_b1", "teacher_c1", "teacher_extra0", "teacher_extra1", "teacher_extra2")]
+    codes = [
+        _enrol(world, p, project).status_code
+        for p in ("teacher_a1", "teacher_a2", "teacher_b1", "teacher_c1", "teacher_extra0", "teacher_extra1", "teacher_extra2")
+    ]
 
     assert codes == [201] * 7
     assert Enrolment.objects.filter(project=project).count() == 7
@@ -328,7 +335,9 @@ def test_district_admin_of_another_district_gets_404_and_the_enrolment_stays(wor
 
     api = _approve(world, "district_b_admin", enrolment_id)
     reject = world.api("district_b_admin").post(f"/api/v1/enrolments/{enrolment_id}/reject/", {"reason": "x"}, format="json")
-    page = world.client("district_b_admin").post("/hours/enrolments/action/", {"action": "approve", "ids": [enrolment_id]}, follow=True)
+    page = world.client("district_b_admin").post(
+        "/hours/enrolments/action/", {"action": "approve", "ids": [enrolment_id]}, follow=True
+    )
 
     assert api.status_code == 404 and reject.status_code == 404
     assert "未找到" in page.content.decode()
@@ -341,7 +350,9 @@ def test_principal_of_another_school_gets_404_and_the_enrolment_stays(world, win
     enrolment_id = _enrol(world, "teacher_a1", project).json()["id"]
 
     api = _approve(world, "principal_a2", enrolment_id)
-    page = world.client("principal_a2").post("/hours/enrolments/action/", {"action": "approve", "ids": [enrolment_id]}, follow=True)
+    page = world.client("principal_a2").post(
+        "/hours/enrolments/action/", {"action": "approve", "ids": [enrolment_id]}, follow=True
+    )
 
     assert api.status_code == 404
     assert "未找到" in page.content.decode()
@@ -393,7 +404,9 @@ def test_approving_on_the_page_never_sends_the_reviewer_to_another_site(world, w
     project = make_project(world, enrolment=True)
     enrolment_id = _enrol(world, "teacher_a1", project).json()["id"]
 
-    response = world.client("principal_a1").post("/hours/enrolments/action/", {"action": "approve", "ids": [enrolment_id], "next": target})
+    response = world.client("principal_a1").post(
+        "/hours/enrolments/action/", {"action": "approve", "ids": [enrolment_id], "next": target}
+    )
 
     assert response.status_code == 302 and response["Location"] == "/hours/enrolments/"
     assert _state(enrolment_id) == EnrolmentState.PRINCIPAL_APPROVED

@@ -3,12 +3,15 @@ public-subject hours. Upload → dry run (every problem with its row and column,
 written) → confirm (all or nothing) → the same file again adds nothing (SPEC §3)."""
 
 import datetime
+import io
+import pathlib
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from openpyxl import Workbook
 
 from hours import imports, projects
 from hours.imports import PROVINCIAL_HEADERS, REGISTRATION_HEADERS
@@ -73,7 +76,9 @@ def test_confirm_imports_every_row_into_the_ledger(world, project):
     assert confirmed.json()["status"] == "imported" and confirmed.json()["imported_count"] == 5
     assert set(_entries(project).values_list("teacher_id", flat=True)) == {t.pk for t in teachers}
     ledger = world.api("teacher_a1").get("/api/v1/ledger/").json()["results"]
-    assert [(e["title"], e["organiser"], e["hours"], e["year"]) for e in ledger] == [("校本研修：大单元教学", "育才小学", "6.0", 2026)]
+    assert [(e["title"], e["organiser"], e["hours"], e["year"]) for e in ledger] == [
+        ("校本研修：大单元教学", "育才小学", "6.0", 2026)
+    ]
 
 
 def test_teachers_may_be_named_by_their_cpd_number(world, project):
@@ -144,7 +149,9 @@ def test_each_row_problem_is_reported_with_row_and_column(world, project, case, 
 def test_every_problem_of_the_file_is_listed_in_row_order(world, project):
     teacher = world.teachers["teacher_a1"]
 
-    body = _upload(world, project, [_row(teacher, hours=0, date="2025-01-01", name="错名"), ["", "", "", ""], [None, "无证件号", 12, None]]).json()
+    body = _upload(
+        world, project, [_row(teacher, hours=0, date="2025-01-01", name="错名"), ["", "", "", ""], [None, "无证件号", 12, None]]
+    ).json()
 
     # Row 3 is blank and skipped; row 4 has no ID.
     assert [(e["row"], e["column"]) for e in body["errors"]] == [(2, "姓名"), (2, "学时"), (2, "培训日期"), (4, "证件号")]
@@ -167,7 +174,10 @@ def test_teachers_ticked_between_dry_run_and_confirm_are_not_registered_twice(wo
     teachers = _school_teachers(world, 3)
     upload = _upload(world, project, [_row(t) for t in teachers]).json()
     projects.registration_register(
-        role=world.roles["school_a1_admin"], actor=world.users["school_a1_admin"], project=project, rows=[(teachers[0].pk, Decimal("12"))]
+        role=world.roles["school_a1_admin"],
+        actor=world.users["school_a1_admin"],
+        project=project,
+        rows=[(teachers[0].pk, Decimal("12"))],
     )
 
     confirmed = _confirm(world, upload["id"]).json()
@@ -190,7 +200,9 @@ def test_confirming_twice_is_refused_with_409(world, project):
 def test_a_file_that_is_not_excel_is_refused_at_once(world, project):
     fake = SimpleUploadedFile("登记.xlsx", "证件号,姓名,学时\n".encode(), content_type="text/csv")
 
-    response = world.api("school_a1_admin").post("/api/v1/hours-imports/", {"kind": "registration", "project": project.pk, "file": fake}, format="multipart")
+    response = world.api("school_a1_admin").post(
+        "/api/v1/hours-imports/", {"kind": "registration", "project": project.pk, "file": fake}, format="multipart"
+    )
 
     assert response.status_code == 400 and "file" in response.json()
     assert not HoursImport.objects.exists()
@@ -199,7 +211,9 @@ def test_a_file_that_is_not_excel_is_refused_at_once(world, project):
 def test_a_file_without_the_templates_columns_is_refused_at_once_naming_them(world, project):
     upload = xlsx_upload(["身份证", "名字"], [["440106198506010125", "张三"]])
 
-    response = world.api("school_a1_admin").post("/api/v1/hours-imports/", {"kind": "registration", "project": project.pk, "file": upload}, format="multipart")
+    response = world.api("school_a1_admin").post(
+        "/api/v1/hours-imports/", {"kind": "registration", "project": project.pk, "file": upload}, format="multipart"
+    )
 
     assert response.status_code == 400
     assert "证件号" in response.json()["file"][0] and "学时" in response.json()["file"][0]
@@ -274,7 +288,11 @@ def test_a_bad_file_shows_its_problems_on_the_page_and_offers_no_confirm(world, 
 def test_not_an_excel_file_on_the_page_says_so(world, project):
     fake = SimpleUploadedFile("登记.xlsx", b"hello", content_type="application/octet-stream")
 
-    page = world.client("school_a1_admin").post(f"/hours/projects/{project.pk}/import/", {"file": fake}, follow=True).content.decode()
+    page = (
+        world.client("school_a1_admin")
+        .post(f"/hours/projects/{project.pk}/import/", {"file": fake}, follow=True)
+        .content.decode()
+    )
 
     assert "文件不是 Excel（.xlsx）格式" in page
     assert not HoursImport.objects.exists()
@@ -285,7 +303,9 @@ def test_not_an_excel_file_on_the_page_says_so(world, project):
 
 def _provincial(world, rows, persona="city_admin"):
     return world.api(persona).post(
-        "/api/v1/hours-imports/", {"kind": "provincial", "file": xlsx_upload(PROVINCIAL_HEADERS, rows, name="省平台.xlsx")}, format="multipart"
+        "/api/v1/hours-imports/",
+        {"kind": "provincial", "file": xlsx_upload(PROVINCIAL_HEADERS, rows, name="省平台.xlsx")},
+        format="multipart",
     )
 
 
@@ -294,14 +314,18 @@ def _prow(teacher, topic="师德师风专题", hours=6, year=2026, name=None):
 
 
 def test_provincial_hours_land_in_the_ledger_as_public_subjects(world, in_year, private_media):
-    upload = _provincial(world, [_prow(world.teachers["teacher_a1"]), _prow(world.teachers["teacher_c1"], topic="法治教育", hours=3, year=2025)]).json()
+    upload = _provincial(
+        world, [_prow(world.teachers["teacher_a1"]), _prow(world.teachers["teacher_c1"], topic="法治教育", hours=3, year=2025)]
+    ).json()
 
     confirmed = _confirm(world, upload["id"], persona="city_admin").json()
 
     assert upload["status"] == "validated" and upload["new_rows"] == 2
     assert confirmed["status"] == "imported" and confirmed["imported_count"] == 2
     ledger = world.api("teacher_c1").get("/api/v1/ledger/").json()["results"]
-    assert [(e["year"], e["category"], e["title"], e["hours"], e["source"]) for e in ledger] == [(2025, "public", "法治教育", "3.0", "provincial_import")]
+    assert [(e["year"], e["category"], e["title"], e["hours"], e["source"]) for e in ledger] == [
+        (2025, "public", "法治教育", "3.0", "provincial_import")
+    ]
 
 
 def test_the_same_topic_twice_in_a_year_counts_once(world, in_year, private_media):
@@ -343,10 +367,22 @@ def test_provincial_row_problems_are_named(world, in_year, private_media):
 
     body = _provincial(
         world,
-        [_prow(teacher, name="别人"), _prow(teacher, topic="", hours="x"), [valid_id_number(), "张三", "专题", 6, 2027], _prow(teacher, hours=1.25)],
+        [
+            _prow(teacher, name="别人"),
+            _prow(teacher, topic="", hours="x"),
+            [valid_id_number(), "张三", "专题", 6, 2027],
+            _prow(teacher, hours=1.25),
+        ],
     ).json()
 
-    assert [(e["row"], e["column"]) for e in body["errors"]] == [(2, "姓名"), (3, "专题名称"), (3, "学时"), (4, "身份证号"), (4, "年度"), (5, "学时")]
+    assert [(e["row"], e["column"]) for e in body["errors"]] == [
+        (2, "姓名"),
+        (3, "专题名称"),
+        (3, "学时"),
+        (4, "身份证号"),
+        (4, "年度"),
+        (5, "学时"),
+    ]
     assert "一位小数" in body["errors"][-1]["message"]
 
 
@@ -384,7 +420,9 @@ def _validate_queries(world, project, n):
 
 def test_validating_200_rows_costs_the_same_queries_as_20(world, project):
     small_project = project
-    big_project = make_project(world, "school_a1_admin", title="第二期", start_date=datetime.date(2026, 4, 1), end_date=datetime.date(2026, 4, 2))
+    big_project = make_project(
+        world, "school_a1_admin", title="第二期", start_date=datetime.date(2026, 4, 1), end_date=datetime.date(2026, 4, 2)
+    )
 
     small = _validate_queries(world, small_project, 20)
     big = _validate_queries(world, big_project, 200)
@@ -402,3 +440,78 @@ def test_teachers_and_the_principal_of_the_school_do_not_see_its_import_files(wo
 
     assert listed == []
     assert detail.status_code == 404 and page.status_code == 404
+
+
+def test_confirm_checks_the_rows_again_against_todays_roster(world, project):
+    # Between the dry run and the confirm, a teacher moved to another district's school.
+    teachers = _school_teachers(world, 2)
+    upload = _upload(world, project, [_row(t) for t in teachers]).json()
+    type(teachers[1]).objects.filter(pk=teachers[1].pk).update(school=world.school_b1)
+
+    confirmed = _confirm(world, upload["id"]).json()
+
+    assert upload["status"] == "validated"
+    assert confirmed["status"] == "failed"
+    assert [(e["row"], e["column"], e["message"]) for e in confirmed["errors"]] == [(3, "证件号", "该教师不在本单位的登记范围内")]
+    assert not _entries(project).exists()
+
+
+def test_dates_typed_as_excel_dates_are_read_as_dates(world, project):
+    teachers = _school_teachers(world, 2)
+    rows = [_row(teachers[0], date=datetime.date(2026, 3, 2)), _row(teachers[1], date=datetime.datetime(2026, 3, 3, 9, 30))]
+
+    upload = _upload(world, project, rows).json()
+    confirmed = _confirm(world, upload["id"]).json()
+    late = _upload(world, project, [_row(world.teachers["teacher_a1"], date=datetime.date(2027, 1, 5))]).json()
+
+    assert upload["status"] == "validated" and confirmed["imported_count"] == 2
+    assert [(e["row"], e["column"]) for e in late["errors"]] == [(2, "培训日期")]
+
+
+def test_with_a_broker_the_dry_run_and_the_confirm_give_the_same_results(world, project, settings, monkeypatch):
+    # A worker runs the tasks: the upload only checks the header; the task reads the file.
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    monkeypatch.setattr(imports, "enqueue", lambda task, *args: task.apply(args=args, throw=True))
+    teachers = _school_teachers(world, 3)
+
+    bad = _upload(world, project, [_row(teachers[0]), _row(teachers[1], hours=13)]).json()
+    good = _upload(world, project, [_row(t) for t in teachers]).json()
+    confirmed = _confirm(world, good["id"]).json()
+
+    assert bad["status"] == "failed" and [(e["row"], e["column"]) for e in bad["errors"]] == [(3, "学时")]
+    assert good["status"] == "validated" and good["new_rows"] == 3
+    assert confirmed["status"] == "imported" and confirmed["imported_count"] == 3
+    assert _entries(project).count() == 3
+
+
+def test_a_file_over_the_row_limit_without_a_stated_size_is_refused_at_once(world, project, monkeypatch):
+    # openpyxl's write-only mode (and some other tools) do not state the sheet's size up front.
+    monkeypatch.setattr(imports, "MAX_ROWS", 5)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("登记")
+    ws.append(REGISTRATION_HEADERS)
+    for t in _school_teachers(world, 6):
+        ws.append(_row(t))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    upload = SimpleUploadedFile("登记.xlsx", buffer.getvalue())
+
+    response = world.api("school_a1_admin").post(
+        "/api/v1/hours-imports/", {"kind": "registration", "project": project.pk, "file": upload}, format="multipart"
+    )
+
+    assert response.status_code == 400 and "5" in response.json()["file"][0]
+    assert not HoursImport.objects.exists()
+
+
+def test_confirm_reads_the_stored_file_when_the_dry_runs_copy_of_the_rows_is_gone(world, project, private_media):
+    teachers = _school_teachers(world, 3)
+    upload = _upload(world, project, [_row(t) for t in teachers]).json()
+    copies = list(pathlib.Path(private_media).rglob("*.rows.json.gz"))
+    for path in copies:
+        path.unlink()
+
+    confirmed = _confirm(world, upload["id"]).json()
+
+    assert len(copies) == 1
+    assert confirmed["status"] == "imported" and confirmed["imported_count"] == 3

@@ -13,7 +13,9 @@ URL = "/api/v1/platform/completions/"
 
 @pytest.fixture
 def course(db):
-    return OnlineCourse.objects.create(code="GX-2025-07", title="人工智能与课堂教学", category="public", hours=Decimal("3"), provider="广州教师研修网")
+    return OnlineCourse.objects.create(
+        code="GX-2025-07", title="人工智能与课堂教学", category="public", hours=Decimal("3"), provider="广州教师研修网"
+    )
 
 
 @pytest.fixture
@@ -32,7 +34,12 @@ def _post(payload, key=None, header=None):
 
 
 def _payload(world, **overrides):
-    data = {"completion_id": "C-0001", "course_code": "GX-2025-07", "teacher": world.teachers["teacher_a1"].id_number, "completed_on": "2025-12-30"}
+    data = {
+        "completion_id": "C-0001",
+        "course_code": "GX-2025-07",
+        "teacher": world.teachers["teacher_a1"].id_number,
+        "completed_on": "2025-12-30",
+    }
     data.update(overrides)
     return data
 

@@ -74,7 +74,9 @@ def test_school_admin_ticks_attendees_on_the_project_page(world, in_year):
     client = world.client("school_a1_admin")
 
     page = client.get(f"/hours/projects/{project.pk}/").content.decode()
-    done = client.post(f"/hours/projects/{project.pk}/register/", {"teachers": [teacher.pk], f"hours_{teacher.pk}": "6"}, follow=True)
+    done = client.post(
+        f"/hours/projects/{project.pk}/register/", {"teachers": [teacher.pk], f"hours_{teacher.pk}": "6"}, follow=True
+    )
     again = client.post(f"/hours/projects/{project.pk}/register/", {"teachers": [teacher.pk]}, follow=True)
 
     assert f'data-testid="tick-{teacher.pk}"' in page
@@ -88,7 +90,9 @@ def test_a_blank_hours_box_registers_the_projects_hours(world, in_year):
     project = make_project(world, "school_a1_admin", kind="school_based", hours=Decimal("9"), end_date=datetime.date(2026, 3, 3))
     teacher = world.teachers["teacher_a1"]
 
-    world.client("school_a1_admin").post(f"/hours/projects/{project.pk}/register/", {"teachers": [teacher.pk], f"hours_{teacher.pk}": ""})
+    world.client("school_a1_admin").post(
+        f"/hours/projects/{project.pk}/register/", {"teachers": [teacher.pk], f"hours_{teacher.pk}": ""}
+    )
 
     assert _entries(project).get().hours == Decimal("9")
 
@@ -114,7 +118,9 @@ def test_a_teacher_outside_the_organisers_scope_is_refused_and_nothing_is_regist
     outsider = world.teachers["teacher_b1"]
 
     response = _register(world, "school_a1_admin", project, [("teacher_a1", 12), ("teacher_b1", 12)])
-    page = world.client("school_a1_admin").post(f"/hours/projects/{project.pk}/register/", {"teachers": [outsider.pk]}, follow=True)
+    page = world.client("school_a1_admin").post(
+        f"/hours/projects/{project.pk}/register/", {"teachers": [outsider.pk]}, follow=True
+    )
 
     assert response.status_code == 400
     assert str(outsider.pk) in " ".join(response.json()["teachers"])
@@ -127,7 +133,9 @@ def test_someone_who_did_not_organise_the_project_cannot_register_hours(world, i
 
     api_district = _register(world, "district_a_admin", project, [("teacher_a1", 12)])
     api_teacher = _register(world, "teacher_a1", project, [("teacher_a1", 12)])
-    page = world.client("district_a_admin").post(f"/hours/projects/{project.pk}/register/", {"teachers": [world.teachers["teacher_a1"].pk]})
+    page = world.client("district_a_admin").post(
+        f"/hours/projects/{project.pk}/register/", {"teachers": [world.teachers["teacher_a1"].pk]}
+    )
 
     assert api_district.status_code == 403 and api_teacher.status_code == 403
     assert page.status_code == 404
@@ -163,7 +171,9 @@ def test_late_registration_on_the_page_names_the_deadline(world, in_year):
     project = make_project(world, "city_admin")
     in_year.move_to(at(2027, 1, 2))
 
-    page = world.client("city_admin").post(f"/hours/projects/{project.pk}/register/", {"teachers": [world.teachers["teacher_a1"].pk]}, follow=True)
+    page = world.client("city_admin").post(
+        f"/hours/projects/{project.pk}/register/", {"teachers": [world.teachers["teacher_a1"].pk]}, follow=True
+    )
 
     assert "2026-12-31" in page.content.decode()
     assert not _entries(project).exists()
@@ -176,7 +186,9 @@ def test_school_based_training_registers_until_jan_31_of_the_next_year(world, in
     on_jan_31 = _register(world, "school_a1_admin", project, [("teacher_a1", 12)])
     in_year.move_to(at(2027, 2, 1, 8))
     on_feb_1 = world.api("school_a1_admin").post(
-        f"/api/v1/projects/{project.pk}/register/", {"rows": [{"teacher": world.teachers["teacher_a1"].pk, "hours": "12"}]}, format="json"
+        f"/api/v1/projects/{project.pk}/register/",
+        {"rows": [{"teacher": world.teachers["teacher_a1"].pk, "hours": "12"}]},
+        format="json",
     )
 
     assert on_jan_31.status_code == 200 and on_jan_31.json()["registered"] == 1
@@ -196,7 +208,9 @@ def test_teaching_research_also_registers_until_jan_31(world, in_year):
 
 def _request_extension(world, project, until, persona="district_a_admin"):
     return world.api(persona).post(
-        f"/api/v1/projects/{project.pk}/extension/", {"requested_until": until, "reason": "培训结束较晚，考勤表需汇总"}, format="json"
+        f"/api/v1/projects/{project.pk}/extension/",
+        {"requested_until": until, "reason": "培训结束较晚，考勤表需汇总"},
+        format="json",
     )
 
 
@@ -205,7 +219,9 @@ def test_an_extension_asked_by_dec_1_and_granted_lets_registration_run_to_the_gr
     in_year.move_to(at(2026, 12, 1, 17))
     asked = _request_extension(world, project, "2027-01-20")
     granted = world.api("city_admin").post(
-        f"/api/v1/extensions/{asked.json()['id']}/decide/", {"grant": True, "granted_until": "2027-01-15", "note": "同意"}, format="json"
+        f"/api/v1/extensions/{asked.json()['id']}/decide/",
+        {"grant": True, "granted_until": "2027-01-15", "note": "同意"},
+        format="json",
     )
 
     in_year.move_to(at(2027, 1, 15, 20))
@@ -235,7 +251,9 @@ def test_a_refused_extension_changes_nothing(world, in_year):
     in_year.move_to(at(2026, 11, 20))
     ext_id = _request_extension(world, project, "2027-01-20").json()["id"]
     without_note = world.api("city_admin").post(f"/api/v1/extensions/{ext_id}/decide/", {"grant": False}, format="json")
-    refused = world.api("city_admin").post(f"/api/v1/extensions/{ext_id}/decide/", {"grant": False, "note": "理由不充分"}, format="json")
+    refused = world.api("city_admin").post(
+        f"/api/v1/extensions/{ext_id}/decide/", {"grant": False, "note": "理由不充分"}, format="json"
+    )
 
     in_year.move_to(at(2027, 1, 1, 9))
     late = _register(world, "district_a_admin", project, [("teacher_a1", 12)])
@@ -265,7 +283,9 @@ def test_extension_asked_and_granted_on_the_pages(world, in_year):
     )
     ext = RegistrationExtension.objects.get(project=project)
     queue = world.client("city_admin").get("/hours/extensions/").content.decode()
-    world.client("city_admin").post("/hours/extensions/", {"extension": ext.pk, "decision": "grant", "granted_until": "2027-01-10", "note": ""})
+    world.client("city_admin").post(
+        "/hours/extensions/", {"extension": ext.pk, "decision": "grant", "granted_until": "2027-01-10", "note": ""}
+    )
     in_year.move_to(at(2027, 1, 10))
     late = _register(world, "district_a_admin", project, [("teacher_a1", 12)])
 
@@ -281,10 +301,14 @@ def test_teacher_complains_on_the_page_and_the_organiser_accepts_so_the_entry_is
     project = make_project(world, "city_admin", title="心理健康教育培训")
     entry = _registered(world, project)
 
-    filed = world.client("teacher_a1").post(f"/hours/registrations/{entry.pk}/complain/", {"message": "我当天请假未参加"}, follow=True)
+    filed = world.client("teacher_a1").post(
+        f"/hours/registrations/{entry.pk}/complain/", {"message": "我当天请假未参加"}, follow=True
+    )
     complaint = RegistrationComplaint.objects.get(entry=entry)
     organiser_list = world.client("city_admin").get("/hours/complaints/").content.decode()
-    world.client("city_admin").post("/hours/complaints/", {"complaint": complaint.pk, "decision": "accept", "response": "已核实，撤销登记"})
+    world.client("city_admin").post(
+        "/hours/complaints/", {"complaint": complaint.pk, "decision": "accept", "response": "已核实，撤销登记"}
+    )
 
     ledger = _teacher_ledger(world, "teacher_a1")
     assert "异议已提交给主办单位" in filed.content.decode()
@@ -299,9 +323,13 @@ def test_teacher_complains_on_the_page_and_the_organiser_accepts_so_the_entry_is
 def test_after_an_accepted_complaint_the_organiser_can_register_the_right_hours(world, in_year):
     project = make_project(world, "city_admin")
     entry = _registered(world, project, hours=Decimal("12"))
-    complaint = world.api("teacher_a1").post("/api/v1/registration-complaints/", {"entry": entry.pk, "message": "只参加了一天"}, format="json")
+    complaint = world.api("teacher_a1").post(
+        "/api/v1/registration-complaints/", {"entry": entry.pk, "message": "只参加了一天"}, format="json"
+    )
     world.api("city_admin").post(
-        f"/api/v1/registration-complaints/{complaint.json()['id']}/resolve/", {"accept": True, "response": "改为6学时"}, format="json"
+        f"/api/v1/registration-complaints/{complaint.json()['id']}/resolve/",
+        {"accept": True, "response": "改为6学时"},
+        format="json",
     )
 
     again = _register(world, "city_admin", project, [("teacher_a1", 6)])
@@ -314,12 +342,16 @@ def test_after_an_accepted_complaint_the_organiser_can_register_the_right_hours(
 def test_a_dismissed_complaint_changes_no_hours_and_tells_the_teacher(world, in_year):
     project = make_project(world, "city_admin")
     entry = _registered(world, project)
-    complaint_id = world.api("teacher_a1").post(
-        "/api/v1/registration-complaints/", {"entry": entry.pk, "message": "学时应为18"}, format="json"
-    ).json()["id"]
+    complaint_id = (
+        world.api("teacher_a1")
+        .post("/api/v1/registration-complaints/", {"entry": entry.pk, "message": "学时应为18"}, format="json")
+        .json()["id"]
+    )
 
     resolved = world.api("city_admin").post(
-        f"/api/v1/registration-complaints/{complaint_id}/resolve/", {"accept": False, "response": "项目共12学时，维持原登记"}, format="json"
+        f"/api/v1/registration-complaints/{complaint_id}/resolve/",
+        {"accept": False, "response": "项目共12学时，维持原登记"},
+        format="json",
     )
 
     assert resolved.status_code == 200 and resolved.json()["state"] == "dismissed"
@@ -333,7 +365,11 @@ def test_a_dismissed_complaint_changes_no_hours_and_tells_the_teacher(world, in_
 def test_a_complaint_is_resolved_only_once(world, in_year):
     project = make_project(world, "city_admin")
     entry = _registered(world, project)
-    complaint_id = world.api("teacher_a1").post("/api/v1/registration-complaints/", {"entry": entry.pk, "message": "有误"}, format="json").json()["id"]
+    complaint_id = (
+        world.api("teacher_a1")
+        .post("/api/v1/registration-complaints/", {"entry": entry.pk, "message": "有误"}, format="json")
+        .json()["id"]
+    )
     url = f"/api/v1/registration-complaints/{complaint_id}/resolve/"
     world.api("city_admin").post(url, {"accept": True, "response": "撤销"}, format="json")
 
@@ -348,7 +384,9 @@ def test_a_second_complaint_while_one_is_open_is_refused(world, in_year):
     entry = _registered(world, project)
     world.api("teacher_a1").post("/api/v1/registration-complaints/", {"entry": entry.pk, "message": "有误"}, format="json")
 
-    again = world.api("teacher_a1").post("/api/v1/registration-complaints/", {"entry": entry.pk, "message": "还是有误"}, format="json")
+    again = world.api("teacher_a1").post(
+        "/api/v1/registration-complaints/", {"entry": entry.pk, "message": "还是有误"}, format="json"
+    )
 
     assert again.status_code == 409
     assert RegistrationComplaint.objects.count() == 1
@@ -369,9 +407,15 @@ def test_a_teacher_cannot_complain_about_someone_elses_registration(world, in_ye
 def test_only_the_organiser_resolves_a_complaint(world, in_year, persona):
     project = make_project(world, "city_admin")
     entry = _registered(world, project)
-    complaint_id = world.api("teacher_a1").post("/api/v1/registration-complaints/", {"entry": entry.pk, "message": "有误"}, format="json").json()["id"]
+    complaint_id = (
+        world.api("teacher_a1")
+        .post("/api/v1/registration-complaints/", {"entry": entry.pk, "message": "有误"}, format="json")
+        .json()["id"]
+    )
 
-    response = world.api(persona).post(f"/api/v1/registration-complaints/{complaint_id}/resolve/", {"accept": True, "response": "x"}, format="json")
+    response = world.api(persona).post(
+        f"/api/v1/registration-complaints/{complaint_id}/resolve/", {"accept": True, "response": "x"}, format="json"
+    )
 
     assert response.status_code == 404
     assert not LedgerEntry.objects.filter(revokes=entry).exists()
