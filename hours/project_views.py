@@ -385,7 +385,7 @@ def extension_list(request):
     city_path = role.organisation.path
     qs = RegistrationExtension.objects.filter(project__organiser__path__startswith=city_path).select_related("project", "project__organiser", "requested_by")
     if request.method == "POST":
-        ext = get_object_or_404(qs, pk=request.POST.get("extension"))
+        ext = get_object_or_404(qs, pk=_posted_id(request, "extension"))
         form = ExtensionDecisionForm(request.POST)
         if form.is_valid():
             try:
@@ -428,7 +428,7 @@ def complaint_list(request):
         return render(request, "hours/complaint_list.html", {"complaints": qs, "is_teacher": True})
     qs = projects.complaints_for_organiser(role)
     if request.method == "POST":
-        complaint = get_object_or_404(qs, pk=request.POST.get("complaint"))
+        complaint = get_object_or_404(qs, pk=_posted_id(request, "complaint"))
         form = ComplaintResolveForm(request.POST)
         if form.is_valid():
             try:
@@ -475,3 +475,11 @@ def project_approval(request, pk: int):
     else:
         messages.success(request, _("已审批。"))
     return redirect("project_detail", pk=pk)
+
+
+def _posted_id(request, name: str) -> int:
+    """The id a form posted; anything but digits is a 404 like an unknown id, never a 500."""
+    value = request.POST.get(name, "")
+    if not value.isdigit():
+        raise Http404
+    return int(value)

@@ -87,11 +87,14 @@ EXTENSION_REQUEST_DEADLINE = (12, 1)  # apply in writing by Dec 1 of the project
 
 
 def projects_visible_to(role: Role | None) -> QuerySet[TrainingProject]:
-    """Published projects of the city for everyone; the organiser also sees its drafts."""
+    """Published projects of the city for everyone; the organiser's own roles also see its drafts
+    (a teacher of a school does not see the school's unpublished projects)."""
     if role is None:
         return TrainingProject.objects.none()
     city_path = "/".join(role.organisation.path.split("/")[:2]) + "/"
-    shown = Q(published_at__isnull=False) | Q(organiser=role.organisation)
+    shown = Q(published_at__isnull=False)
+    if role.kind in ORGANISER_ROLES:
+        shown |= Q(organiser=role.organisation)
     if role.kind == RoleKind.CITY_ADMIN:
         # The city office must find the county key-teacher projects it approves before they can open (cycle regime).
         shown |= Q(organiser__path__startswith=role.organisation.path) & ~Q(approval=ApprovalState.NOT_NEEDED)

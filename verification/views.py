@@ -328,7 +328,7 @@ def complaint_list(request):
     role = _role(request, lambda r: r.kind in (*SCHOOL_ROLES, *AREA_ROLES))
     qs = selectors.complaints_visible_to(role).order_by("state", "-created_at")
     if request.method == "POST":
-        complaint = get_object_or_404(qs, pk=request.POST.get("complaint"))
+        complaint = get_object_or_404(qs, pk=_posted_id(request, "complaint"))
         try:
             services.complaint_resolve(role=role, actor=request.user, complaint=complaint, upheld=request.POST.get("decision") == "upheld", resolution=request.POST.get("resolution", ""))
         except (StateConflict, ValidationError, PermissionDenied) as exc:
@@ -419,3 +419,11 @@ def export_download(request, pk: int):
     job = get_object_or_404(exports.exports_visible_to(role), pk=pk, status=ExportStatus.READY)
     content_type = "text/csv; charset=utf-8" if job.filename.endswith(".csv") else XLSX_CONTENT_TYPE
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename, content_type=content_type)
+
+
+def _posted_id(request, name: str) -> int:
+    """The id a form posted; anything but digits is a 404 like an unknown id, never a 500."""
+    value = request.POST.get(name, "")
+    if not value.isdigit():
+        raise Http404
+    return int(value)
