@@ -433,8 +433,12 @@ def bulk_register(*, project: TrainingProject, rows: list[tuple[int, Decimal]], 
     return len(entries)
 
 
-def registration_revoke(*, role: Role, actor: User, entry: LedgerEntry, reason: str) -> LedgerEntry:
-    """The organiser withdraws a wrong registration (a revoking entry), e.g. after a complaint."""
+def registration_revoke(*, role: Role, actor: User, entry: LedgerEntry, reason: str, upheld_complaint: bool = False) -> LedgerEntry:
+    """The organiser withdraws a wrong registration (a revoking entry), e.g. after a complaint.
+
+    A complaint upheld after the registration deadline may still correct the entry until the year
+    is locked (ledger_add refuses a locked year): the teacher must not lose the remedy to the calendar.
+    """
     if entry.project_id is None or entry.source != Source.REGISTRATION:
         raise Http404
     _require_organiser(role, entry.project)
@@ -442,7 +446,8 @@ def registration_revoke(*, role: Role, actor: User, entry: LedgerEntry, reason: 
         raise ValidationError({"reason": _("请填写原因。")})
     with transaction.atomic():
         project = TrainingProject.objects.select_for_update().get(pk=entry.project_id)
-        check_registration_deadline(project)
+        if not upheld_complaint:
+            check_registration_deadline(project)
         original = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
         if LedgerEntry.objects.filter(revokes=original).exists():
             raise StateConflict(_("该登记已撤销。"))
@@ -544,7 +549,7 @@ def complaint_resolve(*, role: Role, actor: User, complaint: RegistrationComplai
         if c.state != "open":
             raise StateConflict(_("该异议已处理。"))
         if accept and not LedgerEntry.objects.filter(revokes=c.entry).exists():
-            registration_revoke(role=role, actor=actor, entry=c.entry, reason=_("教师异议：%(msg)s") % {"msg": c.message[:200]})
+            registration_revoke(role=role, actor=actor, entry=c.entry, reason=_("教师异议：%(msg)s") % {"msg": c.message[:200]}, upheld_complaint=True)
         c.state = "resolved" if accept else "dismissed"
         c.response = response.strip()
         c.responded_by = actor
