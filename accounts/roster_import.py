@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +21,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from cpd.errors import StateConflict
+from cpd.xlsx import cell_text, check_upload, iter_rows, parse_date
 
 from . import selectors
 from .idnumber import gender_from_id_number, id_number_error, make_id_number, normalise_id_number
@@ -119,23 +119,7 @@ def build_template() -> bytes:
 
 def check_file(uploaded) -> None:
     """Refuse at once what is not a small-enough xlsx, before reading any row."""
-    size = getattr(uploaded, "size", None)
-    if size is not None and size > settings.ROSTER_IMPORT_MAX_BYTES:
-        raise ValidationError({"file": _("文件超过 10 MB，请拆分后分批导入。")})
-    head = uploaded.read(4)
-    uploaded.seek(0)
-    if head != b"PK\x03\x04":
-        raise ValidationError({"file": _("文件不是 Excel（.xlsx）格式，请使用下载的模板。")})
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    return str(value).strip()
+    check_upload(uploaded, max_bytes=settings.ROSTER_IMPORT_MAX_BYTES)
 
 
 def _parse_choice(column: Column, text: str) -> str | None:
@@ -145,45 +129,9 @@ def _parse_choice(column: Column, text: str) -> str | None:
     return None
 
 
-def _parse_date(value: Any) -> datetime.date | None:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = _cell_text(value).replace("/", "-").replace(".", "-")
-    return datetime.date.fromisoformat(text) if text else None
-
-
 def read_rows(fileobj) -> list[tuple[int, tuple]]:
-    """[(excel row number, cell values)] of the first sheet; header checked, blank rows skipped."""
-    try:
-        wb = load_workbook(fileobj, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ValidationError({"file": _("无法读取该 Excel 文件：%(error)s") % {"error": exc}}) from exc
-    try:
-        ws = wb.worksheets[0]
-        limit = settings.ROSTER_IMPORT_MAX_ROWS
-        too_many = ValidationError({"file": _("文件超过 %(limit)s 行，请拆分后分批导入。") % {"limit": f"{limit:,}"}})
-        if ws.max_row is not None and ws.max_row > limit + 1:
-            raise too_many
-        rows_iter = ws.iter_rows(values_only=True)
-        header = next(rows_iter, None)
-        header_texts = [_cell_text(v) for v in (header or ())]
-        missing = [h for h in HEADERS if h not in header_texts]
-        if missing:
-            raise ValidationError({"file": _("表头缺少列：%(cols)s。请使用下载的模板。") % {"cols": "、".join(missing)}})
-        positions = [header_texts.index(h) for h in HEADERS]
-        rows = []
-        for row_number, values in enumerate(rows_iter, start=2):
-            if row_number - 1 > limit:
-                raise too_many
-            if values is None or all(v in (None, "") for v in values):
-                continue
-            padded = tuple(values) + (None,) * len(header_texts)
-            rows.append((row_number, tuple(padded[p] for p in positions)))
-        return rows
-    finally:
-        wb.close()
+    """[(excel row number, cell values in COLUMNS order)] of the first sheet; header checked, blank rows skipped."""
+    return list(iter_rows(fileobj, headers=HEADERS, max_rows=settings.ROSTER_IMPORT_MAX_ROWS))
 
 
 def validate_rows(*, role: Role, rows: list[tuple[int, tuple]]) -> ImportResult:
@@ -197,7 +145,7 @@ def validate_rows(*, role: Role, rows: list[tuple[int, tuple]]) -> ImportResult:
         item: dict[str, Any] = {"row": row_number}
         row_ok = True
         for column, raw in zip(COLUMNS, values, strict=True):
-            text = _cell_text(raw)
+            text = cell_text(raw)
             if column.required and not text:
                 result.error(row_number, column.header, _("必填项为空"))
                 row_ok = False
@@ -235,7 +183,7 @@ def validate_rows(*, role: Role, rows: list[tuple[int, tuple]]) -> ImportResult:
                 item[column.key] = value
             elif column.key == "first_employment_date":
                 try:
-                    date = _parse_date(raw)
+                    date = parse_date(raw)
                 except ValueError:
                     result.error(row_number, column.header, _("日期格式应为 YYYY-MM-DD"))
                     row_ok = False

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import datetime
 import io
-import zipfile
 from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
+from python_calamine import CalamineWorkbook
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -87,34 +87,32 @@ def parse_decimal(value: Any) -> Decimal:
 def iter_rows(fileobj, *, headers: Sequence[str], required_headers: Sequence[str] | None = None, max_rows: int) -> Iterator[tuple[int, tuple]]:
     """Yield (Excel row number, values in `headers` order) from the first sheet; blank rows skipped.
 
-    Raises ValidationError for an unreadable file, a missing header or more than `max_rows` data rows.
+    Read with python-calamine (a Rust reader, about twenty times faster than openpyxl on big
+    sheets). Raises ValidationError for an unreadable file, a missing header or more than
+    `max_rows` data rows — the row count is known before any row is read.
     """
     try:
-        wb = load_workbook(fileobj, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        workbook = CalamineWorkbook.from_filelike(fileobj)
+        sheet = workbook.get_sheet_by_index(0)
+    except Exception as exc:  # calamine raises its own errors for zip, XML and format problems
         raise ValidationError({"file": _("无法读取该 Excel 文件：%(error)s") % {"error": exc}}) from exc
-    try:
-        ws = wb.worksheets[0]
-        too_many = ValidationError({"file": _("文件超过 %(limit)s 行，请拆分后分批导入。") % {"limit": f"{max_rows:,}"}})
-        if ws.max_row is not None and ws.max_row > max_rows + 1:
-            raise too_many
-        rows = ws.iter_rows(values_only=True)
-        header = [cell_text(v) for v in (next(rows, None) or ())]
-        needed = required_headers if required_headers is not None else headers
-        missing = [h for h in needed if h not in header]
-        if missing:
-            raise ValidationError({"file": _("表头缺少列：%(cols)s。请使用下载的模板。") % {"cols": "、".join(missing)}})
-        positions = [header.index(h) if h in header else None for h in headers]
-        width = len(header)
-        for row_number, values in enumerate(rows, start=2):
-            if row_number - 1 > max_rows:
-                raise too_many
-            if values is None or all(v in (None, "") for v in values):
-                continue
-            padded = tuple(values) + (None,) * width
-            yield row_number, tuple(padded[p] if p is not None else None for p in positions)
-    finally:
-        wb.close()
+    too_many = ValidationError({"file": _("文件超过 %(limit)s 行，请拆分后分批导入。") % {"limit": f"{max_rows:,}"}})
+    if sheet.height - 1 > max_rows:
+        raise too_many
+    first_row = (sheet.start[0] + 1) if sheet.start else 1  # the sheet's used range may not begin at A1
+    rows = sheet.iter_rows()
+    header = [cell_text(v) for v in (next(rows, None) or ())]
+    needed = required_headers if required_headers is not None else headers
+    missing = [h for h in needed if h not in header]
+    if missing:
+        raise ValidationError({"file": _("表头缺少列：%(cols)s。请使用下载的模板。") % {"cols": "、".join(missing)}})
+    positions = [header.index(h) if h in header else None for h in headers]
+    width = len(header)
+    for offset, values in enumerate(rows, start=1):
+        if all(v in (None, "") for v in values):
+            continue
+        padded = tuple(None if v == "" else v for v in values) + (None,) * width
+        yield first_row + offset, tuple(padded[p] if p is not None else None for p in positions)
 
 
 def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]] = (), title: str = "Sheet1") -> bytes:
