@@ -1,0 +1,315 @@
+"""Benchmark: verifying a whole year for N teachers (default 200,000, ≈2.4 M ledger entries).
+
+    .venv/bin/python bench/bench_verification.py --teachers 200000          # temp SQLite file
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cpd_bench2 \\
+        .venv/bin/python bench/bench_verification.py --teachers 200000       # drops and recreates cpd_bench2
+
+A fresh database is migrated and filled by bench/datagen.py; then, in a fresh child process (so that
+ru_maxrss measures the verification and not the data load):
+  1. `services.run_start(role=None, actor=None, year=Y, inline=True)`: wall time, CPU time of this
+     process, ru_maxrss growth;
+  2. one hand-written SQL statement doing the same aggregation (INSERT … SELECT into a scratch table):
+     public topics counted once via MAX per (teacher, title), professional and elective sums, last
+     year's carry-out, exemptions, the pass/fail, shortfalls and carry-out computed in SQL, with the
+     exclusions of engine.counted_entries (no revoked or revoking entry, no carry-over source);
+  3. the same run again under tracemalloc (tracemalloc slows Python down, so its time is not the
+     figure; this second run updates the rows the first one inserted).
+The engine's pass count must equal the SQL's, and every teacher's figures must agree.
+Goals: peak memory ≤ 300 MB, engine/SQL ≤ 2×.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+for p in (BENCH.parent, BENCH):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+import datagen  # noqa: E402
+
+MEMORY_GOAL_MB = 300
+RATIO_GOAL = 2.0
+SCRATCH = "bench_scratch_result"
+RESULT_COLUMNS = [
+    "teacher_id",
+    "school_id",
+    "public",
+    "professional_own",
+    "elective",
+    "carry_in",
+    "professional",
+    "total",
+    "status",
+    "short_public",
+    "short_professional",
+    "short_elective",
+    "short_total",
+    "carry_out",
+]
+
+# One statement, the whole year: {greatest}/{least} are GREATEST/LEAST on PostgreSQL, MAX/MIN on SQLite.
+VERIFY_SQL = """
+INSERT INTO {scratch} ({columns})
+WITH per_key AS (
+    -- counted entries of active teachers in scope: a public topic once (its largest entry), other kinds summed
+    SELECT le.teacher_id, le.category,
+           CASE WHEN le.category = 'public' THEN MAX(le.hours) ELSE SUM(le.hours) END AS hours
+    FROM hours_ledgerentry le
+    JOIN accounts_teacher t ON t.id = le.teacher_id
+    JOIN accounts_organisation s ON s.id = t.school_id
+    WHERE le.year = %(year)s AND t.status = 'active' AND s.path LIKE %(scope)s
+      AND le.revokes_id IS NULL
+      AND NOT EXISTS (SELECT 1 FROM hours_ledgerentry r WHERE r.revokes_id = le.id)
+      AND le.source <> 'carry_over'
+    GROUP BY le.teacher_id, le.category, CASE WHEN le.category = 'public' THEN le.title ELSE '' END
+),
+base AS (
+    SELECT teacher_id, MAX(school_id) AS school_id, SUM(pub) AS public, SUM(prof) AS professional_own,
+           SUM(elec) AS elective, SUM(carry) AS carry_in, MAX(exempt) AS exempt
+    FROM (
+        SELECT t.id AS teacher_id, t.school_id, 0 AS pub, 0 AS prof, 0 AS elec, 0 AS carry, 0 AS exempt
+        FROM accounts_teacher t JOIN accounts_organisation s ON s.id = t.school_id
+        WHERE t.status = 'active' AND s.path LIKE %(scope)s
+        UNION ALL
+        SELECT teacher_id, NULL,
+               CASE WHEN category = 'public' THEN hours ELSE 0 END,
+               CASE WHEN category = 'professional' THEN hours ELSE 0 END,
+               CASE WHEN category = 'elective' THEN hours ELSE 0 END, 0, 0
+        FROM per_key
+        UNION ALL
+        SELECT lr.teacher_id, NULL, 0, 0, 0, lr.carry_out, 0
+        FROM verification_verificationresult lr
+        JOIN accounts_teacher t ON t.id = lr.teacher_id JOIN accounts_organisation s ON s.id = t.school_id
+        WHERE lr.year = %(last_year)s AND t.status = 'active' AND s.path LIKE %(scope)s
+        UNION ALL
+        SELECT ex.teacher_id, NULL, 0, 0, 0, 0, 1
+        FROM verification_exemption ex
+        JOIN accounts_teacher t ON t.id = ex.teacher_id JOIN accounts_organisation s ON s.id = t.school_id
+        WHERE ex.year = %(year)s AND t.status = 'active' AND s.path LIKE %(scope)s
+    ) x
+    GROUP BY teacher_id
+),
+totals AS (
+    SELECT b.*, carry_in + professional_own AS professional, public + carry_in + professional_own + elective AS total FROM base b
+),
+short AS (
+    SELECT t.*,
+           {greatest}(0, %(min_public)s - public) AS short_public,
+           {greatest}(0, %(min_professional)s - professional) AS short_professional,
+           {greatest}(0, %(min_elective)s - elective) AS short_elective,
+           {greatest}(0, %(min_total)s - total) AS short_total
+    FROM totals t
+),
+judged AS (
+    SELECT s.*,
+           CASE WHEN exempt = 1 THEN 'exempt'
+                WHEN short_public = 0 AND short_professional = 0 AND short_elective = 0 AND short_total = 0 THEN 'passed'
+                ELSE 'failed' END AS status
+    FROM short s
+)
+SELECT teacher_id, school_id, public, professional_own, elective, carry_in, professional, total, status,
+       short_public, short_professional, short_elective, short_total,
+       CASE WHEN status = 'passed' AND %(carry_rule)s <> 'none'
+            THEN {greatest}(0, {least}(professional_own,
+                 CASE WHEN %(carry_rule)s = '2019'
+                      THEN {least}(professional - %(min_professional)s, total - %(min_total)s)
+                      ELSE professional - %(min_professional)s END))
+            ELSE 0 END AS carry_out
+FROM judged
+"""
+
+
+def run_sql(year: int, scope: str) -> dict:
+    """Create the scratch table (not timed), then time the one INSERT … SELECT."""
+    from django.db import connection, transaction
+
+    from verification.models import YearPolicy
+
+    policy = YearPolicy.objects.get(year=year)
+    num = "numeric(7,1)" if connection.vendor == "postgresql" else "decimal"
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+        cur.execute(
+            f"CREATE TABLE {SCRATCH} (teacher_id bigint, school_id bigint, "
+            + ", ".join(f"{c} {num}" for c in RESULT_COLUMNS[2:8])
+            + ", status varchar(8), "
+            + ", ".join(f"{c} {num}" for c in RESULT_COLUMNS[9:])
+            + ")"
+        )
+    fn = {"greatest": "GREATEST", "least": "LEAST"} if connection.vendor == "postgresql" else {"greatest": "MAX", "least": "MIN"}
+    sql = VERIFY_SQL.format(scratch=SCRATCH, columns=", ".join(RESULT_COLUMNS), **fn)
+    params = {
+        "scope": scope + "%",
+        "year": year,
+        "last_year": year - 1,
+        "min_public": policy.min_public,
+        "min_professional": policy.min_professional,
+        "min_elective": policy.min_elective,
+        "min_total": policy.min_total,
+        "carry_rule": policy.carry_rule,
+    }
+    out: dict = {}
+    cpu = time.process_time()
+    with datagen.measure(out):
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql, params)
+            out["rows"] = cur.rowcount
+    out["cpu_seconds"] = time.process_time() - cpu
+    with connection.cursor() as cur:
+        cur.execute(f"CREATE INDEX {SCRATCH}_teacher ON {SCRATCH} (teacher_id)")  # for compare(), not timed
+        cur.execute(f"SELECT status, COUNT(*) FROM {SCRATCH} GROUP BY status")
+        out["counts"] = dict(cur.fetchall())
+    return out
+
+
+def compare(year: int) -> dict:
+    """Teachers whose engine result differs from the SQL's in any figure, and rows only one side has."""
+    from django.db import connection
+
+    cols = [c for c in RESULT_COLUMNS if c not in ("teacher_id",)]
+    differs = " OR ".join(f"v.{c} <> s.{c}" for c in cols)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT COUNT(*) FROM verification_verificationresult v JOIN {SCRATCH} s ON s.teacher_id = v.teacher_id WHERE v.year = %s AND ({differs})",
+            [year],
+        )
+        mismatched = cur.fetchone()[0]
+        cur.execute(
+            f"SELECT COUNT(*) FROM verification_verificationresult v WHERE v.year = %s AND NOT EXISTS (SELECT 1 FROM {SCRATCH} s WHERE s.teacher_id = v.teacher_id)",
+            [year],
+        )
+        only_engine = cur.fetchone()[0]
+        cur.execute(
+            f"SELECT COUNT(*) FROM {SCRATCH} s WHERE NOT EXISTS (SELECT 1 FROM verification_verificationresult v WHERE v.year = %s AND v.teacher_id = s.teacher_id)",
+            [year],
+        )
+        only_sql = cur.fetchone()[0]
+    return {"mismatched": mismatched, "only_engine": only_engine, "only_sql": only_sql}
+
+
+def engine_run(year: int, *, trace: bool) -> dict:
+    from verification import services
+
+    out: dict = {}
+    cpu = time.process_time()
+    with datagen.measure(out, trace=trace):
+        run = services.run_start(role=None, actor=None, year=year, inline=True)
+    out["cpu_seconds"] = time.process_time() - cpu
+    out["status"] = run.status
+    out["total"] = run.total
+    out["chunks"] = run.chunks
+    out["counts"] = run.counts
+    return out
+
+
+def measure_child(args) -> dict:
+    """The measurements, in a process that did nothing else yet."""
+    datagen.django_setup()
+    from accounts.models import Organisation, OrgKind
+
+    scope = Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first().path
+    res: dict = {"baseline_rss_mb": datagen.current_rss_mb()}
+    res["engine"] = engine_run(args.year, trace=False)
+    res["sql"] = run_sql(args.year, scope)
+    res["compare"] = compare(args.year)
+    if not args.no_trace:
+        res["engine_traced"] = engine_run(args.year, trace=True)
+    return res
+
+
+def report(vendor: str, n: int, gen: dict, res: dict) -> dict:
+    e, s = res["engine"], res["sql"]
+    ratio = e["seconds"] / s["seconds"] if s["seconds"] else float("inf")
+    traced = res.get("engine_traced")
+    peak = traced["tracemalloc_peak_mb"] if traced else None
+    e_pass, s_pass = e["counts"].get("passed", 0), s["counts"].get("passed", 0)
+    c = res["compare"]
+    print()
+    print(f"== verification of {n:,} teachers on {vendor} (year {gen['year']}) ==")
+    print(
+        f"  data: {gen['ledger']:,} ledger entries, {gen['last_year_results']:,} results of last year, {gen['exemptions']:,} exemptions; generated in {gen['load_seconds']} s"
+    )
+    print(
+        f"  engine run_start(inline): {e['seconds']:.1f} s wall, {e['cpu_seconds']:.1f} s CPU in this process, {e['chunks']} chunks, {e['total']:,} teachers, counts {e['counts']}"
+    )
+    print(
+        f"  engine memory: peak RSS growth {e['peak_rss_growth_mb']:.0f} MB, ru_maxrss +{e['maxrss_delta_mb']:.0f} MB (process max {e['maxrss_mb']:.0f} MB, baseline RSS {res['baseline_rss_mb']:.0f} MB)",
+        end="",
+    )
+    print(f"; tracemalloc peak {peak:.0f} MB (a second run, under tracemalloc: {traced['seconds']:.1f} s)" if traced else "")
+    print(
+        f"  SQL only (one INSERT … SELECT): {s['seconds']:.1f} s wall, {s['cpu_seconds']:.1f} s CPU in this process, {s['rows']:,} rows, counts {s['counts']}"
+    )
+    print(f"  engine / SQL: {ratio:.2f}×  (goal ≤ {RATIO_GOAL}×: {'met' if ratio <= RATIO_GOAL else 'MISSED'})")
+    mem = max(peak or 0, e["peak_rss_growth_mb"], e["maxrss_delta_mb"])
+    print(f"  peak memory {mem:.0f} MB (goal ≤ {MEMORY_GOAL_MB} MB: {'met' if mem <= MEMORY_GOAL_MB else 'MISSED'})")
+    print(
+        f"  cross-check: passed engine {e_pass:,} = SQL {s_pass:,}; differing teachers {c['mismatched']}, only engine {c['only_engine']}, only SQL {c['only_sql']}"
+    )
+    print(f"  load average {os.getloadavg()[0]:.1f} (2 cores; other work on the machine slows every figure)")
+    correct = e_pass == s_pass and c == {"mismatched": 0, "only_engine": 0, "only_sql": 0}
+    if not correct:
+        print("  CROSS-CHECK FAILED: the engine and the SQL disagree")
+    return {
+        "vendor": vendor,
+        "teachers": n,
+        "engine_s": e["seconds"],
+        "engine_cpu_s": e["cpu_seconds"],
+        "sql_s": s["seconds"],
+        "ratio": ratio,
+        "tracemalloc_peak_mb": peak,
+        "peak_rss_growth_mb": e["peak_rss_growth_mb"],
+        "maxrss_delta_mb": e["maxrss_delta_mb"],
+        "correct": correct,
+        "met": correct and ratio <= RATIO_GOAL and mem <= MEMORY_GOAL_MB,
+    }
+
+
+def bench(n: int, *, year: int = datagen.YEAR, trace: bool = True, keep: bool = False, folder: Path | None = None) -> dict:
+    """The whole benchmark on a new database. This process only orchestrates; the data is generated
+    in one child process and measured in another (each starts from a small ru_maxrss)."""
+    url, cleanup = datagen.new_database("verification", folder)
+    try:
+        gen = datagen.generate_in_subprocess(url, n, year)
+        res = datagen.run_child(__file__, url, "--year", str(year), *([] if trace else ["--no-trace"]))
+        return report(datagen.vendor_of(url), n, gen, res)
+    finally:
+        if keep:
+            print(f"  database kept: {url}")
+        else:
+            cleanup()
+
+
+def run(workdir: Path) -> bool:
+    """bench/run.py's entry point: N from BENCH_TEACHERS (default 200,000); False when a goal is missed
+    (the cross-check failing counts as a missed goal)."""
+    return bench(int(os.environ.get("BENCH_TEACHERS", "200000")), folder=workdir)["met"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--teachers", type=int, default=200_000)
+    parser.add_argument("--year", type=int, default=datagen.YEAR)
+    parser.add_argument("--no-trace", action="store_true", help="skip the tracemalloc re-run")
+    parser.add_argument("--keep", action="store_true", help="keep the temp SQLite file")
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure_child(args), default=str))
+        return
+    t = time.perf_counter()
+    result = bench(args.teachers, year=args.year, trace=not args.no_trace, keep=args.keep)
+    print(f"  whole benchmark: {time.perf_counter() - t:.0f} s")
+    if not result["correct"]:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
