@@ -4,8 +4,9 @@ year's verification results (some with a carry-out, so that carry-in is exercise
     .venv/bin/python bench/datagen.py --teachers 200000            # into a fresh temp SQLite file
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cpd_bench2 .venv/bin/python bench/datagen.py
 
-Also the shared plumbing of the verification benchmarks: `fresh_database()` (a temp SQLite file, or
-drop and recreate the PostgreSQL database named by DATABASE_URL, then migrate) and `measure()`.
+Also the shared plumbing of the verification benchmarks: `new_database()` (a temp SQLite file, or
+drop and recreate the PostgreSQL database named by DATABASE_URL), `generate_in_subprocess()` and
+`run_child()` (migrate + generate, and measure, each in a child process), and `measure()`.
 
 What is generated (deterministic for a given N and seed):
   - a city, 4 districts and a city-direct unit, ~N/100 schools spread over them;

@@ -84,7 +84,9 @@ def parse_decimal(value: Any) -> Decimal:
     return number
 
 
-def iter_rows(fileobj, *, headers: Sequence[str], required_headers: Sequence[str] | None = None, max_rows: int) -> Iterator[tuple[int, tuple]]:
+def iter_rows(
+    fileobj, *, headers: Sequence[str], required_headers: Sequence[str] | None = None, max_rows: int
+) -> Iterator[tuple[int, tuple]]:
     """Yield (Excel row number, values in `headers` order) from the first sheet; blank rows skipped.
 
     Read with python-calamine (a Rust reader, about twenty times faster than openpyxl on big

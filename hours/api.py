@@ -206,19 +206,29 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return DeclarationDetailSerializer(Declaration.objects.prefetch_related("evidence", "events").get(pk=decl.pk)).data
 
-    @extend_schema(request={"multipart/form-data": DeclarationInputSerializer, "application/json": DeclarationInputSerializer}, responses={201: DeclarationDetailSerializer})
+    @extend_schema(
+        request={"multipart/form-data": DeclarationInputSerializer, "application/json": DeclarationInputSerializer},
+        responses={201: DeclarationDetailSerializer},
+    )
     def create(self, request):
         return Response(self._save(request), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request={"multipart/form-data": DeclarationInputSerializer, "application/json": DeclarationInputSerializer}, responses=DeclarationDetailSerializer)
+    @extend_schema(
+        request={"multipart/form-data": DeclarationInputSerializer, "application/json": DeclarationInputSerializer},
+        responses=DeclarationDetailSerializer,
+    )
     def partial_update(self, request, pk=None):
         declaration = self.get_object()
         return Response(self._save(request, declaration))
 
     def _transition(self, request, pk, action_name, reason=""):
         role = require_role(request)
-        decl = services.declaration_transition(declaration_id=int(pk), action=action_name, role=role, actor=request.user, reason=reason)
-        return Response(DeclarationDetailSerializer(Declaration.objects.prefetch_related("evidence", "events").get(pk=decl.pk)).data)
+        decl = services.declaration_transition(
+            declaration_id=int(pk), action=action_name, role=role, actor=request.user, reason=reason
+        )
+        return Response(
+            DeclarationDetailSerializer(Declaration.objects.prefetch_related("evidence", "events").get(pk=decl.pk)).data
+        )
 
     @extend_schema(request=None, responses=DeclarationDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -259,7 +269,10 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         request=BulkApproveSerializer,
         responses=inline_serializer(
             "BulkApproveResult",
-            {"approved": serializers.ListField(child=serializers.IntegerField()), "failed": serializers.ListField(child=serializers.DictField())},
+            {
+                "approved": serializers.ListField(child=serializers.IntegerField()),
+                "failed": serializers.ListField(child=serializers.DictField()),
+            },
         ),
     )
     @action(detail=False, methods=["post"], url_path="bulk-approve")
@@ -322,5 +335,3 @@ class YearViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = YearSerializer(self.get_object(), data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         return Response(YearSerializer(services.year_update(role=role, year=int(pk), data=data.validated_data)).data)
-
-

@@ -35,7 +35,12 @@ def demo_png(seed: int = 0) -> bytes:
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
 
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", raw)
+        + chunk(b"IEND", b"")
+    )
 
 
 def demo_pdf(title: str = "Training certificate") -> bytes:
@@ -65,7 +70,9 @@ def _files(seed: int, pdf: bool = False):
     return [("certificate", SimpleUploadedFile(f"cert{seed}.png", demo_png(seed)))]
 
 
-def _declare(role, teacher_user, title, *, seed, category=Category.PROFESSIONAL, hours="6", month=3, submit=True, pdf=False, **extra):
+def _declare(
+    role, teacher_user, title, *, seed, category=Category.PROFESSIONAL, hours="6", month=3, submit=True, pdf=False, **extra
+):
     today = timezone.localdate()
     start = min(datetime.date(today.year, month, 10), today)
     end = min(datetime.date(today.year, month, 11), today)
@@ -99,7 +106,9 @@ def seed_hours_demo() -> None:
         return
     rng = random.Random(7)
     school_admin = Role.objects.select_related("user", "organisation").get(user__username="school", kind=RoleKind.SCHOOL_ADMIN)
-    district_admin = Role.objects.select_related("user", "organisation").get(user__username="district", kind=RoleKind.DISTRICT_ADMIN)
+    district_admin = Role.objects.select_related("user", "organisation").get(
+        user__username="district", kind=RoleKind.DISTRICT_ADMIN
+    )
     centre = Role.objects.select_related("user", "organisation").get(user__username="citycentre", kind=RoleKind.DISTRICT_ADMIN)
 
     # Hours that arrived without a declaration, for every active teacher, the last three years and this one.
@@ -115,14 +124,71 @@ def seed_hours_demo() -> None:
             strong = rng.random() < 0.85  # most teachers meet the year's requirements
             public_parts = [18, 12] if strong else [rng.choice([12, 18])]
             for i, h in enumerate(public_parts):
-                entries.append(LedgerEntry(teacher=t, year=y, category=Category.PUBLIC, hours=Decimal(h), source=Source.PROVINCIAL_IMPORT, title=f"公需科目：{topics[(t.pk + i) % 4]}", organiser="广东省专业技术人员继续教育平台", source_ref=f"demo-prov:{t.pk}:{y}:{i}"))
+                entries.append(
+                    LedgerEntry(
+                        teacher=t,
+                        year=y,
+                        category=Category.PUBLIC,
+                        hours=Decimal(h),
+                        source=Source.PROVINCIAL_IMPORT,
+                        title=f"公需科目：{topics[(t.pk + i) % 4]}",
+                        organiser="广东省专业技术人员继续教育平台",
+                        source_ref=f"demo-prov:{t.pk}:{y}:{i}",
+                    )
+                )
             if rng.random() < 0.1:  # the same topic studied twice: counts once
-                entries.append(LedgerEntry(teacher=t, year=y, category=Category.PUBLIC, hours=Decimal(18), source=Source.PROVINCIAL_IMPORT, title=f"公需科目：{topics[t.pk % 4]}", organiser="广东省专业技术人员继续教育平台", source_ref=f"demo-prov:{t.pk}:{y}:dup"))
-            entries.append(LedgerEntry(teacher=t, year=y, category=Category.PROFESSIONAL, hours=Decimal(rng.choice([42, 42, 36]) if strong else rng.choice([18, 24])), source=Source.REGISTRATION, title=dp.title, organiser=dp.organiser.name, start_date=dp.start_date, end_date=dp.end_date, project=dp))
+                entries.append(
+                    LedgerEntry(
+                        teacher=t,
+                        year=y,
+                        category=Category.PUBLIC,
+                        hours=Decimal(18),
+                        source=Source.PROVINCIAL_IMPORT,
+                        title=f"公需科目：{topics[t.pk % 4]}",
+                        organiser="广东省专业技术人员继续教育平台",
+                        source_ref=f"demo-prov:{t.pk}:{y}:dup",
+                    )
+                )
+            entries.append(
+                LedgerEntry(
+                    teacher=t,
+                    year=y,
+                    category=Category.PROFESSIONAL,
+                    hours=Decimal(rng.choice([42, 42, 36]) if strong else rng.choice([18, 24])),
+                    source=Source.REGISTRATION,
+                    title=dp.title,
+                    organiser=dp.organiser.name,
+                    start_date=dp.start_date,
+                    end_date=dp.end_date,
+                    project=dp,
+                )
+            )
             if strong and rng.random() < 0.5:
-                entries.append(LedgerEntry(teacher=t, year=y, category=Category.PROFESSIONAL, hours=Decimal(rng.choice([6, 12, 18])), source=Source.REGISTRATION, title=f"{y}年市级学科专题培训", organiser="广州市教师发展中心", source_ref=f"demo-reg2:{t.pk}:{y}"))
+                entries.append(
+                    LedgerEntry(
+                        teacher=t,
+                        year=y,
+                        category=Category.PROFESSIONAL,
+                        hours=Decimal(rng.choice([6, 12, 18])),
+                        source=Source.REGISTRATION,
+                        title=f"{y}年市级学科专题培训",
+                        organiser="广州市教师发展中心",
+                        source_ref=f"demo-reg2:{t.pk}:{y}",
+                    )
+                )
             if strong or rng.random() < 0.5:
-                entries.append(LedgerEntry(teacher=t, year=y, category=Category.ELECTIVE, hours=Decimal(rng.choice([18, 24]) if strong else 6), source=Source.ONLINE_COURSE, title="网络课程：信息技术与教学融合", organiser="广州智慧教育平台", source_ref=f"demo-online:{t.pk}:{y}"))
+                entries.append(
+                    LedgerEntry(
+                        teacher=t,
+                        year=y,
+                        category=Category.ELECTIVE,
+                        hours=Decimal(rng.choice([18, 24]) if strong else 6),
+                        source=Source.ONLINE_COURSE,
+                        title="网络课程：信息技术与教学融合",
+                        organiser="广州智慧教育平台",
+                        source_ref=f"demo-online:{t.pk}:{y}",
+                    )
+                )
     LedgerEntry.objects.bulk_create(entries, batch_size=2000)
 
     t_role = _role(teacher.user, RoleKind.TEACHER)
@@ -134,11 +200,21 @@ def seed_hours_demo() -> None:
     services.declaration_transition(declaration_id=d3.pk, action="school_approve", role=school_admin, actor=school_admin.user)
     d4 = _declare(t_role, u, "华南师大暑期学科研修", seed=4, hours="18", month=7)
     services.declaration_transition(declaration_id=d4.pk, action="school_approve", role=school_admin, actor=school_admin.user)
-    services.declaration_transition(declaration_id=d4.pk, action="district_approve", role=district_admin, actor=district_admin.user)
+    services.declaration_transition(
+        declaration_id=d4.pk, action="district_approve", role=district_admin, actor=district_admin.user
+    )
     d5 = _declare(t_role, u, "学术年会论文报告", seed=5, activity_type=ActivityType.CONFERENCE, month=5)
-    services.declaration_transition(declaration_id=d5.pk, action="school_return", role=school_admin, actor=school_admin.user, reason="证明材料不清晰，请重新上传原件扫描件")
+    services.declaration_transition(
+        declaration_id=d5.pk,
+        action="school_return",
+        role=school_admin,
+        actor=school_admin.user,
+        reason="证明材料不清晰，请重新上传原件扫描件",
+    )
     d6 = _declare(t_role, u, "商业机构营销讲座", seed=6, category=Category.ELECTIVE, activity_type=ActivityType.OTHER, month=6)
-    services.declaration_transition(declaration_id=d6.pk, action="reject", role=school_admin, actor=school_admin.user, reason="与教育教学无关，不予认定")
+    services.declaration_transition(
+        declaration_id=d6.pk, action="reject", role=school_admin, actor=school_admin.user, reason="与教育教学无关，不予认定"
+    )
     # A likely duplicate: the same certificate number as an approved one.
     _declare(t_role, u, "华南师大暑期学科研修（重复提交）", seed=7, hours="18", month=7, certificate_number="DEMO-00004")
 
@@ -146,13 +222,31 @@ def seed_hours_demo() -> None:
     # a city-direct school waits for the city training centre.
     for i, other in enumerate(Teacher.objects.filter(school=teacher.school, status=TeacherStatus.ACTIVE, user__isnull=True)[:4]):
         other_role = _ensure_login(other)
-        _declare(other_role, other_role.user, ["信息技术应用能力提升培训", "班主任工作坊", "心理健康教育培训", "作业设计专题研修"][i], seed=20 + i, month=2 + i)
-    for i, other in enumerate(Teacher.objects.filter(school__parent=district_admin.organisation, status=TeacherStatus.ACTIVE, user__isnull=True).exclude(school=teacher.school)[:3]):
+        _declare(
+            other_role,
+            other_role.user,
+            ["信息技术应用能力提升培训", "班主任工作坊", "心理健康教育培训", "作业设计专题研修"][i],
+            seed=20 + i,
+            month=2 + i,
+        )
+    for i, other in enumerate(
+        Teacher.objects.filter(
+            school__parent=district_admin.organisation, status=TeacherStatus.ACTIVE, user__isnull=True
+        ).exclude(school=teacher.school)[:3]
+    ):
         other_role = _ensure_login(other)
-        d = _declare(other_role, other_role.user, ["跨学科主题学习研修", "大单元教学设计培训", "名师工作室活动"][i], seed=30 + i, month=3 + i)
+        d = _declare(
+            other_role,
+            other_role.user,
+            ["跨学科主题学习研修", "大单元教学设计培训", "名师工作室活动"][i],
+            seed=30 + i,
+            month=3 + i,
+        )
         admin = _school_admin_for(other)
         services.declaration_transition(declaration_id=d.pk, action="school_approve", role=admin, actor=admin.user)
-    for i, other in enumerate(Teacher.objects.filter(school__parent=centre.organisation, status=TeacherStatus.ACTIVE, user__isnull=True)[:2]):
+    for i, other in enumerate(
+        Teacher.objects.filter(school__parent=centre.organisation, status=TeacherStatus.ACTIVE, user__isnull=True)[:2]
+    ):
         other_role = _ensure_login(other)
         d = _declare(other_role, other_role.user, ["高中新课程新教材培训", "职业教育双师型教师培训"][i], seed=40 + i, month=4 + i)
         admin = _school_admin_for(other)
@@ -207,9 +301,15 @@ def _school_admin_for(teacher: Teacher) -> Role:
     from accounts.demo import DEMO_PASSWORD
     from accounts.models import User
 
-    role = Role.objects.select_related("user", "organisation").filter(kind=RoleKind.SCHOOL_ADMIN, organisation=teacher.school).first()
+    role = (
+        Role.objects.select_related("user", "organisation")
+        .filter(kind=RoleKind.SCHOOL_ADMIN, organisation=teacher.school)
+        .first()
+    )
     if role is None:
-        user, _created = User.objects.get_or_create(username=f"school-{teacher.school.code}", defaults={"name": f"{teacher.school.name}管理员"})
+        user, _created = User.objects.get_or_create(
+            username=f"school-{teacher.school.code}", defaults={"name": f"{teacher.school.name}管理员"}
+        )
         user.set_password(DEMO_PASSWORD)
         user.save()
         role = Role.objects.create(user=user, kind=RoleKind.SCHOOL_ADMIN, organisation=teacher.school)

@@ -59,7 +59,9 @@ def seed_projects_demo() -> None:
     projects.project_publish(role=city, project=city_project)
 
     # Enrolments of 育才小学 teachers in every state.
-    candidates = list(Teacher.objects.filter(school=teacher_role.organisation, status=TeacherStatus.ACTIVE).exclude(user=None)[:4])
+    candidates = list(
+        Teacher.objects.filter(school=teacher_role.organisation, status=TeacherStatus.ACTIVE).exclude(user=None)[:4]
+    )
     for i, t in enumerate(candidates):
         role = Role.objects.select_related("organisation").get(user_id=t.user_id, kind=RoleKind.TEACHER)
         e = projects.enrolment_apply(role=role, actor=role.user, project=city_project)
@@ -105,28 +107,44 @@ def seed_projects_demo() -> None:
         },
     )
     projects.project_publish(role=school, project=school_project)
-    attendees = list(Teacher.objects.filter(school=school.organisation, status=TeacherStatus.ACTIVE).values_list("pk", flat=True)[:20])
-    projects.registration_register(role=school, actor=school.user, project=school_project, rows=[(pk, Decimal("6")) for pk in attendees])
+    attendees = list(
+        Teacher.objects.filter(school=school.organisation, status=TeacherStatus.ACTIVE).values_list("pk", flat=True)[:20]
+    )
+    projects.registration_register(
+        role=school, actor=school.user, project=school_project, rows=[(pk, Decimal("6")) for pk in attendees]
+    )
     if today <= datetime.date(year, 12, 1):
         projects.extension_request(
-            role=school, actor=school.user, project=school_project, requested_until=datetime.date(year + 1, 2, 20), reason="部分教师外出支教，次年返校后补登。"
+            role=school,
+            actor=school.user,
+            project=school_project,
+            requested_until=datetime.date(year + 1, 2, 20),
+            reason="部分教师外出支教，次年返校后补登。",
         )
 
     # The demo teacher complains about a registration.
     entry = school_project.ledger_entries.filter(teacher__user__username="teacher").first()
     if entry is not None:
-        projects.complaint_file(role=teacher_role, actor=teacher_role.user, entry=entry, message="本人实际参加了两次，应为12学时。")
+        projects.complaint_file(
+            role=teacher_role, actor=teacher_role.user, entry=entry, message="本人实际参加了两次，应为12学时。"
+        )
 
     for code, title, category, hours in [
         ("GZ-OL-001", "新时代师德师风建设", Category.PUBLIC, "6"),
         ("GZ-OL-002", "人工智能赋能课堂教学", Category.ELECTIVE, "4"),
         ("GZ-OL-003", "义务教育课程方案解读", Category.PROFESSIONAL, "8"),
     ]:
-        OnlineCourse.objects.get_or_create(code=code, defaults={"title": title, "category": category, "hours": Decimal(hours), "provider": "广州智慧教育平台"})
+        OnlineCourse.objects.get_or_create(
+            code=code, defaults={"title": title, "category": category, "hours": Decimal(hours), "provider": "广州智慧教育平台"}
+        )
     if not PlatformClient.objects.filter(name="演示网络学习平台").exists():
         import hashlib
 
-        PlatformClient.objects.create(name="演示网络学习平台", key_prefix=DEMO_PLATFORM_KEY[:8], key_hash=hashlib.sha256(DEMO_PLATFORM_KEY.encode()).hexdigest())
+        PlatformClient.objects.create(
+            name="演示网络学习平台",
+            key_prefix=DEMO_PLATFORM_KEY[:8],
+            key_hash=hashlib.sha256(DEMO_PLATFORM_KEY.encode()).hexdigest(),
+        )
 
 
 def _fix_hours(project: TrainingProject) -> None:

@@ -30,7 +30,11 @@ class DeclarationForm(forms.ModelForm):
     class Meta:
         model = Declaration
         fields = list(DECLARATION_FIELDS)
-        widgets = {"start_date": DATE_WIDGET, "end_date": DATE_WIDGET, "hours": forms.NumberInput(attrs={"step": "0.5", "min": "0.5"})}
+        widgets = {
+            "start_date": DATE_WIDGET,
+            "end_date": DATE_WIDGET,
+            "hours": forms.NumberInput(attrs={"step": "0.5", "min": "0.5"}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -46,7 +46,9 @@ INSERT_BATCH = 5000
 
 
 def registration_template() -> bytes:
-    return workbook_bytes(REGISTRATION_HEADERS, [["440106198506010125 或 继续教育证号", "张三", 12, "2026-03-02"]], title="学时登记")
+    return workbook_bytes(
+        REGISTRATION_HEADERS, [["440106198506010125 或 继续教育证号", "张三", 12, "2026-03-02"]], title="学时登记"
+    )
 
 
 def provincial_template() -> bytes:
@@ -79,7 +81,11 @@ def hours_import_upload(*, role: Role, actor, uploaded, kind: str, project: Trai
     check_upload(uploaded, max_bytes=MAX_BYTES)
     content = uploaded.read()
     # Reject an unreadable file or a wrong header at once rather than in the task.
-    headers, required = (REGISTRATION_HEADERS, REGISTRATION_REQUIRED) if kind == HoursImportKind.REGISTRATION else (PROVINCIAL_HEADERS, PROVINCIAL_REQUIRED)
+    headers, required = (
+        (REGISTRATION_HEADERS, REGISTRATION_REQUIRED)
+        if kind == HoursImportKind.REGISTRATION
+        else (PROVINCIAL_HEADERS, PROVINCIAL_REQUIRED)
+    )
     rows = iter_rows(io.BytesIO(content), headers=headers, required_headers=required, max_rows=MAX_ROWS)
     first = next(rows, None)
     parsed = None
@@ -200,7 +206,9 @@ def _one_decimal(hours: Decimal) -> bool:
 def _validate_registration(record: HoursImport):
     project = TrainingProject.objects.select_related("organiser").get(pk=record.project_id)
     in_scope: dict[str, tuple[int, str]] = {}
-    for pk, id_number, cpd_number, name in projects.organiser_teachers(project).values_list("pk", "id_number", "cpd_number", "name"):
+    for pk, id_number, cpd_number, name in projects.organiser_teachers(project).values_list(
+        "pk", "id_number", "cpd_number", "name"
+    ):
         in_scope[id_number] = (pk, name)
         in_scope[cpd_number] = (pk, name)
     done = projects.registered_teacher_ids(project)
@@ -280,7 +288,9 @@ def _validate_provincial(record: HoursImport):
     city_path = record.organisation.path
     teachers = {
         id_number: (pk, name)
-        for pk, id_number, name in Teacher.objects.filter(school__path__startswith=city_path).values_list("pk", "id_number", "name")
+        for pk, id_number, name in Teacher.objects.filter(school__path__startswith=city_path).values_list(
+            "pk", "id_number", "name"
+        )
     }
     errors = RowErrors()
     parsed: list[tuple[int, int, int, str, Decimal]] = []
@@ -413,16 +423,23 @@ def hours_import_run(import_id: int, actor_id: int | None) -> HoursImport:
                 # Rows registered since the dry run (another upload, ticks) are skipped, not doubled.
                 done = projects.registered_teacher_ids(project)
                 rows = [(tid, h) for tid, h in new_rows if tid not in done]
-                count = projects.bulk_register(project=project, rows=rows, actor=actor_id_user(actor_id), note=_("Excel导入 #%(id)s") % {"id": record.pk})
+                count = projects.bulk_register(
+                    project=project, rows=rows, actor=actor_id_user(actor_id), note=_("Excel导入 #%(id)s") % {"id": record.pk}
+                )
             else:
                 count = _insert_provincial(new_rows, actor_id)
             HoursImport.objects.filter(pk=record.pk).update(
-                status=HoursImportStatus.IMPORTED, imported_count=count, unchanged_rows=unchanged + len(new_rows) - count,
-                processed_rows=total, imported_at=timezone.now(),
+                status=HoursImportStatus.IMPORTED,
+                imported_count=count,
+                unchanged_rows=unchanged + len(new_rows) - count,
+                processed_rows=total,
+                imported_at=timezone.now(),
             )
     except (StateConflict, IntegrityError) as exc:
         message = getattr(exc, "message", None) or _("导入时数据已变化，未导入任何数据，请重新上传。")
-        HoursImport.objects.filter(pk=record.pk).update(status=HoursImportStatus.FAILED, errors=[{"row": 0, "column": "", "message": message}])
+        HoursImport.objects.filter(pk=record.pk).update(
+            status=HoursImportStatus.FAILED, errors=[{"row": 0, "column": "", "message": message}]
+        )
     record.refresh_from_db()
     return record
 

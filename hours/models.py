@@ -126,14 +126,17 @@ class LedgerEntry(models.Model):
     start_date = models.DateField(_("开始日期"), null=True, blank=True)
     end_date = models.DateField(_("结束日期"), null=True, blank=True)
     certificate_number = models.CharField(_("证书编号"), max_length=100, blank=True, db_index=True)
-    declaration = models.ForeignKey(
-        "Declaration", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
-    )
+    declaration = models.ForeignKey("Declaration", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
     source_ref = models.CharField(max_length=120, null=True, blank=True, unique=True)
     school_based = models.BooleanField(_("校本研修"), default=False)
     new_teacher = models.BooleanField(_("新教师培训"), default=False)
     project = models.ForeignKey(
-        "TrainingProject", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries", verbose_name=_("培训项目")
+        "TrainingProject",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        verbose_name=_("培训项目"),
     )
     revokes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="revoked_by", verbose_name=_("撤销的记录")
@@ -219,9 +222,7 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
             if self.end_date < self.start_date:
                 errors.setdefault("end_date", []).append(_("结束日期不能早于开始日期。"))
             if self.year is not None and (self.start_date.year != self.year or self.end_date.year != self.year):
-                errors.setdefault("start_date", []).append(
-                    _("培训日期须在申报年度（%(year)s年）内。") % {"year": self.year}
-                )
+                errors.setdefault("start_date", []).append(_("培训日期须在申报年度（%(year)s年）内。") % {"year": self.year})
             if self.end_date >= self.start_date and self.hours:
                 days = (self.end_date - self.start_date).days + 1
                 if self.hours > days * HOURS_PER_DAY:
@@ -402,7 +403,9 @@ class ProjectMode(models.TextChoices):
 class TrainingProject(models.Model):
     """A training an organiser publishes, enrols teachers in, and registers hours for (学时登记)."""
 
-    organiser = models.ForeignKey("accounts.Organisation", verbose_name=_("主办单位"), on_delete=models.PROTECT, related_name="projects")
+    organiser = models.ForeignKey(
+        "accounts.Organisation", verbose_name=_("主办单位"), on_delete=models.PROTECT, related_name="projects"
+    )
     title = models.CharField(_("项目名称"), max_length=200)
     category = models.CharField(_("类别"), max_length=16, choices=Category.choices)
     hours = models.DecimalField(_("学时"), max_digits=6, decimal_places=1, validators=[MinValueValidator(Decimal("0.5"))])

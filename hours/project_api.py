@@ -40,14 +40,31 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TrainingProject
-        fields = ["id", "organiser", "organiser_name", *projects.PROJECT_FIELDS, "published_at", "registration_deadline", "quotas"]
+        fields = [
+            "id",
+            "organiser",
+            "organiser_name",
+            *projects.PROJECT_FIELDS,
+            "published_at",
+            "registration_deadline",
+            "quotas",
+        ]
         read_only_fields = fields
 
     def get_registration_deadline(self, obj) -> str:
         return obj.registration_deadline().isoformat()
 
     def get_quotas(self, obj) -> list[dict]:
-        return [{"district": u["district"].pk, "district_name": u["district"].name, "quota": u["quota"], "live": u["live"], "final": u["final"]} for u in projects.quota_usage(obj)]
+        return [
+            {
+                "district": u["district"].pk,
+                "district_name": u["district"].name,
+                "quota": u["quota"],
+                "live": u["live"],
+                "final": u["final"],
+            }
+            for u in projects.quota_usage(obj)
+        ]
 
 
 class ProjectInputSerializer(serializers.ModelSerializer):
@@ -107,13 +124,23 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def publish(self, request, pk=None):
         return Response(ProjectSerializer(projects.project_publish(role=require_role(request), project=self.get_object())).data)
 
-    @extend_schema(request=None, responses={201: inline_serializer("EnrolmentCreated", {"id": serializers.IntegerField(), "state": serializers.CharField()})})
+    @extend_schema(
+        request=None,
+        responses={
+            201: inline_serializer("EnrolmentCreated", {"id": serializers.IntegerField(), "state": serializers.CharField()})
+        },
+    )
     @action(detail=True, methods=["post"])
     def enrol(self, request, pk=None):
         enrolment = projects.enrolment_apply(role=require_role(request), actor=request.user, project=self.get_object())
         return Response({"id": enrolment.pk, "state": enrolment.state}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=RegisterSerializer, responses=inline_serializer("Registered", {"registered": serializers.IntegerField(), "unchanged": serializers.IntegerField()}))
+    @extend_schema(
+        request=RegisterSerializer,
+        responses=inline_serializer(
+            "Registered", {"registered": serializers.IntegerField(), "unchanged": serializers.IntegerField()}
+        ),
+    )
     @action(detail=True, methods=["post"])
     def register(self, request, pk=None):
         """Register attendees' hours (organiser only); re-registering a teacher adds nothing."""
@@ -121,16 +148,25 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data.is_valid(raise_exception=True)
         rows = [(r["teacher"], r["hours"]) for r in data.validated_data["rows"]]
         result = projects.registration_register(
-            role=require_role(request), actor=request.user, project=self.get_object(), rows=rows, note=data.validated_data.get("note", "")
+            role=require_role(request),
+            actor=request.user,
+            project=self.get_object(),
+            rows=rows,
+            note=data.validated_data.get("note", ""),
         )
         return Response(result)
 
-    @extend_schema(request=ExtensionRequestSerializer, responses={201: inline_serializer("ExtensionCreated", {"id": serializers.IntegerField()})})
+    @extend_schema(
+        request=ExtensionRequestSerializer,
+        responses={201: inline_serializer("ExtensionCreated", {"id": serializers.IntegerField()})},
+    )
     @action(detail=True, methods=["post"])
     def extension(self, request, pk=None):
         data = ExtensionRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ext = projects.extension_request(role=require_role(request), actor=request.user, project=self.get_object(), **data.validated_data)
+        ext = projects.extension_request(
+            role=require_role(request), actor=request.user, project=self.get_object(), **data.validated_data
+        )
         return Response({"id": ext.pk}, status=status.HTTP_201_CREATED)
 
 
@@ -166,7 +202,9 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def _act(self, request, pk, action_name, reason=""):
         role = require_role(request)
         self.get_object()
-        enrolment = projects.enrolment_transition(enrolment_id=int(pk), action=action_name, role=role, actor=request.user, reason=reason)
+        enrolment = projects.enrolment_transition(
+            enrolment_id=int(pk), action=action_name, role=role, actor=request.user, reason=reason
+        )
         return Response(EnrolmentSerializer(enrolment).data)
 
     @extend_schema(request=None, responses=EnrolmentSerializer)
@@ -193,7 +231,21 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 class HoursImportSerializer(serializers.ModelSerializer):
     class Meta:
         model = HoursImport
-        fields = ["id", "kind", "project", "original_name", "status", "total_rows", "new_rows", "unchanged_rows", "processed_rows", "imported_count", "errors", "created_at", "imported_at"]
+        fields = [
+            "id",
+            "kind",
+            "project",
+            "original_name",
+            "status",
+            "total_rows",
+            "new_rows",
+            "unchanged_rows",
+            "processed_rows",
+            "imported_count",
+            "errors",
+            "created_at",
+            "imported_at",
+        ]
         read_only_fields = fields
 
 
@@ -218,7 +270,9 @@ class HoursImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data = HoursImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        record = imports.hours_import_upload(role=require_role(request), actor=request.user, uploaded=v["file"], kind=v["kind"], project=v.get("project"))
+        record = imports.hours_import_upload(
+            role=require_role(request), actor=request.user, uploaded=v["file"], kind=v["kind"], project=v.get("project")
+        )
         return Response(HoursImportSerializer(record).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=HoursImportSerializer)
@@ -231,7 +285,17 @@ class HoursImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 class ExtensionSerializer(serializers.ModelSerializer):
     class Meta:
         model = RegistrationExtension
-        fields = ["id", "project", "requested_until", "reason", "state", "granted_until", "decision_note", "created_at", "decided_at"]
+        fields = [
+            "id",
+            "project",
+            "requested_until",
+            "reason",
+            "state",
+            "granted_until",
+            "decision_note",
+            "created_at",
+            "decided_at",
+        ]
         read_only_fields = fields
 
 
@@ -260,7 +324,12 @@ class ExtensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         ext = projects.extension_decide(
-            role=require_role(request), actor=request.user, extension=self.get_object(), grant=v["grant"], granted_until=v.get("granted_until"), note=v.get("note", "")
+            role=require_role(request),
+            actor=request.user,
+            extension=self.get_object(),
+            grant=v["grant"],
+            granted_until=v.get("granted_until"),
+            note=v.get("note", ""),
         )
         return Response(ExtensionSerializer(ext).data)
 
@@ -306,7 +375,9 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.
     def resolve(self, request, pk=None):
         data = RegistrationComplaintResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        c = projects.complaint_resolve(role=require_role(request), actor=request.user, complaint=self.get_object(), **data.validated_data)
+        c = projects.complaint_resolve(
+            role=require_role(request), actor=request.user, complaint=self.get_object(), **data.validated_data
+        )
         return Response(RegistrationComplaintSerializer(c).data)
 
 
@@ -370,7 +441,11 @@ class CompletionSerializer(serializers.Serializer):
 
 @extend_schema(
     request=CompletionSerializer,
-    responses={201: inline_serializer("CompletionRecorded", {"ledger_entry": serializers.IntegerField(), "created": serializers.BooleanField()})},
+    responses={
+        201: inline_serializer(
+            "CompletionRecorded", {"ledger_entry": serializers.IntegerField(), "created": serializers.BooleanField()}
+        )
+    },
     summary="The online learning platform reports a course completion (idempotent by completion_id).",
 )
 @api_view(["POST"])
@@ -384,9 +459,15 @@ def platform_completion(request):
     data.is_valid(raise_exception=True)
     v = data.validated_data
     entry, created = projects.completion_record(
-        client=client, completion_id=v["completion_id"], course_code=v["course_code"], teacher_key=v["teacher"], completed_on=v["completed_on"]
+        client=client,
+        completion_id=v["completion_id"],
+        course_code=v["course_code"],
+        teacher_key=v["teacher"],
+        completed_on=v["completed_on"],
     )
-    return Response({"ledger_entry": entry.pk, "created": created}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+    return Response(
+        {"ledger_entry": entry.pk, "created": created}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    )
 
 
 class PlatformKeyScheme(OpenApiAuthenticationExtension):

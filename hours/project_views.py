@@ -49,7 +49,11 @@ ENROLMENT_QUEUE_STATE = {
     RoleKind.DISTRICT_ADMIN: EnrolmentState.PRINCIPAL_APPROVED,
     RoleKind.CITY_ADMIN: EnrolmentState.DISTRICT_APPROVED,
 }
-APPROVE_ACTION = {RoleKind.PRINCIPAL: "principal_approve", RoleKind.DISTRICT_ADMIN: "district_approve", RoleKind.CITY_ADMIN: "finalise"}
+APPROVE_ACTION = {
+    RoleKind.PRINCIPAL: "principal_approve",
+    RoleKind.DISTRICT_ADMIN: "district_approve",
+    RoleKind.CITY_ADMIN: "finalise",
+}
 
 
 def _role(request, check=None):
@@ -74,7 +78,9 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 def _city_districts(role):
     city_path = "/".join(role.organisation.path.split("/")[:2]) + "/"
-    return Organisation.objects.filter(path__startswith=city_path, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by("code")
+    return Organisation.objects.filter(path__startswith=city_path, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by(
+        "code"
+    )
 
 
 # --- projects ----------------------------------------------------------------------------------------
@@ -100,7 +106,13 @@ def project_list(request):
     return render(
         request,
         "hours/project_list.html",
-        {"page": page, "can_create": role.kind in projects.ORGANISER_ROLES, "mine": mine, "q": q, "query": f"mine={'1' if mine else ''}&q={q}"},
+        {
+            "page": page,
+            "can_create": role.kind in projects.ORGANISER_ROLES,
+            "mine": mine,
+            "q": q,
+            "query": f"mine={'1' if mine else ''}&q={q}",
+        },
     )
 
 
@@ -148,7 +160,9 @@ def project_detail(request, pk: int):
     if is_organiser:
         registered = projects.registered_teacher_ids(project)
         final = (
-            project.enrolments.filter(state=EnrolmentState.FINAL).select_related("teacher", "teacher__school").order_by("teacher__school__code", "teacher__name")
+            project.enrolments.filter(state=EnrolmentState.FINAL)
+            .select_related("teacher", "teacher__school")
+            .order_by("teacher__school__code", "teacher__name")
         )
         candidates = list(final)
         if not project.has_enrolment and project.organiser.kind == OrgKind.SCHOOL:
@@ -163,13 +177,17 @@ def project_detail(request, pk: int):
             {
                 "candidates": candidates,
                 "registered_ids": registered,
-                "entries": LedgerEntry.objects.filter(project=project, source=Source.REGISTRATION).select_related("teacher", "teacher__school").order_by("teacher__name")[:500],
+                "entries": LedgerEntry.objects.filter(project=project, source=Source.REGISTRATION)
+                .select_related("teacher", "teacher__school")
+                .order_by("teacher__name")[:500],
                 "entry_count": len(registered),
                 "register_form": RegisterForm(),
                 "upload_form": ImportUploadForm(),
                 "extension_form": ExtensionRequestForm(),
                 "imports": project.imports.all()[:10],
-                "pending_enrolments": project.enrolments.exclude(state__in=[EnrolmentState.FINAL, EnrolmentState.REJECTED, EnrolmentState.WITHDRAWN]).count(),
+                "pending_enrolments": project.enrolments.exclude(
+                    state__in=[EnrolmentState.FINAL, EnrolmentState.REJECTED, EnrolmentState.WITHDRAWN]
+                ).count(),
             }
         )
     return render(request, "hours/project_detail.html", context)
@@ -218,7 +236,13 @@ def enrolment_list(request):
     return render(
         request,
         "hours/enrolment_list.html",
-        {"page": page, "queue_state": queue_state, "show": show, "is_teacher": role.kind == RoleKind.TEACHER, "query": f"show={show}"},
+        {
+            "page": page,
+            "queue_state": queue_state,
+            "show": show,
+            "is_teacher": role.kind == RoleKind.TEACHER,
+            "query": f"show={show}",
+        },
     )
 
 
@@ -272,11 +296,15 @@ def project_register(request, pk: int):
         messages.error(request, _("请勾选参训教师。"))
         return redirect("project_detail", pk=pk)
     try:
-        result = projects.registration_register(role=role, actor=request.user, project=project, rows=rows, note=request.POST.get("note", ""))
+        result = projects.registration_register(
+            role=role, actor=request.user, project=project, rows=rows, note=request.POST.get("note", "")
+        )
     except (StateConflict, ValidationError) as exc:
         _errors_to_messages(request, exc)
     else:
-        messages.success(request, _("已登记 %(n)s 人；%(u)s 人此前已登记。") % {"n": result["registered"], "u": result["unchanged"]})
+        messages.success(
+            request, _("已登记 %(n)s 人；%(u)s 人此前已登记。") % {"n": result["registered"], "u": result["unchanged"]}
+        )
     return redirect("project_detail", pk=pk)
 
 
@@ -321,7 +349,9 @@ def project_import_upload(request, pk: int):
         messages.error(request, _("请选择要上传的文件。"))
         return redirect("project_detail", pk=pk)
     try:
-        record = imports.hours_import_upload(role=role, actor=request.user, uploaded=form.cleaned_data["file"], kind=HoursImportKind.REGISTRATION, project=project)
+        record = imports.hours_import_upload(
+            role=role, actor=request.user, uploaded=form.cleaned_data["file"], kind=HoursImportKind.REGISTRATION, project=project
+        )
     except (StateConflict, ValidationError) as exc:
         _errors_to_messages(request, exc)
         return redirect("project_detail", pk=pk)
@@ -334,7 +364,9 @@ def provincial_import(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            record = imports.hours_import_upload(role=role, actor=request.user, uploaded=form.cleaned_data["file"], kind=HoursImportKind.PROVINCIAL)
+            record = imports.hours_import_upload(
+                role=role, actor=request.user, uploaded=form.cleaned_data["file"], kind=HoursImportKind.PROVINCIAL
+            )
         except (StateConflict, ValidationError) as exc:
             _apply_errors(form, exc) if isinstance(exc, ValidationError) else form.add_error(None, exc.message)
         else:
@@ -383,22 +415,36 @@ def extension_request(request, pk: int):
 def extension_list(request):
     role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
     city_path = role.organisation.path
-    qs = RegistrationExtension.objects.filter(project__organiser__path__startswith=city_path).select_related("project", "project__organiser", "requested_by")
+    qs = RegistrationExtension.objects.filter(project__organiser__path__startswith=city_path).select_related(
+        "project", "project__organiser", "requested_by"
+    )
     if request.method == "POST":
         ext = get_object_or_404(qs, pk=_posted_id(request, "extension"))
         form = ExtensionDecisionForm(request.POST)
         if form.is_valid():
             try:
                 projects.extension_decide(
-                    role=role, actor=request.user, extension=ext, grant=request.POST.get("decision") == "grant",
-                    granted_until=form.cleaned_data["granted_until"], note=form.cleaned_data["note"] or "",
+                    role=role,
+                    actor=request.user,
+                    extension=ext,
+                    grant=request.POST.get("decision") == "grant",
+                    granted_until=form.cleaned_data["granted_until"],
+                    note=form.cleaned_data["note"] or "",
                 )
             except (StateConflict, ValidationError) as exc:
                 _errors_to_messages(request, exc)
             else:
                 messages.success(request, _("已审批。"))
         return redirect("extension_list")
-    return render(request, "hours/extension_list.html", {"pending": qs.filter(state=ExtensionState.PENDING), "decided": qs.exclude(state=ExtensionState.PENDING)[:50], "form": ExtensionDecisionForm()})
+    return render(
+        request,
+        "hours/extension_list.html",
+        {
+            "pending": qs.filter(state=ExtensionState.PENDING),
+            "decided": qs.exclude(state=ExtensionState.PENDING)[:50],
+            "form": ExtensionDecisionForm(),
+        },
+    )
 
 
 # --- complaints ---------------------------------------------------------------------------------------------
@@ -424,7 +470,9 @@ def complaint_new(request, entry_pk: int):
 def complaint_list(request):
     role = _role(request)
     if role.kind == RoleKind.TEACHER:
-        qs = projects.RegistrationComplaint.objects.filter(teacher__user_id=role.user_id).select_related("entry", "entry__project")
+        qs = projects.RegistrationComplaint.objects.filter(teacher__user_id=role.user_id).select_related(
+            "entry", "entry__project"
+        )
         return render(request, "hours/complaint_list.html", {"complaints": qs, "is_teacher": True})
     qs = projects.complaints_for_organiser(role)
     if request.method == "POST":
@@ -432,7 +480,13 @@ def complaint_list(request):
         form = ComplaintResolveForm(request.POST)
         if form.is_valid():
             try:
-                projects.complaint_resolve(role=role, actor=request.user, complaint=complaint, accept=request.POST.get("decision") == "accept", response=form.cleaned_data["response"])
+                projects.complaint_resolve(
+                    role=role,
+                    actor=request.user,
+                    complaint=complaint,
+                    accept=request.POST.get("decision") == "accept",
+                    response=form.cleaned_data["response"],
+                )
             except (StateConflict, ValidationError) as exc:
                 _errors_to_messages(request, exc)
             else:
@@ -467,9 +521,13 @@ def course_list(request):
 def project_approval(request, pk: int):
     """The city office approves or refuses a county's key-teacher project (cycle regime)."""
     role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
-    project = get_object_or_404(TrainingProject.objects.select_related("organiser"), pk=pk, organiser__path__startswith=role.organisation.path)
+    project = get_object_or_404(
+        TrainingProject.objects.select_related("organiser"), pk=pk, organiser__path__startswith=role.organisation.path
+    )
     try:
-        projects.project_approve(role=role, actor=request.user, project=project, approve=request.POST.get("decision") == "approve")
+        projects.project_approve(
+            role=role, actor=request.user, project=project, approve=request.POST.get("decision") == "approve"
+        )
     except (StateConflict, ValidationError) as exc:
         _errors_to_messages(request, exc)
     else:

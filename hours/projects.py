@@ -48,7 +48,13 @@ from .models import (
 )
 from .services import DeadlinePassed, ledger_add
 
-ORGANISER_ROLES = (RoleKind.PROVINCE_ADMIN, RoleKind.CITY_ADMIN, RoleKind.DISTRICT_ADMIN, RoleKind.SCHOOL_ADMIN, RoleKind.PROVIDER)
+ORGANISER_ROLES = (
+    RoleKind.PROVINCE_ADMIN,
+    RoleKind.CITY_ADMIN,
+    RoleKind.DISTRICT_ADMIN,
+    RoleKind.SCHOOL_ADMIN,
+    RoleKind.PROVIDER,
+)
 LEVELS_FOR_ORG = {
     OrgKind.PROVINCE: (ProjectLevel.PROVINCE,),
     OrgKind.CITY: (ProjectLevel.CITY, ProjectLevel.PROVINCE),
@@ -152,21 +158,31 @@ def project_save(
     if project is not None:
         _require_organiser(role, project)
     with transaction.atomic():
-        obj = TrainingProject(organiser=role.organisation, created_by=actor) if project is None else (
-            TrainingProject.objects.select_for_update().get(pk=project.pk)
+        obj = (
+            TrainingProject(organiser=role.organisation, created_by=actor)
+            if project is None
+            else (TrainingProject.objects.select_for_update().get(pk=project.pk))
         )
         for field in PROJECT_FIELDS:
             if field in data:
                 setattr(obj, field, data[field])
         allowed_levels = LEVELS_FOR_ORG.get(role.organisation.kind, ())
         if obj.level not in allowed_levels:
-            raise ValidationError({"level": _("本单位只能发布以下级别的项目：%(levels)s。") % {"levels": "、".join(str(ProjectLevel(v).label) for v in allowed_levels)}})
+            raise ValidationError(
+                {
+                    "level": _("本单位只能发布以下级别的项目：%(levels)s。")
+                    % {"levels": "、".join(str(ProjectLevel(v).label) for v in allowed_levels)}
+                }
+            )
         if settings.CPD_REGIME == "cycle":
             _check_cycle_design(obj, role.organisation)
         obj.full_clean(exclude=["organiser", "created_by"])
         obj.save()
         if quotas is not None:
-            districts = {o.pk: o for o in Organisation.objects.filter(pk__in=list(quotas), kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT])}
+            districts = {
+                o.pk: o
+                for o in Organisation.objects.filter(pk__in=list(quotas), kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT])
+            }
             unknown = [pk for pk in quotas if pk not in districts]
             if unknown:
                 raise ValidationError({"quotas": _("名额只能分配给区或市直属单位。")})
@@ -195,7 +211,10 @@ def _check_cycle_design(project: TrainingProject, organiser: Organisation) -> No
         county_key = project.for_key_teachers and organiser.kind in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT)
         if allowed is not None and organiser.kind not in allowed and not county_key:
             raise ValidationError(
-                {"target_stage": _("面向%(stage)s教师的项目由%(who)s设计。") % {"stage": TargetStage(project.target_stage).label, "who": "、".join(str(OrgKind(k).label) for k in allowed)}}
+                {
+                    "target_stage": _("面向%(stage)s教师的项目由%(who)s设计。")
+                    % {"stage": TargetStage(project.target_stage).label, "who": "、".join(str(OrgKind(k).label) for k in allowed)}
+                }
             )
     needs_city = project.for_key_teachers and organiser.kind in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT)
     if needs_city and project.approval in (ApprovalState.NOT_NEEDED, ApprovalState.REFUSED):
@@ -230,7 +249,9 @@ def project_publish(*, role: Role, project: TrainingProject) -> TrainingProject:
         if obj.published_at is not None:
             raise StateConflict(_("项目已发布。"))
         if obj.approval in (ApprovalState.PENDING, ApprovalState.REFUSED):
-            raise StateConflict(_("县区骨干教师项目须经市教育局批准后才能开放（当前：%(state)s）。") % {"state": obj.get_approval_display()})
+            raise StateConflict(
+                _("县区骨干教师项目须经市教育局批准后才能开放（当前：%(state)s）。") % {"state": obj.get_approval_display()}
+            )
         obj.published_at = timezone.now()
         obj.save(update_fields=["published_at"])
     return obj
@@ -272,12 +293,26 @@ def enrolment_apply(*, role: Role, actor: User, project: TrainingProject) -> Enr
     with transaction.atomic():
         TrainingProject.objects.select_for_update().get(pk=project.pk)  # serialise quota checks per project
         existing = Enrolment.objects.filter(project=project, teacher=teacher).first()
-        if existing is not None and existing.state in EnrolmentState.values and existing.state not in (EnrolmentState.REJECTED, EnrolmentState.WITHDRAWN):
+        if (
+            existing is not None
+            and existing.state in EnrolmentState.values
+            and existing.state not in (EnrolmentState.REJECTED, EnrolmentState.WITHDRAWN)
+        ):
             raise StateConflict(_("您已报名该项目。"))
-        _quota_check(project, district, (EnrolmentState.APPLIED, EnrolmentState.PRINCIPAL_APPROVED, EnrolmentState.DISTRICT_APPROVED, EnrolmentState.FINAL))
+        _quota_check(
+            project,
+            district,
+            (EnrolmentState.APPLIED, EnrolmentState.PRINCIPAL_APPROVED, EnrolmentState.DISTRICT_APPROVED, EnrolmentState.FINAL),
+        )
         if existing is None:
             enrolment = Enrolment.objects.create(project=project, teacher=teacher, district=district)
-            EnrolmentEvent.objects.create(enrolment=enrolment, action="apply", from_state=EnrolmentState.APPLIED, to_state=EnrolmentState.APPLIED, actor=actor)
+            EnrolmentEvent.objects.create(
+                enrolment=enrolment,
+                action="apply",
+                from_state=EnrolmentState.APPLIED,
+                to_state=EnrolmentState.APPLIED,
+                actor=actor,
+            )
         else:
             enrolment = Enrolment.objects.select_for_update().get(pk=existing.pk)
             _enrolment_do(enrolment, "reapply", actor, "")
@@ -286,7 +321,10 @@ def enrolment_apply(*, role: Role, actor: User, project: TrainingProject) -> Enr
 
 # action -> (role kinds, states counted against the quota at the target level)
 ENROLMENT_ACTIONS = {
-    "principal_approve": ({RoleKind.PRINCIPAL}, (EnrolmentState.PRINCIPAL_APPROVED, EnrolmentState.DISTRICT_APPROVED, EnrolmentState.FINAL)),
+    "principal_approve": (
+        {RoleKind.PRINCIPAL},
+        (EnrolmentState.PRINCIPAL_APPROVED, EnrolmentState.DISTRICT_APPROVED, EnrolmentState.FINAL),
+    ),
     "district_approve": ({RoleKind.DISTRICT_ADMIN}, (EnrolmentState.DISTRICT_APPROVED, EnrolmentState.FINAL)),
     "finalise": ({RoleKind.CITY_ADMIN}, (EnrolmentState.FINAL,)),
     "reject": ({RoleKind.PRINCIPAL, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN}, None),
@@ -333,7 +371,9 @@ def _enrolment_do(enrolment: Enrolment, action: str, actor: User, reason: str) -
         enrolment.save()
     except ConcurrentTransition:
         raise StateConflict(_("该报名刚被其他人处理，请刷新后查看。"))
-    EnrolmentEvent.objects.create(enrolment=enrolment, action=action, from_state=from_state, to_state=enrolment.state, actor=actor, reason=reason)
+    EnrolmentEvent.objects.create(
+        enrolment=enrolment, action=action, from_state=from_state, to_state=enrolment.state, actor=actor, reason=reason
+    )
 
 
 def quota_usage(project: TrainingProject) -> list[dict[str, Any]]:
@@ -343,12 +383,27 @@ def quota_usage(project: TrainingProject) -> list[dict[str, Any]]:
         for row in Enrolment.objects.filter(project=project)
         .values("district_id")
         .annotate(
-            live=Count("pk", filter=Q(state__in=[EnrolmentState.APPLIED, EnrolmentState.PRINCIPAL_APPROVED, EnrolmentState.DISTRICT_APPROVED, EnrolmentState.FINAL])),
+            live=Count(
+                "pk",
+                filter=Q(
+                    state__in=[
+                        EnrolmentState.APPLIED,
+                        EnrolmentState.PRINCIPAL_APPROVED,
+                        EnrolmentState.DISTRICT_APPROVED,
+                        EnrolmentState.FINAL,
+                    ]
+                ),
+            ),
             final=Count("pk", filter=Q(state=EnrolmentState.FINAL)),
         )
     }
     return [
-        {"district": q.district, "quota": q.quota, "live": counts.get(q.district_id, {}).get("live", 0), "final": counts.get(q.district_id, {}).get("final", 0)}
+        {
+            "district": q.district,
+            "quota": q.quota,
+            "live": counts.get(q.district_id, {}).get("live", 0),
+            "final": counts.get(q.district_id, {}).get("final", 0),
+        }
         for q in project.quotas.select_related("district").order_by("district__code")
     ]
 
@@ -361,7 +416,8 @@ def check_registration_deadline(project: TrainingProject, today: datetime.date |
     deadline = project.registration_deadline()
     if today > deadline:
         raise DeadlinePassed(
-            _("已超过该项目的学时登记截止日期（%(date)s）。如需延期，须在12月1日前向市里申请。") % {"date": f"{deadline:%Y-%m-%d}"}
+            _("已超过该项目的学时登记截止日期（%(date)s）。如需延期，须在12月1日前向市里申请。")
+            % {"date": f"{deadline:%Y-%m-%d}"}
         )
     if Year.get(project.year).is_locked:
         raise DeadlinePassed(_("%(year)s年度已锁定。") % {"year": project.year})
@@ -370,7 +426,9 @@ def check_registration_deadline(project: TrainingProject, today: datetime.date |
 def registered_teacher_ids(project: TrainingProject) -> set[int]:
     """Teachers with a live (not revoked) registration for the project."""
     return set(
-        LedgerEntry.objects.filter(project=project, source=Source.REGISTRATION, revoked_by__isnull=True).values_list("teacher_id", flat=True)
+        LedgerEntry.objects.filter(project=project, source=Source.REGISTRATION, revoked_by__isnull=True).values_list(
+            "teacher_id", flat=True
+        )
     )
 
 
@@ -397,7 +455,9 @@ def registration_register(
         in_scope = set(organiser_teachers(locked).filter(pk__in=ids).values_list("pk", flat=True))
         outside = sorted(ids - in_scope)
         if outside:
-            raise ValidationError({"teachers": _("以下教师不在本单位的登记范围内：%(ids)s") % {"ids": ", ".join(map(str, outside))}})
+            raise ValidationError(
+                {"teachers": _("以下教师不在本单位的登记范围内：%(ids)s") % {"ids": ", ".join(map(str, outside))}}
+            )
         done = registered_teacher_ids(locked)
         new_rows = [(tid, h) for tid, h in dict(rows).items() if tid not in done]
         bulk_register(project=locked, rows=new_rows, actor=actor, note=note)
@@ -433,7 +493,9 @@ def bulk_register(*, project: TrainingProject, rows: list[tuple[int, Decimal]], 
     return len(entries)
 
 
-def registration_revoke(*, role: Role, actor: User, entry: LedgerEntry, reason: str, upheld_complaint: bool = False) -> LedgerEntry:
+def registration_revoke(
+    *, role: Role, actor: User, entry: LedgerEntry, reason: str, upheld_complaint: bool = False
+) -> LedgerEntry:
     """The organiser withdraws a wrong registration (a revoking entry), e.g. after a complaint.
 
     A complaint upheld after the registration deadline may still correct the entry until the year
@@ -472,7 +534,9 @@ def registration_revoke(*, role: Role, actor: User, entry: LedgerEntry, reason: 
 # --- extensions ----------------------------------------------------------------------------------------
 
 
-def extension_request(*, role: Role, actor: User, project: TrainingProject, requested_until: datetime.date, reason: str) -> RegistrationExtension:
+def extension_request(
+    *, role: Role, actor: User, project: TrainingProject, requested_until: datetime.date, reason: str
+) -> RegistrationExtension:
     """An organiser applies in writing, by Dec 1 of the project's year, to register later."""
     _require_organiser(role, project)
     today = timezone.localdate()
@@ -480,16 +544,29 @@ def extension_request(*, role: Role, actor: User, project: TrainingProject, requ
     if today > cutoff:
         raise DeadlinePassed(_("延期申请须在 %(date)s 前提出。") % {"date": f"{cutoff:%Y-%m-%d}"})
     if requested_until <= project.registration_deadline():
-        raise ValidationError({"requested_until": _("申请的日期须晚于当前截止日期 %(date)s。") % {"date": f"{project.registration_deadline():%Y-%m-%d}"}})
+        raise ValidationError(
+            {
+                "requested_until": _("申请的日期须晚于当前截止日期 %(date)s。")
+                % {"date": f"{project.registration_deadline():%Y-%m-%d}"}
+            }
+        )
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写申请理由。")})
     if project.extensions.filter(state=ExtensionState.PENDING).exists():
         raise StateConflict(_("已有待审批的延期申请。"))
-    return RegistrationExtension.objects.create(project=project, requested_by=actor, requested_until=requested_until, reason=reason.strip())
+    return RegistrationExtension.objects.create(
+        project=project, requested_by=actor, requested_until=requested_until, reason=reason.strip()
+    )
 
 
 def extension_decide(
-    *, role: Role, actor: User, extension: RegistrationExtension, grant: bool, granted_until: datetime.date | None = None, note: str = ""
+    *,
+    role: Role,
+    actor: User,
+    extension: RegistrationExtension,
+    grant: bool,
+    granted_until: datetime.date | None = None,
+    note: str = "",
 ) -> RegistrationExtension:
     """The city grants (with a new date) or refuses an extension."""
     if role is None or role.kind != RoleKind.CITY_ADMIN:
@@ -538,7 +615,9 @@ def complaints_for_organiser(role: Role | None) -> QuerySet[RegistrationComplain
     )
 
 
-def complaint_resolve(*, role: Role, actor: User, complaint: RegistrationComplaint, accept: bool, response: str) -> RegistrationComplaint:
+def complaint_resolve(
+    *, role: Role, actor: User, complaint: RegistrationComplaint, accept: bool, response: str
+) -> RegistrationComplaint:
     """The organiser answers: accepted (the registration is revoked; register the right hours again) or dismissed."""
     if not complaints_for_organiser(role).filter(pk=complaint.pk).exists():
         raise Http404
@@ -549,7 +628,13 @@ def complaint_resolve(*, role: Role, actor: User, complaint: RegistrationComplai
         if c.state != "open":
             raise StateConflict(_("该异议已处理。"))
         if accept and not LedgerEntry.objects.filter(revokes=c.entry).exists():
-            registration_revoke(role=role, actor=actor, entry=c.entry, reason=_("教师异议：%(msg)s") % {"msg": c.message[:200]}, upheld_complaint=True)
+            registration_revoke(
+                role=role,
+                actor=actor,
+                entry=c.entry,
+                reason=_("教师异议：%(msg)s") % {"msg": c.message[:200]},
+                upheld_complaint=True,
+            )
         c.state = "resolved" if accept else "dismissed"
         c.response = response.strip()
         c.responded_by = actor
@@ -558,7 +643,11 @@ def complaint_resolve(*, role: Role, actor: User, complaint: RegistrationComplai
     from .models import Notification
 
     if c.teacher.user_id:
-        Notification.objects.create(user_id=c.teacher.user_id, message=_("您对“%(title)s”学时登记的异议已处理：%(response)s") % {"title": c.entry.title, "response": c.response}, link="/hours/")
+        Notification.objects.create(
+            user_id=c.teacher.user_id,
+            message=_("您对“%(title)s”学时登记的异议已处理：%(response)s") % {"title": c.entry.title, "response": c.response},
+            link="/hours/",
+        )
     return c
 
 

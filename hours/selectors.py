@@ -64,10 +64,7 @@ def review_queue(role: Role | None, level: str) -> QuerySet[Declaration]:
     if review_level(role) != level:
         return Declaration.objects.none()
     return (
-        declarations_visible_to(role)
-        .filter(state=QUEUE_STATE[level])
-        .prefetch_related("evidence")
-        .order_by("submitted_at", "pk")
+        declarations_visible_to(role).filter(state=QUEUE_STATE[level]).prefetch_related("evidence").order_by("submitted_at", "pk")
     )
 
 
@@ -75,13 +72,7 @@ def queue_counts(role: Role | None, level: str) -> dict[int, int]:
     """{year: waiting} for the reviewer's queue."""
     if review_level(role) != level:
         return {}
-    rows = (
-        declarations_visible_to(role)
-        .filter(state=QUEUE_STATE[level])
-        .values("year")
-        .annotate(n=Count("pk"))
-        .order_by("year")
-    )
+    rows = declarations_visible_to(role).filter(state=QUEUE_STATE[level]).values("year").annotate(n=Count("pk")).order_by("year")
     return {r["year"]: r["n"] for r in rows}
 
 
@@ -92,12 +83,7 @@ def days_left(deadline) -> int:
 def hours_summary(teacher_id: int, year: int) -> dict[str, Decimal]:
     """Totals per category for one teacher and year (revoking entries included, so corrections net out)."""
     totals = {c: Decimal("0") for c in Category.values}
-    rows = (
-        LedgerEntry.objects.filter(teacher_id=teacher_id, year=year)
-        .values("category")
-        .annotate(total=Sum("hours"))
-        .order_by()
-    )
+    rows = LedgerEntry.objects.filter(teacher_id=teacher_id, year=year).values("category").annotate(total=Sum("hours")).order_by()
     for r in rows:
         totals[r["category"]] = r["total"] or Decimal("0")
     totals["total"] = sum((totals[c] for c in Category.values), Decimal("0"))
@@ -145,7 +131,14 @@ def entries_by_year(entries) -> dict[int, list]:
 
 
 def open_declaration_filter() -> Q:
-    return Q(state__in=[DeclarationState.DRAFT, DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED, DeclarationState.RETURNED])
+    return Q(
+        state__in=[
+            DeclarationState.DRAFT,
+            DeclarationState.SUBMITTED,
+            DeclarationState.SCHOOL_APPROVED,
+            DeclarationState.RETURNED,
+        ]
+    )
 
 
 def year_of(year: int) -> Year:

@@ -294,13 +294,17 @@ def declaration_save(
             else:
                 decl = Declaration.objects.select_for_update().get(pk=declaration.pk)
                 if not decl.is_editable:
-                    raise StateConflict(_("只有草稿或被退回的申报可以修改（当前状态：%(state)s）。") % {"state": decl.get_state_display()})
+                    raise StateConflict(
+                        _("只有草稿或被退回的申报可以修改（当前状态：%(state)s）。") % {"state": decl.get_state_display()}
+                    )
             for field in DECLARATION_FIELDS:
                 if field in data:
                     setattr(decl, field, data[field])
             if decl.year:
                 # A returned declaration may be corrected until the school's review deadline.
-                _check_deadline(Year.get(decl.year), "school_review" if decl.state == DeclarationState.RETURNED else "declaration")
+                _check_deadline(
+                    Year.get(decl.year), "school_review" if decl.state == DeclarationState.RETURNED else "declaration"
+                )
             decl.full_clean(exclude=["teacher", "state"])
             decl.save()
             if remove_evidence_ids:
@@ -327,9 +331,7 @@ def declaration_save(
 def _validate_for_submit(decl: Declaration, teacher: Teacher) -> None:
     missing = teacher.missing_required_fields()
     if missing:
-        raise ValidationError(
-            {"teacher": _("请先在“个人信息”中填写：%(fields)s。") % {"fields": "、".join(missing)}}
-        )
+        raise ValidationError({"teacher": _("请先在“个人信息”中填写：%(fields)s。") % {"fields": "、".join(missing)}})
     kinds = set(decl.evidence.values_list("kind", flat=True))
     errors = []
     if EvidenceKind.CERTIFICATE not in kinds:
@@ -378,9 +380,7 @@ def _reject_deadline(decl: Declaration) -> str:
     return "school_review" if decl.state == DeclarationState.SUBMITTED else "district_review"
 
 
-def declaration_transition(
-    *, declaration_id: int, action: str, role: Role, actor: User, reason: str = ""
-) -> Declaration:
+def declaration_transition(*, declaration_id: int, action: str, role: Role, actor: User, reason: str = "") -> Declaration:
     """The single path for a review or submit action on a declaration."""
     if action not in ACTIONS:
         raise ValidationError({"action": _("未知的操作。")})
@@ -419,9 +419,7 @@ def _do_transition(decl: Declaration, action: str, *, role: Role | None, actor: 
     try:
         method()
     except TransitionNotAllowed:
-        raise StateConflict(
-            _("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": DeclarationState(from_state).label}
-        )
+        raise StateConflict(_("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": DeclarationState(from_state).label})
     # The deadline is checked after the state so that a wrong state answers 409 with its own message.
     if deadline is not None:
         _check_deadline(Year.get(decl.year), deadline)
@@ -497,7 +495,9 @@ def compute_duplicate_flags(decl: Declaration) -> list[dict[str, Any]]:
     held = LedgerEntry.objects.filter(revokes__isnull=True, revoked_by__isnull=True)
     if decl.certificate_number:
         for other in others.filter(certificate_number=decl.certificate_number).values("pk", "teacher_id")[:5]:
-            flags.append({"kind": "certificate", "declaration": other["pk"], "same_teacher": other["teacher_id"] == decl.teacher_id})
+            flags.append(
+                {"kind": "certificate", "declaration": other["pk"], "same_teacher": other["teacher_id"] == decl.teacher_id}
+            )
         for entry in held.filter(certificate_number=decl.certificate_number).exclude(declaration=decl).values("pk")[:5]:
             flags.append({"kind": "certificate", "ledger_entry": entry["pk"]})
     overlap = Q(start_date__lte=decl.end_date, end_date__gte=decl.start_date)
@@ -516,7 +516,11 @@ def compute_duplicate_flags(decl: Declaration) -> list[dict[str, Any]]:
         )
         for row in rows:
             flags.append(
-                {"kind": "evidence", "declaration": row["declaration_id"], "same_teacher": row["declaration__teacher_id"] == decl.teacher_id}
+                {
+                    "kind": "evidence",
+                    "declaration": row["declaration_id"],
+                    "same_teacher": row["declaration__teacher_id"] == decl.teacher_id,
+                }
             )
     return flags
 
@@ -542,9 +546,7 @@ def _notify_teacher(decl: Declaration, action: str, reason: str) -> None:
     email = decl.teacher.email or getattr(decl.teacher.user, "email", "")
     if email:
         transaction.on_commit(
-            lambda: send_mail(
-                _("继续教育学时申报通知"), message, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=True
-            )
+            lambda: send_mail(_("继续教育学时申报通知"), message, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=True)
         )
 
 
@@ -586,7 +588,18 @@ def year_close_if_due(*, year: int, today: datetime.date | None = None) -> dict[
         return {"voided": 0, "locked": 0}
     voided = 0
     open_ids = list(
-        Declaration.objects.filter(year=year, state__in=[s.value for s in (DeclarationState.DRAFT, DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED, DeclarationState.RETURNED)]).values_list("pk", flat=True)
+        Declaration.objects.filter(
+            year=year,
+            state__in=[
+                s.value
+                for s in (
+                    DeclarationState.DRAFT,
+                    DeclarationState.SUBMITTED,
+                    DeclarationState.SCHOOL_APPROVED,
+                    DeclarationState.RETURNED,
+                )
+            ],
+        ).values_list("pk", flat=True)
     )
     for pk in open_ids:
         with transaction.atomic():

@@ -72,13 +72,21 @@ def _hours_context(teacher: Teacher, year: int) -> dict:
         "entries": entries,
         "bars": bars,
         "has_policy": minimums is not None,
-        "pending": Declaration.objects.filter(teacher=teacher, year=year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]).count(),
+        "pending": Declaration.objects.filter(
+            teacher=teacher, year=year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]
+        ).count(),
     }
 
 
 def _bar(label, value: Decimal, minimum: Decimal | None) -> dict:
     percent = min(100, int(value * 100 / minimum)) if minimum else None
-    return {"label": label, "value": value, "minimum": minimum, "percent": percent, "met": minimum is not None and value >= minimum}
+    return {
+        "label": label,
+        "value": value,
+        "minimum": minimum,
+        "percent": percent,
+        "met": minimum is not None and value >= minimum,
+    }
 
 
 def _year_param(request) -> int:
@@ -262,7 +270,12 @@ def review_queue(request):
     deadline_field = "school_review_deadline" if level == "school" else "district_review_deadline"
     years = {y.year: y for y in Year.objects.filter(year__in=list(counts))}
     deadlines = [
-        {"year": y, "count": n, "deadline": getattr(years[y], deadline_field), "days_left": selectors.days_left(getattr(years[y], deadline_field))}
+        {
+            "year": y,
+            "count": n,
+            "deadline": getattr(years[y], deadline_field),
+            "days_left": selectors.days_left(getattr(years[y], deadline_field)),
+        }
         for y, n in sorted(counts.items())
         if y in years
     ]

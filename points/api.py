@@ -28,7 +28,15 @@ class PointsEventInSerializer(serializers.Serializer):
 
 @extend_schema(
     request=PointsEventInSerializer,
-    responses=inline_serializer("PointsEventResult", {"event_id": serializers.CharField(), "status": serializers.CharField(), "points": serializers.IntegerField(), "reason": serializers.CharField()}),
+    responses=inline_serializer(
+        "PointsEventResult",
+        {
+            "event_id": serializers.CharField(),
+            "status": serializers.CharField(),
+            "points": serializers.IntegerField(),
+            "reason": serializers.CharField(),
+        },
+    ),
     summary="The online research platform reports an action; accepted or refused with the reason (idempotent by event_id).",
 )
 @api_view(["POST"])
@@ -42,7 +50,9 @@ def points_event(request):
     data = PointsEventInSerializer(data=request.data)
     data.is_valid(raise_exception=True)
     v = data.validated_data
-    event = services.points_earn(event_id=v["event_id"], teacher_key=v["teacher"], action_code=v["action_code"], occurred_on=v["occurred_on"])
+    event = services.points_earn(
+        event_id=v["event_id"], teacher_key=v["teacher"], action_code=v["action_code"], occurred_on=v["occurred_on"]
+    )
     body = {"event_id": event.event_id, "status": event.status, "points": event.points, "reason": event.reason}
     return Response(body, status=status.HTTP_201_CREATED if event.status == "accepted" else status.HTTP_200_OK)
 
@@ -55,7 +65,20 @@ class EntrySerializer(serializers.ModelSerializer):
         fields = ["id", "year", "kind", "delta", "amount", "reason", "occurred_on", "created_at"]
 
 
-@extend_schema(parameters=[ROLE_HEADER], responses=inline_serializer("MyPoints", {"year": serializers.IntegerField(), "balance": serializers.IntegerField(), "held": serializers.IntegerField(), "open": serializers.BooleanField(), "per_category": serializers.DictField(), "entries": EntrySerializer(many=True)}))
+@extend_schema(
+    parameters=[ROLE_HEADER],
+    responses=inline_serializer(
+        "MyPoints",
+        {
+            "year": serializers.IntegerField(),
+            "balance": serializers.IntegerField(),
+            "held": serializers.IntegerField(),
+            "open": serializers.BooleanField(),
+            "per_category": serializers.DictField(),
+            "entries": EntrySerializer(many=True),
+        },
+    ),
+)
 @api_view(["GET"])
 def my_points(request):
     role = require_role(request)
@@ -64,7 +87,17 @@ def my_points(request):
         raise Http404
     now = services.exchangeable_now(teacher)
     entries = PointsEntry.objects.filter(account__teacher=teacher).select_related("account").order_by("-created_at", "-pk")[:200]
-    return Response({"year": now["year"], "balance": now["balance"], "held": now["held"], "open": now["open"], "per_category": now["per_category"], "used": now["used"], "entries": EntrySerializer(entries, many=True).data})
+    return Response(
+        {
+            "year": now["year"],
+            "balance": now["balance"],
+            "held": now["held"],
+            "open": now["open"],
+            "per_category": now["per_category"],
+            "used": now["used"],
+            "entries": EntrySerializer(entries, many=True).data,
+        }
+    )
 
 
 class RequestSerializer(serializers.ModelSerializer):
@@ -72,7 +105,19 @@ class RequestSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ExchangeRequest
-        fields = ["id", "teacher", "teacher_name", "year", "category", "hours", "points", "state", "reason", "created_at", "decided_at"]
+        fields = [
+            "id",
+            "teacher",
+            "teacher_name",
+            "year",
+            "category",
+            "hours",
+            "points",
+            "state",
+            "reason",
+            "created_at",
+            "decided_at",
+        ]
         read_only_fields = fields
 
 
@@ -115,11 +160,19 @@ class ExchangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
 
     @extend_schema(
         request=inline_serializer("ConfirmPaid", {"ids": serializers.ListField(child=serializers.IntegerField())}),
-        responses=inline_serializer("ConfirmPaidResult", {"confirmed": serializers.ListField(child=serializers.IntegerField()), "failed": serializers.ListField(child=serializers.DictField())}),
+        responses=inline_serializer(
+            "ConfirmPaidResult",
+            {
+                "confirmed": serializers.ListField(child=serializers.IntegerField()),
+                "failed": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
     )
     @action(detail=False, methods=["post"], url_path="confirm-paid")
     def confirm_paid(self, request):
-        ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000).run_validation(request.data.get("ids"))
+        ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=1000).run_validation(
+            request.data.get("ids")
+        )
         return Response(services.exchange_confirm_paid(role=require_role(request), actor=request.user, request_ids=ids))
 
 

@@ -30,7 +30,9 @@ def seed_points_demo() -> None:
         return
     for code, name, points, kind, daily, yearly in RULES:
         EarningRule.objects.create(action_code=code, name=name, points=points, kind=kind, daily_limit=daily, yearly_limit=yearly)
-    ExchangeWindow.objects.create(year=year, opens_on=datetime.date(year, 1, 1), closes_on=max(datetime.date(year, 12, 25), today))
+    ExchangeWindow.objects.create(
+        year=year, opens_on=datetime.date(year, 1, 1), closes_on=max(datetime.date(year, 12, 25), today)
+    )
 
     teacher = Teacher.objects.get(user__username="teacher")
     n = 0
@@ -40,12 +42,18 @@ def seed_points_demo() -> None:
             break
         for code in ("login", "post", "course"):
             n += 1
-            services.points_earn(event_id=f"demo-{teacher.pk}-{n}", teacher_key=teacher.cpd_number, action_code=code, occurred_on=day)
+            services.points_earn(
+                event_id=f"demo-{teacher.pk}-{n}", teacher_key=teacher.cpd_number, action_code=code, occurred_on=day
+            )
     for code in ("lesson_upload", "award", "award", "lesson_upload"):
         n += 1
-        services.points_earn(event_id=f"demo-{teacher.pk}-{n}", teacher_key=teacher.cpd_number, action_code=code, occurred_on=today)
+        services.points_earn(
+            event_id=f"demo-{teacher.pk}-{n}", teacher_key=teacher.cpd_number, action_code=code, occurred_on=today
+        )
     # A refused one (over the daily limit) so the rules page shows a refusal with its reason.
-    services.points_earn(event_id=f"demo-{teacher.pk}-login-again", teacher_key=teacher.cpd_number, action_code="login", occurred_on=today)
+    services.points_earn(
+        event_id=f"demo-{teacher.pk}-login-again", teacher_key=teacher.cpd_number, action_code="login", occurred_on=today
+    )
 
     t_role = Role.objects.select_related("user").get(user=teacher.user, kind=RoleKind.TEACHER)
     school = Role.objects.select_related("user", "organisation").get(user__username="school", kind=RoleKind.SCHOOL_ADMIN)

@@ -59,7 +59,13 @@ def points_import_upload(*, role: Role, actor, uploaded) -> PointsImport:
     check_upload(uploaded, max_bytes=MAX_BYTES)
     content = uploaded.read()
     rows, errors = _parse(content)
-    record = PointsImport(uploaded_by=actor, original_name=(getattr(uploaded, "name", "") or "points.xlsx")[:255], status="failed" if errors else "validated", total_rows=len(rows) + len({e["row"] for e in errors}), errors=errors[:5000])
+    record = PointsImport(
+        uploaded_by=actor,
+        original_name=(getattr(uploaded, "name", "") or "points.xlsx")[:255],
+        status="failed" if errors else "validated",
+        total_rows=len(rows) + len({e["row"] for e in errors}),
+        errors=errors[:5000],
+    )
     record.file.save(f"points-{timezone.now():%Y%m%d%H%M%S}.xlsx", ContentFile(content), save=False)
     record.save()
     return record

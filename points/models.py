@@ -137,7 +137,9 @@ class RequestState(models.TextChoices):
 class ExchangeRequest(models.Model):
     teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="exchange_requests")
     year = models.PositiveIntegerField(_("年度"))
-    category = models.CharField(_("兑换为"), max_length=16, choices=[("professional", _("专业科目")), ("elective", _("个人选修科目"))])
+    category = models.CharField(
+        _("兑换为"), max_length=16, choices=[("professional", _("专业科目")), ("elective", _("个人选修科目"))]
+    )
     hours = models.PositiveIntegerField(_("学时"), validators=[MinValueValidator(1)])
     points = models.PositiveIntegerField(_("积分"))
     state = models.CharField(_("状态"), max_length=10, choices=RequestState.choices, default=RequestState.PENDING, db_index=True)

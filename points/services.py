@@ -84,7 +84,14 @@ def points_earn(*, event_id: str, teacher_key: str, action_code: str, occurred_o
     try:
         with transaction.atomic():
             if reason:
-                return PointsEvent.objects.create(event_id=event_id, teacher_key=key, action_code=action_code, occurred_on=occurred_on, status=EventStatus.REFUSED, reason=reason)
+                return PointsEvent.objects.create(
+                    event_id=event_id,
+                    teacher_key=key,
+                    action_code=action_code,
+                    occurred_on=occurred_on,
+                    status=EventStatus.REFUSED,
+                    reason=reason,
+                )
             account = _locked_account(teacher.pk, occurred_on.year)
             earned = PointsEntry.objects.filter(account=account, kind=EntryKind.EARNED, rule=rule)
             if rule.daily_limit is not None:
@@ -96,9 +103,32 @@ def points_earn(*, event_id: str, teacher_key: str, action_code: str, occurred_o
                 if year_total + rule.points > rule.yearly_limit:
                     reason = _("超过该行为的每年上限（%(n)s分）") % {"n": rule.yearly_limit}
             if reason:
-                return PointsEvent.objects.create(event_id=event_id, teacher_key=key, action_code=action_code, occurred_on=occurred_on, status=EventStatus.REFUSED, reason=reason)
-            _entry(account, EntryKind.EARNED, rule.points, rule.points, rule=rule, event_id=event_id, occurred_on=occurred_on, reason=rule.name)
-            return PointsEvent.objects.create(event_id=event_id, teacher_key=key, action_code=action_code, occurred_on=occurred_on, status=EventStatus.ACCEPTED, points=rule.points)
+                return PointsEvent.objects.create(
+                    event_id=event_id,
+                    teacher_key=key,
+                    action_code=action_code,
+                    occurred_on=occurred_on,
+                    status=EventStatus.REFUSED,
+                    reason=reason,
+                )
+            _entry(
+                account,
+                EntryKind.EARNED,
+                rule.points,
+                rule.points,
+                rule=rule,
+                event_id=event_id,
+                occurred_on=occurred_on,
+                reason=rule.name,
+            )
+            return PointsEvent.objects.create(
+                event_id=event_id,
+                teacher_key=key,
+                action_code=action_code,
+                occurred_on=occurred_on,
+                status=EventStatus.ACCEPTED,
+                points=rule.points,
+            )
     except IntegrityError:
         # The same event arrived twice at the same moment: the other one won.
         return PointsEvent.objects.get(event_id=event_id)
@@ -157,14 +187,23 @@ def exchange_request(*, role: Role, actor: User, category: str, hours: int) -> E
     with transaction.atomic():
         account = _locked_account(teacher.pk, year)
         used = (
-            ExchangeRequest.objects.filter(teacher=teacher, year=year, category=category, state__in=[RequestState.PENDING, RequestState.PAID]).aggregate(h=Sum("hours"))["h"]
+            ExchangeRequest.objects.filter(
+                teacher=teacher, year=year, category=category, state__in=[RequestState.PENDING, RequestState.PAID]
+            ).aggregate(h=Sum("hours"))["h"]
             or 0
         )
         cap = CAP_HOURS[category]
         if used + hours > cap:
-            raise ValidationError({"hours": _("每年最多兑换%(cap)s学时（含待确认的申请），本类别还可兑换 %(left)s 学时。") % {"cap": cap, "left": max(0, cap - used)}})
+            raise ValidationError(
+                {
+                    "hours": _("每年最多兑换%(cap)s学时（含待确认的申请），本类别还可兑换 %(left)s 学时。")
+                    % {"cap": cap, "left": max(0, cap - used)}
+                }
+            )
         if account.balance < points:
-            raise ValidationError({"hours": _("积分不足：需要 %(need)s 分，可用 %(have)s 分。") % {"need": points, "have": account.balance}})
+            raise ValidationError(
+                {"hours": _("积分不足：需要 %(need)s 分，可用 %(have)s 分。") % {"need": points, "have": account.balance}}
+            )
         request = ExchangeRequest.objects.create(teacher=teacher, year=year, category=category, hours=hours, points=points)
         _entry(account, EntryKind.HELD, -points, points, request=request, reason=_("兑换申请 #%(id)s") % {"id": request.pk})
     return request
@@ -237,7 +276,9 @@ def exchange_confirm_paid(*, role: Role, actor: User, request_ids: list[int]) ->
                 locked = ExchangeRequest.objects.select_for_update().get(pk=pk)
                 if locked.state != RequestState.PENDING:
                     raise StateConflict(_("该申请当前状态为“%(state)s”。") % {"state": locked.get_state_display()})
-                _entry(account, EntryKind.SPENT, 0, locked.points, request=locked, reason=_("兑换 %(h)s 学时") % {"h": locked.hours})
+                _entry(
+                    account, EntryKind.SPENT, 0, locked.points, request=locked, reason=_("兑换 %(h)s 学时") % {"h": locked.hours}
+                )
                 ledger_add(
                     teacher=req.teacher,
                     year=locked.year,
@@ -285,7 +326,9 @@ def points_expire_year(year: int) -> dict[str, int]:
         with transaction.atomic(), connection.cursor() as cursor:
             # Lock the chunk's accounts so no exchange or earning interleaves with the expiry.
             if connection.vendor == "postgresql":
-                cursor.execute("SELECT id FROM points_pointsaccount WHERE year = %s AND id >= %s AND id < %s FOR UPDATE", [year, start, end])
+                cursor.execute(
+                    "SELECT id FROM points_pointsaccount WHERE year = %s AND id >= %s AND id < %s FOR UPDATE", [year, start, end]
+                )
             # 1. Pending requests: release their points ...
             cursor.execute(
                 """INSERT INTO points_pointsentry (account_id, kind, delta, amount, request_id, occurred_on, reason, created_at)
@@ -324,8 +367,15 @@ def points_expire_year(year: int) -> dict[str, int]:
 def points_expire_due(today: datetime.date | None = None) -> dict[int, dict[str, int]]:
     """Celery beat, daily: expire every past year that still has points or pending requests."""
     today = today or timezone.localdate()
-    years = set(PointsAccount.objects.filter(year__lt=today.year).filter(Q(balance__gt=0) | Q(held__gt=0)).values_list("year", flat=True).distinct())
-    years |= set(ExchangeRequest.objects.filter(year__lt=today.year, state=RequestState.PENDING).values_list("year", flat=True).distinct())
+    years = set(
+        PointsAccount.objects.filter(year__lt=today.year)
+        .filter(Q(balance__gt=0) | Q(held__gt=0))
+        .values_list("year", flat=True)
+        .distinct()
+    )
+    years |= set(
+        ExchangeRequest.objects.filter(year__lt=today.year, state=RequestState.PENDING).values_list("year", flat=True).distinct()
+    )
     return {year: points_expire_year(year) for year in sorted(years)}
 
 

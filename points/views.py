@@ -26,7 +26,10 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ExchangeForm(forms.Form):
-    category = forms.ChoiceField(label=gettext_lazy("兑换为"), choices=[("professional", gettext_lazy("专业科目")), ("elective", gettext_lazy("个人选修科目"))])
+    category = forms.ChoiceField(
+        label=gettext_lazy("兑换为"),
+        choices=[("professional", gettext_lazy("专业科目")), ("elective", gettext_lazy("个人选修科目"))],
+    )
     hours = forms.IntegerField(label=gettext_lazy("学时（整数）"), min_value=1, max_value=10)
 
 
@@ -73,12 +76,20 @@ def my_points(request):
             messages.success(request, _("兑换申请已提交，积分已冻结，等待学校确认。"))
             return redirect("my_points")
     year = timezone.localdate().year
-    entries = PointsEntry.objects.filter(account__teacher=teacher).select_related("account", "rule").order_by("-created_at", "-pk")
+    entries = (
+        PointsEntry.objects.filter(account__teacher=teacher).select_related("account", "rule").order_by("-created_at", "-pk")
+    )
     page = Paginator(entries, 30).get_page(request.GET.get("page"))
     return render(
         request,
         "points/my_points.html",
-        {"now": services.exchangeable_now(teacher, year), "form": form, "page": page, "requests": ExchangeRequest.objects.filter(teacher=teacher)[:50], "caps": CAP_HOURS},
+        {
+            "now": services.exchangeable_now(teacher, year),
+            "form": form,
+            "page": page,
+            "requests": ExchangeRequest.objects.filter(teacher=teacher)[:50],
+            "caps": CAP_HOURS,
+        },
     )
 
 
@@ -98,14 +109,18 @@ def request_cancel(request, pk: int):
 
 @login_required
 def school_requests(request):
-    role = _role(request, lambda r: r.kind in (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN))
+    role = _role(
+        request, lambda r: r.kind in (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
+    )
     qs = services.requests_visible_to(role)
     if request.method == "POST":
         ids = [int(x) for x in request.POST.getlist("ids") if x.isdigit()]
         try:
             if request.POST.get("action") == "refuse":
                 for pk in ids:
-                    services.exchange_refuse(role=role, actor=request.user, request=get_object_or_404(qs, pk=pk), reason=request.POST.get("reason", ""))
+                    services.exchange_refuse(
+                        role=role, actor=request.user, request=get_object_or_404(qs, pk=pk), reason=request.POST.get("reason", "")
+                    )
                 messages.success(request, _("已退回，积分已解冻。"))
             else:
                 result = services.exchange_confirm_paid(role=role, actor=request.user, request_ids=ids)
@@ -120,7 +135,11 @@ def school_requests(request):
     if show == "pending":
         qs = qs.filter(state=RequestState.PENDING)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "points/school_requests.html", {"page": page, "show": show, "can_act": role.kind == RoleKind.SCHOOL_ADMIN, "query": f"show={show}"})
+    return render(
+        request,
+        "points/school_requests.html",
+        {"page": page, "show": show, "can_act": role.kind == RoleKind.SCHOOL_ADMIN, "query": f"show={show}"},
+    )
 
 
 @login_required
@@ -129,7 +148,9 @@ def rules(request):
     edit = request.GET.get("edit")
     instance = get_object_or_404(EarningRule, pk=edit) if edit and edit.isdigit() else None
     rule_form = RuleForm(request.POST if request.POST.get("form") == "rule" else None, instance=instance)
-    window_form = WindowForm(request.POST if request.POST.get("form") == "window" else None, initial={"year": timezone.localdate().year})
+    window_form = WindowForm(
+        request.POST if request.POST.get("form") == "window" else None, initial={"year": timezone.localdate().year}
+    )
     if request.method == "POST":
         try:
             if request.POST.get("form") == "rule" and rule_form.is_valid():
@@ -145,7 +166,13 @@ def rules(request):
     return render(
         request,
         "points/rules.html",
-        {"rules": EarningRule.objects.all(), "windows": ExchangeWindow.objects.all(), "rule_form": rule_form, "window_form": window_form, "events": PointsEvent.objects.all()[:30]},
+        {
+            "rules": EarningRule.objects.all(),
+            "windows": ExchangeWindow.objects.all(),
+            "rule_form": rule_form,
+            "window_form": window_form,
+            "events": PointsEvent.objects.all()[:30],
+        },
     )
 
 
@@ -157,7 +184,9 @@ def points_import(request, pk: int | None = None):
         try:
             if record is not None:
                 record = imports.points_import_confirm(role=role, record=record)
-                messages.success(request, _("已导入：计入 %(a)s 条，未计入 %(r)s 条。") % {"a": record.accepted, "r": len(record.refused)})
+                messages.success(
+                    request, _("已导入：计入 %(a)s 条，未计入 %(r)s 条。") % {"a": record.accepted, "r": len(record.refused)}
+                )
             elif request.FILES.get("file"):
                 record = imports.points_import_upload(role=role, actor=request.user, uploaded=request.FILES["file"])
             else:

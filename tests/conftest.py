@@ -1,10 +1,10 @@
 """Shared personas: a city with two districts and a city-direct unit, schools, one user per role.
 
-    city (广州市)
-    ├── district_a (越秀区) ── school_a1, school_a2
-    ├── district_b (海珠区) ── school_b1
-    ├── city_direct (市直属) ── school_c1
-    └── provider_org
+city (广州市)
+├── district_a (越秀区) ── school_a1, school_a2
+├── district_b (海珠区) ── school_b1
+├── city_direct (市直属) ── school_c1
+└── provider_org
 """
 
 from __future__ import annotations
@@ -95,7 +95,18 @@ def world(db) -> World:
         if kind == RoleKind.TEACHER:
             teachers[persona] = TeacherFactory(user=user, school=org, name=f"{org.name}老师")
     return World(
-        city, district_a, district_b, city_direct, school_a1, school_a2, school_b1, school_c1, provider_org, users, roles, teachers
+        city,
+        district_a,
+        district_b,
+        city_direct,
+        school_a1,
+        school_a2,
+        school_b1,
+        school_c1,
+        provider_org,
+        users,
+        roles,
+        teachers,
     )
 
 
@@ -106,7 +117,9 @@ def pytest_collection_modifyitems(config, items):
     redis_url = os.environ.get("REDIS_URL")
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
-            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (SQLite ignores row locks)"))
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://... (SQLite ignores row locks)")
+            )
         if "redis" in item.keywords and not redis_url:
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0"))
 

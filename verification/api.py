@@ -128,9 +128,26 @@ class ResultSerializer(serializers.ModelSerializer):
     class Meta:
         model = VerificationResult
         fields = [
-            "id", "teacher", "teacher_name", "school", "school_name", "year", "public", "professional_own", "carry_in",
-            "professional", "elective", "total", "status", "short_public", "short_professional", "short_elective",
-            "short_total", "carry_out", "computed_at", "appraisal_note",
+            "id",
+            "teacher",
+            "teacher_name",
+            "school",
+            "school_name",
+            "year",
+            "public",
+            "professional_own",
+            "carry_in",
+            "professional",
+            "elective",
+            "total",
+            "status",
+            "short_public",
+            "short_professional",
+            "short_elective",
+            "short_total",
+            "carry_out",
+            "computed_at",
+            "appraisal_note",
         ]
         read_only_fields = fields
 
@@ -163,7 +180,11 @@ class ExemptionSerializer(serializers.Serializer):
     remove = serializers.BooleanField(required=False, default=False)
 
 
-@extend_schema(request=ExemptionSerializer, responses={200: inline_serializer("ExemptionDone", {"exempt": serializers.BooleanField()})}, parameters=[ROLE_HEADER])
+@extend_schema(
+    request=ExemptionSerializer,
+    responses={200: inline_serializer("ExemptionDone", {"exempt": serializers.BooleanField()})},
+    parameters=[ROLE_HEADER],
+)
 @api_view(["POST"])
 def exemption(request):
     """Mark a teacher exempt for a year (city or district admin), or remove the exemption."""
@@ -199,7 +220,9 @@ class NoticeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.notices_visible_to(api_role(self.request))
 
-    @extend_schema(request=inline_serializer("PublishNotice", {"year": serializers.IntegerField()}), responses={201: NoticeSerializer})
+    @extend_schema(
+        request=inline_serializer("PublishNotice", {"year": serializers.IntegerField()}), responses={201: NoticeSerializer}
+    )
     def create(self, request):
         year = serializers.IntegerField().run_validation(request.data.get("year"))
         n = services.notice_publish(role=require_role(request), actor=request.user, year=year)
@@ -247,7 +270,9 @@ class ResultComplaintViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def resolve(self, request, pk=None):
         data = ResultComplaintResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        c = services.complaint_resolve(role=require_role(request), actor=request.user, complaint=self.get_object(), **data.validated_data)
+        c = services.complaint_resolve(
+            role=require_role(request), actor=request.user, complaint=self.get_object(), **data.validated_data
+        )
         return Response(ResultComplaintSerializer(c).data)
 
 
@@ -289,7 +314,17 @@ class StatRowSerializer(serializers.Serializer):
     elective = serializers.DecimalField(max_digits=14, decimal_places=1)
 
 
-@extend_schema(parameters=[ROLE_HEADER, YEAR_PARAM], responses=inline_serializer("Statistics", {"year": serializers.IntegerField(), "rows": StatRowSerializer(many=True), "trend": serializers.ListField(child=serializers.DictField())}))
+@extend_schema(
+    parameters=[ROLE_HEADER, YEAR_PARAM],
+    responses=inline_serializer(
+        "Statistics",
+        {
+            "year": serializers.IntegerField(),
+            "rows": StatRowSerializer(many=True),
+            "trend": serializers.ListField(child=serializers.DictField()),
+        },
+    ),
+)
 @api_view(["GET"])
 def statistics(request):
     """Teachers, verified, passed, pass rate and hours per category, per unit for a year, and the trend over years."""
@@ -302,10 +337,21 @@ def statistics(request):
 
         year = timezone.localdate().year - 1
     rows = [
-        {**{k: r.get(k) or 0 for k in ("teachers", "verified", "passed", "failed", "exempt", "public", "professional", "elective")}, "unit": r["unit"].name, "unit_id": r["unit"].pk, "pass_rate": r["pass_rate"]}
+        {
+            **{
+                k: r.get(k) or 0
+                for k in ("teachers", "verified", "passed", "failed", "exempt", "public", "professional", "elective")
+            },
+            "unit": r["unit"].name,
+            "unit_id": r["unit"].pk,
+            "pass_rate": r["pass_rate"],
+        }
         for r in selectors.statistics_by_unit(role, year)
     ]
-    trend = [{"year": r["year"], "verified": r["verified"], "passed": r["passed"], "pass_rate": r["pass_rate"]} for r in selectors.statistics_trend(role)]
+    trend = [
+        {"year": r["year"], "verified": r["verified"], "passed": r["passed"], "pass_rate": r["pass_rate"]}
+        for r in selectors.statistics_trend(role)
+    ]
     return Response({"year": year, "rows": StatRowSerializer(rows, many=True).data, "trend": trend})
 
 
@@ -325,7 +371,13 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         return exports.exports_visible_to(api_role(self.request))
 
-    @extend_schema(request=inline_serializer("ExportRequest", {"kind": serializers.ChoiceField(choices=sorted(exports.EXPORT_KINDS)), "year": serializers.IntegerField()}), responses={201: ExportSerializer})
+    @extend_schema(
+        request=inline_serializer(
+            "ExportRequest",
+            {"kind": serializers.ChoiceField(choices=sorted(exports.EXPORT_KINDS)), "year": serializers.IntegerField()},
+        ),
+        responses={201: ExportSerializer},
+    )
     def create(self, request):
         kind = serializers.ChoiceField(choices=sorted(exports.EXPORT_KINDS)).run_validation(request.data.get("kind"))
         year = serializers.IntegerField(min_value=2000, max_value=2100).run_validation(request.data.get("year"))
@@ -342,5 +394,3 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise StateConflict("该导出尚未生成。")
         content_type = "text/csv; charset=utf-8" if job.filename.endswith(".csv") else XLSX_CONTENT_TYPE
         return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename, content_type=content_type)
-
-

@@ -23,7 +23,12 @@ from .cycles import add_years
 
 PROVINCE = ("41", "河南省")
 CITY = ("4101", "郑州市")
-DISTRICTS = [("410105", "金水区", OrgKind.DISTRICT), ("410102", "中原区", OrgKind.DISTRICT), ("410185", "登封市（县级）", OrgKind.DISTRICT), ("410100", "郑州市直属学校", OrgKind.CITY_DIRECT)]
+DISTRICTS = [
+    ("410105", "金水区", OrgKind.DISTRICT),
+    ("410102", "中原区", OrgKind.DISTRICT),
+    ("410185", "登封市（县级）", OrgKind.DISTRICT),
+    ("410100", "郑州市直属学校", OrgKind.CITY_DIRECT),
+]
 SCHOOLS = [
     ("410105001", "金水区纬五路第一小学", "410105", Stage.PRIMARY),
     ("410105002", "金水区实验幼儿园", "410105", Stage.KINDERGARTEN),
@@ -61,7 +66,17 @@ def seed_cycle_demo() -> list[tuple[str, str, str]]:
         numbers = cpd_numbers_issue(count=len(rows))
         created = Teacher.objects.bulk_create([Teacher(cpd_number=n, **r) for r, n in zip(rows, numbers, strict=True)])
         TeacherEvent.objects.bulk_create(
-            [TeacherEvent(teacher_id=t.pk, kind=TeacherEventKind.ONBOARDED, effective_date=t.first_employment_date or today, to_school_id=t.school_id, to_status=TeacherStatus.ACTIVE, note="演示数据") for t in Teacher.objects.filter(cpd_number__in=numbers)]
+            [
+                TeacherEvent(
+                    teacher_id=t.pk,
+                    kind=TeacherEventKind.ONBOARDED,
+                    effective_date=t.first_employment_date or today,
+                    to_school_id=t.school_id,
+                    to_status=TeacherStatus.ACTIVE,
+                    note="演示数据",
+                )
+                for t in Teacher.objects.filter(cpd_number__in=numbers)
+            ]
         )
         del created
     logins = []
@@ -73,10 +88,28 @@ def seed_cycle_demo() -> list[tuple[str, str, str]]:
     school = schools["410105001"]
     pool = list(Teacher.objects.filter(school=school, status=TeacherStatus.ACTIVE, user__isnull=True).order_by("pk"))
     people = {
-        "teacher": ("赵文静", "周期即将完成（再登记20学时即可）", add_years(today, -4).replace(day=1), Decimal("340"), Decimal("80")),
-        "done": ("孙立华", "周期学时已完成，可下载登记证书", add_years(today, -5) + datetime.timedelta(days=30), Decimal("372"), Decimal("96")),
+        "teacher": (
+            "赵文静",
+            "周期即将完成（再登记20学时即可）",
+            add_years(today, -4).replace(day=1),
+            Decimal("340"),
+            Decimal("80"),
+        ),
+        "done": (
+            "孙立华",
+            "周期学时已完成，可下载登记证书",
+            add_years(today, -5) + datetime.timedelta(days=30),
+            Decimal("372"),
+            Decimal("96"),
+        ),
         "behind": ("钱建国", "进度落后", add_years(today, -3), Decimal("96"), Decimal("24")),
-        "newteacher": ("李思雨", "新教师（首年120学时新教师培训）", today - datetime.timedelta(days=150), Decimal("0"), Decimal("0")),
+        "newteacher": (
+            "李思雨",
+            "新教师（首年120学时新教师培训）",
+            today - datetime.timedelta(days=150),
+            Decimal("0"),
+            Decimal("0"),
+        ),
     }
     for username, (name, what, start, total, school_based) in people.items():
         user = _user(username, name)
@@ -97,7 +130,9 @@ def seed_cycle_demo() -> list[tuple[str, str, str]]:
     return logins
 
 
-def _cycle_hours(teacher: Teacher, start: datetime.date, today: datetime.date, total: Decimal, school_based: Decimal, new_teacher: bool) -> None:
+def _cycle_hours(
+    teacher: Teacher, start: datetime.date, today: datetime.date, total: Decimal, school_based: Decimal, new_teacher: bool
+) -> None:
     """Spread `total` hours over the cycle so far, `school_based` of them school-based."""
     entries = []
     span = max(1, (today - start).days)
@@ -107,7 +142,19 @@ def _cycle_hours(teacher: Teacher, start: datetime.date, today: datetime.date, t
         day = start + datetime.timedelta(days=int(span * (i + 1) / (int(total / 24) + 2)))
         sb = sb_left > 0
         entries.append(
-            LedgerEntry(teacher=teacher, year=day.year, category=Category.PROFESSIONAL, hours=hours, source=Source.REGISTRATION, title="校本研修：课例研讨" if sb else "区县学科培训", organiser=teacher.school.name if sb else teacher.school.parent.name, start_date=day, end_date=day + datetime.timedelta(days=3), school_based=sb, source_ref=f"cycle-demo:{teacher.pk}:{i}")
+            LedgerEntry(
+                teacher=teacher,
+                year=day.year,
+                category=Category.PROFESSIONAL,
+                hours=hours,
+                source=Source.REGISTRATION,
+                title="校本研修：课例研讨" if sb else "区县学科培训",
+                organiser=teacher.school.name if sb else teacher.school.parent.name,
+                start_date=day,
+                end_date=day + datetime.timedelta(days=3),
+                school_based=sb,
+                source_ref=f"cycle-demo:{teacher.pk}:{i}",
+            )
         )
         if sb:
             sb_left -= hours
@@ -115,23 +162,95 @@ def _cycle_hours(teacher: Teacher, start: datetime.date, today: datetime.date, t
         i += 1
     if new_teacher:
         day = today - datetime.timedelta(days=20)
-        entries.append(LedgerEntry(teacher=teacher, year=day.year, category=Category.PROFESSIONAL, hours=Decimal("48"), source=Source.REGISTRATION, title="新教师入职培训（第一阶段）", organiser="郑州市教师发展中心", start_date=day - datetime.timedelta(days=7), end_date=day, new_teacher=True, source_ref=f"cycle-demo:{teacher.pk}:new"))
+        entries.append(
+            LedgerEntry(
+                teacher=teacher,
+                year=day.year,
+                category=Category.PROFESSIONAL,
+                hours=Decimal("48"),
+                source=Source.REGISTRATION,
+                title="新教师入职培训（第一阶段）",
+                organiser="郑州市教师发展中心",
+                start_date=day - datetime.timedelta(days=7),
+                end_date=day,
+                new_teacher=True,
+                source_ref=f"cycle-demo:{teacher.pk}:new",
+            )
+        )
     LedgerEntry.objects.bulk_create(entries)
 
 
 def _projects(orgs, today: datetime.date) -> None:
     """One project designed at each level, the county's key-teacher project waiting for the city's approval."""
     start = today - datetime.timedelta(days=10)
-    base = {"category": Category.PROFESSIONAL, "start_date": start, "end_date": start + datetime.timedelta(days=4), "mode": "face_to_face", "kind": ProjectKind.TRAINING}
+    base = {
+        "category": Category.PROFESSIONAL,
+        "start_date": start,
+        "end_date": start + datetime.timedelta(days=4),
+        "mode": "face_to_face",
+        "kind": ProjectKind.TRAINING,
+    }
     designs = [
-        ("province", "41", {"title": "河南省高中骨干教师省级研修", "hours": Decimal("30"), "level": ProjectLevel.PROVINCE, "target_stage": TargetStage.SENIOR}),
-        ("city", "4101", {"title": "郑州市初中学科能力提升培训", "hours": Decimal("24"), "level": ProjectLevel.CITY, "target_stage": TargetStage.JUNIOR}),
-        ("district", "410105", {"title": "金水区小学语文教研培训", "hours": Decimal("18"), "level": ProjectLevel.DISTRICT, "target_stage": TargetStage.PRIMARY}),
-        ("county", "410185", {"title": "登封市小学骨干教师培训", "hours": Decimal("24"), "level": ProjectLevel.DISTRICT, "target_stage": TargetStage.PRIMARY, "for_key_teachers": True}),
-        ("school", "410105001", {"title": "纬五路一小校本研修：大单元教学", "hours": Decimal("12"), "level": ProjectLevel.SCHOOL, "target_stage": TargetStage.ANY, "kind": ProjectKind.SCHOOL_BASED}),
+        (
+            "province",
+            "41",
+            {
+                "title": "河南省高中骨干教师省级研修",
+                "hours": Decimal("30"),
+                "level": ProjectLevel.PROVINCE,
+                "target_stage": TargetStage.SENIOR,
+            },
+        ),
+        (
+            "city",
+            "4101",
+            {
+                "title": "郑州市初中学科能力提升培训",
+                "hours": Decimal("24"),
+                "level": ProjectLevel.CITY,
+                "target_stage": TargetStage.JUNIOR,
+            },
+        ),
+        (
+            "district",
+            "410105",
+            {
+                "title": "金水区小学语文教研培训",
+                "hours": Decimal("18"),
+                "level": ProjectLevel.DISTRICT,
+                "target_stage": TargetStage.PRIMARY,
+            },
+        ),
+        (
+            "county",
+            "410185",
+            {
+                "title": "登封市小学骨干教师培训",
+                "hours": Decimal("24"),
+                "level": ProjectLevel.DISTRICT,
+                "target_stage": TargetStage.PRIMARY,
+                "for_key_teachers": True,
+            },
+        ),
+        (
+            "school",
+            "410105001",
+            {
+                "title": "纬五路一小校本研修：大单元教学",
+                "hours": Decimal("12"),
+                "level": ProjectLevel.SCHOOL,
+                "target_stage": TargetStage.ANY,
+                "kind": ProjectKind.SCHOOL_BASED,
+            },
+        ),
     ]
     for username, _code, data in designs:
-        role = Role.objects.select_related("user", "organisation").filter(user__username=username).exclude(kind=RoleKind.TEACHER).first()
+        role = (
+            Role.objects.select_related("user", "organisation")
+            .filter(user__username=username)
+            .exclude(kind=RoleKind.TEACHER)
+            .first()
+        )
         project = project_services.project_save(role=role, actor=role.user, data={**base, **data})
         if not project.for_key_teachers:
             project_services.project_publish(role=role, project=project)

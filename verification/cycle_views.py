@@ -53,7 +53,9 @@ def certificate_issue(request):
 @login_required
 def certificate_pdf(request, code: str):
     teacher = _teacher(request)
-    cert = CycleCertificate.objects.select_related("teacher", "teacher__school", "cycle").filter(teacher=teacher, code=code).first()
+    cert = (
+        CycleCertificate.objects.select_related("teacher", "teacher__school", "cycle").filter(teacher=teacher, code=code).first()
+    )
     if cert is None:
         raise Http404
     response = HttpResponse(cycles.certificate_pdf(cert), content_type="application/pdf")
@@ -76,7 +78,9 @@ def cycle_statistics(request):
     rows = cycles.cycle_statistics(role)
     if request.GET.get("format") == "xlsx":
         headers = [_("学校"), _("教师"), _("有进行中周期"), _("已满学时"), _("进度落后"), _("本年发证")]
-        data = [[r["unit"].name, r["teachers"], r["with_cycle"], r["complete"], r["behind"], r["certified_this_year"]] for r in rows]
+        data = [
+            [r["unit"].name, r["teachers"], r["with_cycle"], r["complete"], r["behind"], r["certified_this_year"]] for r in rows
+        ]
         response = HttpResponse(workbook_bytes(headers, data, title="cycles"), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = 'attachment; filename="cycle-statistics.xlsx"'
         return response

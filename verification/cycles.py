@@ -67,7 +67,9 @@ def _roll_forward(start: datetime.date, years: int, today: datetime.date) -> dat
 def _expected_by(policy: CyclePolicy, start: datetime.date, end: datetime.date, today: datetime.date) -> tuple[int, Decimal]:
     """Days elapsed in the cycle and the hours the pace (about 72 a year) asks for by today."""
     elapsed_days = max(0, (min(today, end) - start).days)
-    return elapsed_days, min(policy.total_hours, (policy.pace_per_year * Decimal(elapsed_days) / Decimal("365.25")).quantize(Decimal("0.1")))
+    return elapsed_days, min(
+        policy.total_hours, (policy.pace_per_year * Decimal(elapsed_days) / Decimal("365.25")).quantize(Decimal("0.1"))
+    )
 
 
 @dataclass
@@ -110,7 +112,11 @@ def _opened_by(teacher_id: int, start: datetime.date) -> CycleCertificate | None
 
 
 def counted_cycle_entries(cycle: TeacherCycle):
-    entries = LedgerEntry.objects.filter(teacher_id=cycle.teacher_id, revokes__isnull=True, revoked_by__isnull=True).exclude(source=Source.CARRY_OVER).filter(_in_cycle(cycle))
+    entries = (
+        LedgerEntry.objects.filter(teacher_id=cycle.teacher_id, revokes__isnull=True, revoked_by__isnull=True)
+        .exclude(source=Source.CARRY_OVER)
+        .filter(_in_cycle(cycle))
+    )
     opened_by = _opened_by(cycle.teacher_id, cycle.start_date)
     if opened_by is not None and opened_by.cycle_id != cycle.pk:
         # Hours recorded before the certificate were counted for it (training that ended on its date
@@ -127,7 +133,13 @@ def progress(teacher: Teacher, today: datetime.date | None = None) -> CycleProgr
     sums = counted_cycle_entries(cycle).aggregate(
         total=Sum("hours"), school=Sum("hours", filter=Q(school_based=True)), new=Sum("hours", filter=Q(new_teacher=True))
     )
-    p = CycleProgress(cycle=cycle, policy=policy, total=sums["total"] or ZERO, school_based=sums["school"] or ZERO, new_teacher_hours=sums["new"] or ZERO)
+    p = CycleProgress(
+        cycle=cycle,
+        policy=policy,
+        total=sums["total"] or ZERO,
+        school_based=sums["school"] or ZERO,
+        new_teacher_hours=sums["new"] or ZERO,
+    )
     # A new teacher: first employed inside this cycle; the first year's 120 hours of
     # new-teacher training are shown apart from the cycle's 360.
     if teacher.first_employment_date and cycle.start_date <= teacher.first_employment_date < cycle.end_date:
@@ -135,7 +147,11 @@ def progress(teacher: Teacher, today: datetime.date | None = None) -> CycleProgr
         p.new_teacher_deadline = add_years(teacher.first_employment_date, 1)
     p.degree = (
         Declaration.objects.filter(
-            teacher=teacher, activity_type=ActivityType.DEGREE, state=DeclarationState.APPROVED, end_date__gte=cycle.start_date, end_date__lt=cycle.end_date
+            teacher=teacher,
+            activity_type=ActivityType.DEGREE,
+            state=DeclarationState.APPROVED,
+            end_date__gte=cycle.start_date,
+            end_date__lt=cycle.end_date,
         )
         .order_by("end_date")
         .first()
@@ -161,12 +177,17 @@ def certificate_issue(*, role: Role, actor, teacher: Teacher | None = None) -> C
         today = timezone.localdate()
         p = progress(teacher, today)
         # Asked again (a second click): the certificate issued today, which opened the current cycle.
-        existing = CycleCertificate.objects.filter(Q(cycle=p.cycle) | Q(teacher=teacher, issued_on=today)).order_by("-created_at").first()
+        existing = (
+            CycleCertificate.objects.filter(Q(cycle=p.cycle) | Q(teacher=teacher, issued_on=today))
+            .order_by("-created_at")
+            .first()
+        )
         if existing is not None:
             return existing
         if not p.complete:
             raise StateConflict(
-                _("本周期尚未完成：还差 %(t)s 学时，其中校本研修还差 %(s)s 学时。") % {"t": p.missing_total, "s": p.missing_school_based}
+                _("本周期尚未完成：还差 %(t)s 学时，其中校本研修还差 %(s)s 学时。")
+                % {"t": p.missing_total, "s": p.missing_school_based}
             )
         cert = CycleCertificate.objects.create(
             cycle=p.cycle,
@@ -267,7 +288,9 @@ def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> l
     active = {c.teacher_id: c for c in TeacherCycle.objects.filter(teacher__in=scope, state=CycleState.ACTIVE)}
     certificates: dict[int, list[tuple[datetime.date, datetime.datetime]]] = {}
     for teacher_id, issued_on, created_at in (
-        CycleCertificate.objects.filter(teacher__in=scope).order_by("issued_on", "created_at").values_list("teacher_id", "issued_on", "created_at")
+        CycleCertificate.objects.filter(teacher__in=scope)
+        .order_by("issued_on", "created_at")
+        .values_list("teacher_id", "issued_on", "created_at")
     ):
         certificates.setdefault(teacher_id, []).append((issued_on, created_at))
     # teacher → (cycle start, cycle end, when the certificate that opened the cycle was issued)
@@ -302,7 +325,9 @@ def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> l
         teacher__in=scope, activity_type=ActivityType.DEGREE, state=DeclarationState.APPROVED
     ).values_list("teacher_id", "end_date"):
         degrees.setdefault(teacher_id, []).append(end_date)
-    rows = {s.pk: {"unit": s, "teachers": 0, "with_cycle": 0, "complete": 0, "behind": 0, "certified_this_year": 0} for s in schools}
+    rows = {
+        s.pk: {"unit": s, "teachers": 0, "with_cycle": 0, "complete": 0, "behind": 0, "certified_this_year": 0} for s in schools
+    }
     for teacher_id, school_id, _first, _created in teachers:
         row = rows[school_id]
         row["teachers"] += 1

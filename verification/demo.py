@@ -26,7 +26,9 @@ def seed_verification_demo() -> None:
         services.run_start(role=city, actor=city.user, year=y, inline=True)
         published = timezone.make_aware(datetime.datetime(y + 1, 3, 10, 9, 0))
         for school in Organisation.objects.filter(kind=OrgKind.SCHOOL):
-            Notice.objects.get_or_create(school=school, year=y, defaults={"published_at": published, "ends_at": published + datetime.timedelta(days=7)})
+            Notice.objects.get_or_create(
+                school=school, year=y, defaults={"published_at": published, "ends_at": published + datetime.timedelta(days=7)}
+            )
             Confirmation.objects.get_or_create(organisation=school, year=y)
         for district in Organisation.objects.filter(kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]):
             Confirmation.objects.get_or_create(organisation=district, year=y)
@@ -35,4 +37,6 @@ def seed_verification_demo() -> None:
     school = Role.objects.select_related("user", "organisation").get(user__username="school", kind=RoleKind.SCHOOL_ADMIN)
     services.notice_publish(role=school, actor=school.user, year=last)
     teacher = Role.objects.select_related("user", "organisation").get(user__username="teacher", kind=RoleKind.TEACHER)
-    services.complaint_file(role=teacher, actor=teacher.user, year=last, field="professional", message="4月参加的区教研培训应为42学时，公示为36学时。")
+    services.complaint_file(
+        role=teacher, actor=teacher.user, year=last, field="professional", message="4月参加的区教研培训应为42学时，公示为36学时。"
+    )

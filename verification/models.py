@@ -30,7 +30,9 @@ class YearPolicy(models.Model):
     year = models.PositiveIntegerField(_("年度"), unique=True)
     min_total = models.DecimalField(_("总学时不少于"), max_digits=6, decimal_places=1, validators=[MinValueValidator(ZERO)])
     min_public = models.DecimalField(_("公需科目不少于"), max_digits=6, decimal_places=1, validators=[MinValueValidator(ZERO)])
-    min_professional = models.DecimalField(_("专业科目不少于"), max_digits=6, decimal_places=1, validators=[MinValueValidator(ZERO)])
+    min_professional = models.DecimalField(
+        _("专业科目不少于"), max_digits=6, decimal_places=1, validators=[MinValueValidator(ZERO)]
+    )
     min_elective = models.DecimalField(_("个人选修不少于"), max_digits=6, decimal_places=1, validators=[MinValueValidator(ZERO)])
     hours_per_day = models.DecimalField(_("每天折算学时"), max_digits=4, decimal_places=1, default=Decimal("6"))
     carry_rule = models.CharField(_("结转规则"), max_length=8, choices=CarryRule.choices)
@@ -85,7 +87,9 @@ class RunStatus(models.TextChoices):
 
 class VerificationRun(models.Model):
     year = models.PositiveIntegerField(_("年度"), db_index=True)
-    district = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("区"))
+    district = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("区")
+    )
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
     total = models.PositiveIntegerField(default=0)
     chunks = models.PositiveIntegerField(default=0)
@@ -159,7 +163,12 @@ class VerificationResult(models.Model):
 
     @property
     def shortfalls(self) -> dict[str, Decimal]:
-        return {"public": self.short_public, "professional": self.short_professional, "elective": self.short_elective, "total": self.short_total}
+        return {
+            "public": self.short_public,
+            "professional": self.short_professional,
+            "elective": self.short_elective,
+            "total": self.short_total,
+        }
 
 
 class Exemption(models.Model):

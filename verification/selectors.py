@@ -65,7 +65,11 @@ def schools_pending_confirmation(district: Organisation, year: int) -> list[Orga
 def districts_pending_confirmation(city: Organisation, year: int) -> list[Organisation]:
     with_results = VerificationResult.objects.filter(year=year, school__path__startswith=city.path).values("school__parent_id")
     confirmed = Confirmation.objects.filter(year=year).values("organisation_id")
-    return list(Organisation.objects.filter(pk__in=with_results, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).exclude(pk__in=confirmed).order_by("code"))
+    return list(
+        Organisation.objects.filter(pk__in=with_results, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT])
+        .exclude(pk__in=confirmed)
+        .order_by("code")
+    )
 
 
 STAT_AGGREGATES = {
@@ -98,9 +102,14 @@ def statistics_by_unit(role: Role | None, year: int) -> list[dict]:
     results = results_visible_to(role).filter(year=year)
     if role.kind == RoleKind.CITY_ADMIN:
         key = "school__parent_id"
-        units = Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by("code")
+        units = Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by(
+            "code"
+        )
         teacher_counts = dict(
-            Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__parent__in=units).values("school__parent_id").annotate(n=Count("pk")).values_list("school__parent_id", "n")
+            Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__parent__in=units)
+            .values("school__parent_id")
+            .annotate(n=Count("pk"))
+            .values_list("school__parent_id", "n")
         )
     else:
         key = "school_id"
@@ -108,7 +117,10 @@ def statistics_by_unit(role: Role | None, year: int) -> list[dict]:
         if role.kind in SCHOOL_ROLES:
             units = units.filter(pk=role.organisation_id)
         teacher_counts = dict(
-            Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__in=units).values("school_id").annotate(n=Count("pk")).values_list("school_id", "n")
+            Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__in=units)
+            .values("school_id")
+            .annotate(n=Count("pk"))
+            .values_list("school_id", "n")
         )
     rows = {r[key]: r for r in results.values(key).annotate(**STAT_AGGREGATES).order_by()}
     out = []

@@ -114,7 +114,9 @@ def policy_update(*, role: Role, actor: User, year: int, data: dict[str, Any]) -
 # --- runs --------------------------------------------------------------------------------------------
 
 
-def run_start(*, role: Role | None, actor: User | None, year: int, district: Organisation | None = None, inline: bool = False) -> VerificationRun:
+def run_start(
+    *, role: Role | None, actor: User | None, year: int, district: Organisation | None = None, inline: bool = False
+) -> VerificationRun:
     """Start verifying `year` for the city (or one district). A second start while one runs is refused.
 
     A run whose workers stopped reporting for 15 minutes is marked interrupted and may be
@@ -124,7 +126,9 @@ def run_start(*, role: Role | None, actor: User | None, year: int, district: Org
         _require_city(role)
     _require_not_finalised(year)
     city = role.organisation if role is not None else Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first()
-    if district is not None and (district.kind not in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT) or not district.path.startswith(city.path)):
+    if district is not None and (
+        district.kind not in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT) or not district.path.startswith(city.path)
+    ):
         raise ValidationError({"district": _("请选择本市的区或市直属单位。")})
     scope_path = district.path if district is not None else city.path
     VerificationRun.objects.filter(year=year, status=RunStatus.RUNNING, heartbeat_at__lt=timezone.now() - STALE_RUN).update(
@@ -141,7 +145,12 @@ def run_start(*, role: Role | None, actor: User | None, year: int, district: Org
     try:
         with transaction.atomic():
             run = VerificationRun.objects.create(
-                year=year, district=district, started_by=actor, total=sum(n for _s, n in sizes), chunks=len(chunks), chunk_plan=chunks
+                year=year,
+                district=district,
+                started_by=actor,
+                total=sum(n for _s, n in sizes),
+                chunks=len(chunks),
+                chunk_plan=chunks,
             )
     except IntegrityError:
         raise StateConflict(_("%(year)s年度的验证正在进行中，请等待完成。") % {"year": year})
@@ -186,7 +195,9 @@ def run_finish(run_id: int) -> VerificationRun:
         return run
     scope = run.district.path if run.district_id else Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first().path
     with transaction.atomic():
-        claimed = VerificationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(status=RunStatus.DONE, finished_at=timezone.now())
+        claimed = VerificationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.DONE, finished_at=timezone.now()
+        )
         if not claimed:
             run.refresh_from_db()
             return run
@@ -212,8 +223,14 @@ def auto_verify_due(today: datetime.date | None = None) -> VerificationRun | Non
     policy = YearPolicy.objects.filter(year=year).first()
     if year_obj is None or policy is None or policy.is_finalised or today <= year_obj.district_review_deadline:
         return None
-    deadline_passed_at = timezone.make_aware(datetime.datetime.combine(year_obj.district_review_deadline + datetime.timedelta(days=1), datetime.time()))
-    if VerificationRun.objects.filter(year=year, district__isnull=True, started_at__gte=deadline_passed_at).exclude(status=RunStatus.FAILED).exists():
+    deadline_passed_at = timezone.make_aware(
+        datetime.datetime.combine(year_obj.district_review_deadline + datetime.timedelta(days=1), datetime.time())
+    )
+    if (
+        VerificationRun.objects.filter(year=year, district__isnull=True, started_at__gte=deadline_passed_at)
+        .exclude(status=RunStatus.FAILED)
+        .exists()
+    ):
         return None
     try:
         return run_start(role=None, actor=None, year=year)
@@ -266,10 +283,15 @@ def notice_publish(*, role: Role, actor: User, year: int) -> Notice:
         raise StateConflict(_("本校结果已确认上报，不能再公示。"))
     now = timezone.now()
     notice, created = Notice.objects.get_or_create(
-        school=school, year=year, defaults={"published_by": actor, "published_at": now, "ends_at": now + datetime.timedelta(days=NOTICE_DAYS)}
+        school=school,
+        year=year,
+        defaults={"published_by": actor, "published_at": now, "ends_at": now + datetime.timedelta(days=NOTICE_DAYS)},
     )
     if not created:
-        raise StateConflict(_("本校%(year)s年度的结果已于 %(date)s 公示。") % {"year": year, "date": f"{timezone.localtime(notice.published_at):%Y-%m-%d}"})
+        raise StateConflict(
+            _("本校%(year)s年度的结果已于 %(date)s 公示。")
+            % {"year": year, "date": f"{timezone.localtime(notice.published_at):%Y-%m-%d}"}
+        )
     return notice
 
 
@@ -284,7 +306,9 @@ def complaint_file(*, role: Role, actor: User, year: int, field: str, message: s
     if notice is None:
         raise StateConflict(_("学校尚未公示%(year)s年度的结果。") % {"year": year})
     if not notice.is_open:
-        raise StateConflict(_("公示期已于 %(date)s 结束，不能再提出异议。") % {"date": f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}"})
+        raise StateConflict(
+            _("公示期已于 %(date)s 结束，不能再提出异议。") % {"date": f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}"}
+        )
     from .models import ComplaintField
 
     if field not in ComplaintField.values:
@@ -330,7 +354,9 @@ def school_confirm(*, role: Role, actor: User, year: int) -> Confirmation:
     if notice is None:
         raise StateConflict(_("请先公示本校结果。"))
     if notice.is_open:
-        raise StateConflict(_("公示期至 %(date)s 结束，结束后才能确认。") % {"date": f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}"})
+        raise StateConflict(
+            _("公示期至 %(date)s 结束，结束后才能确认。") % {"date": f"{timezone.localtime(notice.ends_at):%Y-%m-%d %H:%M}"}
+        )
     if ResultComplaint.objects.filter(notice=notice, state=ComplaintState.OPEN).exists():
         raise StateConflict(_("还有未处理的异议，区里处理后才能确认。"))
     try:
@@ -370,9 +396,7 @@ def year_finalise(*, role: Role, actor: User, year: int) -> YearPolicy:
         policy = YearPolicy.objects.select_for_update().get(pk=policy.pk)
         if policy.is_finalised:
             raise StateConflict(_("%(year)s年度已定稿。") % {"year": year})
-        carry = list(
-            VerificationResult.objects.filter(year=year, carry_out__gt=0).values_list("teacher_id", "carry_out")
-        )
+        carry = list(VerificationResult.objects.filter(year=year, carry_out__gt=0).values_list("teacher_id", "carry_out"))
         LedgerEntry.objects.bulk_create(
             [
                 LedgerEntry(
@@ -396,5 +420,7 @@ def year_finalise(*, role: Role, actor: User, year: int) -> YearPolicy:
         Year.objects.filter(year=year, locked_at__isnull=True).update(locked_at=timezone.now())
         Year.get(year)
         Year.objects.filter(year=year, locked_at__isnull=True).update(locked_at=timezone.now())
-        PolicyRevision.objects.create(policy=policy, actor=actor, changes={"finalised": True, "carried_out": str(sum((h for _t, h in carry), Decimal("0")))})
+        PolicyRevision.objects.create(
+            policy=policy, actor=actor, changes={"finalised": True, "carried_out": str(sum((h for _t, h in carry), Decimal("0")))}
+        )
     return policy

@@ -15,7 +15,9 @@ def run_verification(run_id: int) -> None:
     group(verify_run_chunk.s(run_id, index) for index in range(len(run.chunk_plan))).apply_async()
 
 
-@shared_task(name="verification.tasks.verify_run_chunk", acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+@shared_task(
+    name="verification.tasks.verify_run_chunk", acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=3
+)
 def verify_run_chunk(run_id: int, index: int) -> int:
     done = services.run_chunk(run_id, index)
     services.run_finish(run_id)

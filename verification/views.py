@@ -57,7 +57,9 @@ class PolicyForm(forms.ModelForm):
 
 class RunForm(forms.Form):
     year = forms.IntegerField(label=gettext_lazy("年度"), min_value=2000, max_value=2100)
-    district = forms.ModelChoiceField(label=gettext_lazy("范围"), queryset=Organisation.objects.none(), required=False, empty_label=gettext_lazy("全市"))
+    district = forms.ModelChoiceField(
+        label=gettext_lazy("范围"), queryset=Organisation.objects.none(), required=False, empty_label=gettext_lazy("全市")
+    )
 
 
 class ComplaintForm(forms.Form):
@@ -127,7 +129,14 @@ def policy_list(request):
     return render(
         request,
         "verification/policies.html",
-        {"policies": policies, "form": form, "edit": edit, "revisions": revisions, "next_year": (max([p.year for p in policies]) + 1) if policies else timezone.localdate().year, "rules": CarryRule},
+        {
+            "policies": policies,
+            "form": form,
+            "edit": edit,
+            "revisions": revisions,
+            "next_year": (max([p.year for p in policies]) + 1) if policies else timezone.localdate().year,
+            "rules": CarryRule,
+        },
     )
 
 
@@ -138,10 +147,14 @@ def policy_list(request):
 def run_list(request):
     role = _role(request, _is_city)
     form = RunForm(request.POST or None, initial={"year": timezone.localdate().year - 1})
-    form.fields["district"].queryset = Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT])
+    form.fields["district"].queryset = Organisation.objects.filter(
+        parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            run = services.run_start(role=role, actor=request.user, year=form.cleaned_data["year"], district=form.cleaned_data["district"])
+            run = services.run_start(
+                role=role, actor=request.user, year=form.cleaned_data["year"], district=form.cleaned_data["district"]
+            )
         except (StateConflict, ValidationError) as exc:
             _messages_from(request, exc)
         else:
@@ -184,9 +197,15 @@ def my_results(request):
         r.open_year = r.policy is not None and not r.policy.is_finalised
         if r.open_year and r.status == ResultStatus.FAILED:
             r.pending = list(
-                Declaration.objects.filter(teacher=teacher, year=r.year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]).order_by("category")
+                Declaration.objects.filter(
+                    teacher=teacher, year=r.year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]
+                ).order_by("category")
             )
-    return render(request, "verification/my_results.html", {"teacher": teacher, "results": results, "complaint_form": ComplaintForm(), "gap": _current_gap(teacher)})
+    return render(
+        request,
+        "verification/my_results.html",
+        {"teacher": teacher, "results": results, "complaint_form": ComplaintForm(), "gap": _current_gap(teacher)},
+    )
 
 
 def _current_gap(teacher: Teacher) -> dict | None:
@@ -204,14 +223,33 @@ def _current_gap(teacher: Teacher) -> dict | None:
     carry_in = last.carry_out if last else Decimal("0")
     have_prof = have[Category.PROFESSIONAL] + carry_in
     have_total = sum(have.values(), Decimal("0")) + carry_in
-    totals = {"public": have[Category.PUBLIC], "professional": have_prof, "elective": have[Category.ELECTIVE], "total": have_total}
+    totals = {
+        "public": have[Category.PUBLIC],
+        "professional": have_prof,
+        "elective": have[Category.ELECTIVE],
+        "total": have_total,
+    }
     minimums = policy.minimums()
     missing = {k: max(Decimal("0"), minimums[k] - totals[k]) for k in minimums}
     pending = list(
-        Declaration.objects.filter(teacher=teacher, year=year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]).order_by("category")
+        Declaration.objects.filter(
+            teacher=teacher, year=year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]
+        ).order_by("category")
     )
     labels = dict(Category.choices)
-    rows = [{"key": k, "label": labels.get(k, _("合计")), "have": totals[k], "minimum": minimums[k], "missing": missing[k], "pending": sum((d.hours for d in pending if d.category == k), Decimal("0")) if k != "total" else sum((d.hours for d in pending), Decimal("0"))} for k in ("public", "professional", "elective", "total")]
+    rows = [
+        {
+            "key": k,
+            "label": labels.get(k, _("合计")),
+            "have": totals[k],
+            "minimum": minimums[k],
+            "missing": missing[k],
+            "pending": sum((d.hours for d in pending if d.category == k), Decimal("0"))
+            if k != "total"
+            else sum((d.hours for d in pending), Decimal("0")),
+        }
+        for k in ("public", "professional", "elective", "total")
+    ]
     return {"year": year, "rows": rows, "carry_in": carry_in, "pending": pending, "complete": not any(missing.values())}
 
 
@@ -247,14 +285,32 @@ def result_list(request):
     if q:
         qs = qs.filter(teacher__name__icontains=q) | qs.filter(teacher__cpd_number=q)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    exempt = set(Exemption.objects.filter(year=year, teacher_id__in=[r.teacher_id for r in page]).values_list("teacher_id", flat=True))
-    schools = Organisation.objects.filter(kind=OrgKind.SCHOOL, path__startswith=role.organisation.path).order_by("code") if role.kind in AREA_ROLES else []
+    exempt = set(
+        Exemption.objects.filter(year=year, teacher_id__in=[r.teacher_id for r in page]).values_list("teacher_id", flat=True)
+    )
+    schools = (
+        Organisation.objects.filter(kind=OrgKind.SCHOOL, path__startswith=role.organisation.path).order_by("code")
+        if role.kind in AREA_ROLES
+        else []
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "verification/results.html",
-        {"page": page, "year": year, "status": status, "schools": schools, "school": school, "q": q, "exempt": exempt, "can_exempt": role.kind in AREA_ROLES, "policy": YearPolicy.objects.filter(year=year).first(), "statuses": ResultStatus.choices, "query": query.urlencode()},
+        {
+            "page": page,
+            "year": year,
+            "status": status,
+            "schools": schools,
+            "school": school,
+            "q": q,
+            "exempt": exempt,
+            "can_exempt": role.kind in AREA_ROLES,
+            "policy": YearPolicy.objects.filter(year=year).first(),
+            "statuses": ResultStatus.choices,
+            "query": query.urlencode(),
+        },
     )
 
 
@@ -269,7 +325,9 @@ def exemption_toggle(request):
             services.exemption_remove(role=role, teacher=teacher, year=year)
             messages.success(request, _("已取消 %(name)s 的免验。") % {"name": teacher.name})
         else:
-            services.exemption_set(role=role, actor=request.user, teacher=teacher, year=year, reason=request.POST.get("reason", ""))
+            services.exemption_set(
+                role=role, actor=request.user, teacher=teacher, year=year, reason=request.POST.get("reason", "")
+            )
             messages.success(request, _("已将 %(name)s 设为免验，重新验证后生效。") % {"name": teacher.name})
     except (StateConflict, ValidationError) as exc:
         _messages_from(request, exc)
@@ -302,10 +360,25 @@ def notice(request):
     else:
         results = VerificationResult.objects.filter(school=school, year=year).select_related("teacher").order_by("teacher__name")
     if request.GET.get("format") == "xlsx" and n is not None:
-        rows = ([r.teacher.name, r.teacher.cpd_number, r.public, r.professional_own, r.carry_in, r.elective, r.total, r.get_status_display(), r.carry_out] for r in results)
+        rows = (
+            [
+                r.teacher.name,
+                r.teacher.cpd_number,
+                r.public,
+                r.professional_own,
+                r.carry_in,
+                r.elective,
+                r.total,
+                r.get_status_display(),
+                r.carry_out,
+            ]
+            for r in results
+        )
         from cpd.xlsx import workbook_bytes
 
-        response = HttpResponse(workbook_bytes(exports.RESULT_COLUMNS, list(rows), title=str(year)), content_type=XLSX_CONTENT_TYPE)
+        response = HttpResponse(
+            workbook_bytes(exports.RESULT_COLUMNS, list(rows), title=str(year)), content_type=XLSX_CONTENT_TYPE
+        )
         response["Content-Disposition"] = f'attachment; filename="notice-{school.code}-{year}.xlsx"'
         return response
     return render(
@@ -330,13 +403,21 @@ def complaint_list(request):
     if request.method == "POST":
         complaint = get_object_or_404(qs, pk=_posted_id(request, "complaint"))
         try:
-            services.complaint_resolve(role=role, actor=request.user, complaint=complaint, upheld=request.POST.get("decision") == "upheld", resolution=request.POST.get("resolution", ""))
+            services.complaint_resolve(
+                role=role,
+                actor=request.user,
+                complaint=complaint,
+                upheld=request.POST.get("decision") == "upheld",
+                resolution=request.POST.get("resolution", ""),
+            )
         except (StateConflict, ValidationError, PermissionDenied) as exc:
             _messages_from(request, exc)
         else:
             messages.success(request, _("已记录处理结果。"))
         return redirect("result_complaints")
-    return render(request, "verification/complaints.html", {"complaints": qs[:200], "can_resolve": role.kind == RoleKind.DISTRICT_ADMIN})
+    return render(
+        request, "verification/complaints.html", {"complaints": qs[:200], "can_resolve": role.kind == RoleKind.DISTRICT_ADMIN}
+    )
 
 
 @login_required
@@ -357,7 +438,11 @@ def confirmations(request):
     confirmed = {c.organisation_id: c for c in Confirmation.objects.filter(year=year).select_related("confirmed_by")}
     notices = {n.school_id: n for n in Notice.objects.filter(year=year)}
     if role.kind == RoleKind.CITY_ADMIN:
-        units = list(Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by("code"))
+        units = list(
+            Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by(
+                "code"
+            )
+        )
     else:
         units = list(Organisation.objects.filter(parent=role.organisation, kind=OrgKind.SCHOOL).order_by("code"))
     for u in units:
@@ -366,7 +451,13 @@ def confirmations(request):
     return render(
         request,
         "verification/confirmations.html",
-        {"year": year, "units": units, "own": confirmed.get(role.organisation_id), "policy": YearPolicy.objects.filter(year=year).first(), "is_city": role.kind == RoleKind.CITY_ADMIN},
+        {
+            "year": year,
+            "units": units,
+            "own": confirmed.get(role.organisation_id),
+            "policy": YearPolicy.objects.filter(year=year).first(),
+            "is_city": role.kind == RoleKind.CITY_ADMIN,
+        },
     )
 
 
@@ -392,7 +483,14 @@ def statistics(request):
     return render(
         request,
         "verification/statistics.html",
-        {"year": year, "rows": rows, "total": total, "trend": trend, "chart_json": json.dumps(chart, ensure_ascii=False), "years": sorted({r["year"] for r in trend} | {year}, reverse=True)},
+        {
+            "year": year,
+            "rows": rows,
+            "total": total,
+            "trend": trend,
+            "chart_json": json.dumps(chart, ensure_ascii=False),
+            "years": sorted({r["year"] for r in trend} | {year}, reverse=True),
+        },
     )
 
 
@@ -405,12 +503,17 @@ def export_list(request):
         except ValidationError as exc:  # a role that may not export this kind gets 403 (PermissionDenied is not caught)
             _messages_from(request, exc)
         else:
-            messages.success(request, _("导出任务已创建，生成后可在下方下载。") if job.status == ExportStatus.PENDING else _("导出文件已生成。"))
+            messages.success(
+                request,
+                _("导出任务已创建，生成后可在下方下载。") if job.status == ExportStatus.PENDING else _("导出文件已生成。"),
+            )
         return redirect("export_list")
     jobs = exports.exports_visible_to(role)[:20]
     running = any(j.status == ExportStatus.PENDING for j in jobs)
     template = "verification/_export_table.html" if request.headers.get("HX-Request") else "verification/exports.html"
-    return render(request, template, {"jobs": jobs, "running": running, "is_city": role.kind == RoleKind.CITY_ADMIN, "year": _year(request)})
+    return render(
+        request, template, {"jobs": jobs, "running": running, "is_city": role.kind == RoleKind.CITY_ADMIN, "year": _year(request)}
+    )
 
 
 @login_required

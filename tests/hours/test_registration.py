@@ -423,8 +423,18 @@ def test_only_the_organiser_resolves_a_complaint(world, in_year, persona):
 
 def test_non_numeric_ids_posted_to_the_extension_and_complaint_pages_are_404_not_500(world):
     assert world.client("city_admin").post("/hours/extensions/", {"extension": "abc", "decision": "grant"}).status_code == 404
-    assert world.client("school_a1_admin").post("/hours/complaints/", {"complaint": "x1", "decision": "accept", "response": "r"}).status_code == 404
-    assert world.client("district_a_admin").post("/verification/complaints/", {"complaint": "1 OR 1", "decision": "upheld", "resolution": "r"}).status_code == 404
+    assert (
+        world.client("school_a1_admin")
+        .post("/hours/complaints/", {"complaint": "x1", "decision": "accept", "response": "r"})
+        .status_code
+        == 404
+    )
+    assert (
+        world.client("district_a_admin")
+        .post("/verification/complaints/", {"complaint": "1 OR 1", "decision": "upheld", "resolution": "r"})
+        .status_code
+        == 404
+    )
 
 
 def test_a_teacher_does_not_see_the_school_s_unpublished_projects(world):
@@ -436,7 +446,15 @@ def test_a_teacher_does_not_see_the_school_s_unpublished_projects(world):
     draft = projects.project_save(
         role=admin,
         actor=admin.user,
-        data={"title": "未发布的校本研修", "category": "professional", "hours": Decimal("6"), "start_date": "2026-03-02", "end_date": "2026-03-02", "level": "school", "kind": "school_based"},
+        data={
+            "title": "未发布的校本研修",
+            "category": "professional",
+            "hours": Decimal("6"),
+            "start_date": "2026-03-02",
+            "end_date": "2026-03-02",
+            "level": "school",
+            "kind": "school_based",
+        },
     )
     assert world.client("school_a1_admin").get(f"/hours/projects/{draft.pk}/").status_code == 200
     assert world.client("teacher_a1").get(f"/hours/projects/{draft.pk}/").status_code == 404

@@ -328,7 +328,11 @@ def test_a_teacher_leaving_during_a_run_does_not_keep_it_running(hours_2022):
 
     world = hours_2022
     run = VerificationRun.objects.create(
-        year=2022, started_by=world.users["city_admin"], total=2, chunks=2, chunk_plan=[[world.school_a1.pk], [world.school_a2.pk]]
+        year=2022,
+        started_by=world.users["city_admin"],
+        total=2,
+        chunks=2,
+        chunk_plan=[[world.school_a1.pk], [world.school_a2.pk]],
     )
     services.run_chunk(run.pk, 0)
     world.teachers["teacher_a2"].__class__.objects.filter(pk=world.teachers["teacher_a2"].pk).update(status=TeacherStatus.RETIRED)

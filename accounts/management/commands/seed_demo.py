@@ -22,7 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args, regime="annual", **options):
         if regime == "cycle":
             if settings.CPD_REGIME != "cycle":
-                raise CommandError("A cycle deployment needs CPD_REGIME=cycle in the environment (python3 run.py demo --cycle sets it).")
+                raise CommandError(
+                    "A cycle deployment needs CPD_REGIME=cycle in the environment (python3 run.py demo --cycle sets it)."
+                )
             from verification.cycle_demo import seed_cycle_demo
 
             logins = seed_cycle_demo()
