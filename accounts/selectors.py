@@ -158,3 +158,24 @@ def schools_overdue_confirmation(role: Role | None) -> QuerySet[Organisation]:
     """Schools that have not confirmed their roster in the last six months."""
     cutoff = overdue_cutoff()
     return schools_with_confirmation(role).filter(Q(last_confirmed__isnull=True) | Q(last_confirmed__lt=cutoff))
+
+
+def scope_by_teacher(qs: QuerySet, role: Role | None, *, teacher: str = "teacher", school: str | None = None) -> QuerySet:
+    """Restrict `qs` (objects that belong to a teacher) to what `role` may see — the one rule behind
+    every `*_visible_to` of teacher-owned objects: a teacher their own, a school role its school's,
+    an area role its subtree's, anyone else nothing.
+
+    `teacher` is the lookup path to the owning Teacher; `school` the path to the school that scopes
+    the object (default: the teacher's current school; results are scoped by the school they were
+    verified at).
+    """
+    if role is None:
+        return qs.none()
+    school = school or f"{teacher}__school"
+    if role.kind == RoleKind.TEACHER:
+        return qs.filter(**{f"{teacher}__user_id": role.user_id})
+    if role.kind in SCHOOL_ROLES:
+        return qs.filter(**{f"{school}_id": role.organisation_id})
+    if role.kind in AREA_ROLES:
+        return qs.filter(**{f"{school}__path__startswith": role.organisation.path})
+    return qs.none()

@@ -9,36 +9,18 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Role, RoleKind
-from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
+from accounts.selectors import scope_by_teacher
 
 from .models import Category, Declaration, DeclarationState, Evidence, LedgerEntry, Notification, Year
 
 
 def declarations_visible_to(role: Role | None) -> QuerySet[Declaration]:
     """Declarations the role may see: a teacher their own, a school its teachers', an area its subtree's."""
-    if role is None:
-        return Declaration.objects.none()
-    qs = Declaration.objects.select_related("teacher", "teacher__school", "teacher__school__parent")
-    if role.kind == RoleKind.TEACHER:
-        return qs.filter(teacher__user_id=role.user_id)
-    if role.kind in SCHOOL_ROLES:
-        return qs.filter(teacher__school_id=role.organisation_id)
-    if role.kind in AREA_ROLES:
-        return qs.filter(teacher__school__path__startswith=role.organisation.path)
-    return qs.none()
+    return scope_by_teacher(Declaration.objects.select_related("teacher", "teacher__school", "teacher__school__parent"), role)
 
 
 def ledger_visible_to(role: Role | None) -> QuerySet[LedgerEntry]:
-    if role is None:
-        return LedgerEntry.objects.none()
-    qs = LedgerEntry.objects.select_related("teacher", "teacher__school")
-    if role.kind == RoleKind.TEACHER:
-        return qs.filter(teacher__user_id=role.user_id)
-    if role.kind in SCHOOL_ROLES:
-        return qs.filter(teacher__school_id=role.organisation_id)
-    if role.kind in AREA_ROLES:
-        return qs.filter(teacher__school__path__startswith=role.organisation.path)
-    return qs.none()
+    return scope_by_teacher(LedgerEntry.objects.select_related("teacher", "teacher__school"), role)
 
 
 def evidence_visible_to(role: Role | None) -> QuerySet[Evidence]:

@@ -210,16 +210,9 @@ def exchange_request(*, role: Role, actor: User, category: str, hours: int) -> E
 
 
 def requests_visible_to(role: Role | None):
-    if role is None:
-        return ExchangeRequest.objects.none()
-    qs = ExchangeRequest.objects.select_related("teacher", "teacher__school")
-    if role.kind == RoleKind.TEACHER:
-        return qs.filter(teacher__user_id=role.user_id)
-    if role.kind in (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL):
-        return qs.filter(teacher__school_id=role.organisation_id)
-    if role.kind in (RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN):
-        return qs.filter(teacher__school__path__startswith=role.organisation.path)
-    return qs.none()
+    from accounts.selectors import scope_by_teacher
+
+    return scope_by_teacher(ExchangeRequest.objects.select_related("teacher", "teacher__school"), role)
 
 
 def _release(request: ExchangeRequest, state: str, actor: User | None, reason: str) -> ExchangeRequest:

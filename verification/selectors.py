@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import Organisation, OrgKind, Role, RoleKind
-from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
+from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, scope_by_teacher
 
 from .models import Confirmation, Notice, ResultComplaint, ResultStatus, VerificationResult, YearPolicy
 
@@ -19,16 +19,7 @@ def policy_minimums(year: int) -> dict[str, Decimal] | None:
 
 
 def results_visible_to(role: Role | None) -> QuerySet[VerificationResult]:
-    if role is None:
-        return VerificationResult.objects.none()
-    qs = VerificationResult.objects.select_related("teacher", "school")
-    if role.kind == RoleKind.TEACHER:
-        return qs.filter(teacher__user_id=role.user_id)
-    if role.kind in SCHOOL_ROLES:
-        return qs.filter(school_id=role.organisation_id)
-    if role.kind in AREA_ROLES:
-        return qs.filter(school__path__startswith=role.organisation.path)
-    return qs.none()
+    return scope_by_teacher(VerificationResult.objects.select_related("teacher", "school"), role, school="school")
 
 
 def notices_visible_to(role: Role | None) -> QuerySet[Notice]:
@@ -43,16 +34,8 @@ def notices_visible_to(role: Role | None) -> QuerySet[Notice]:
 
 
 def complaints_visible_to(role: Role | None) -> QuerySet[ResultComplaint]:
-    if role is None:
-        return ResultComplaint.objects.none()
     qs = ResultComplaint.objects.select_related("result", "result__teacher", "result__school", "notice")
-    if role.kind == RoleKind.TEACHER:
-        return qs.filter(result__teacher__user_id=role.user_id)
-    if role.kind in SCHOOL_ROLES:
-        return qs.filter(result__school_id=role.organisation_id)
-    if role.kind in AREA_ROLES:
-        return qs.filter(result__school__path__startswith=role.organisation.path)
-    return qs.none()
+    return scope_by_teacher(qs, role, teacher="result__teacher", school="result__school")
 
 
 def schools_pending_confirmation(district: Organisation, year: int) -> list[Organisation]:
