@@ -62,7 +62,9 @@ class Minimums:
         return cls(policy.min_total, policy.min_public, policy.min_professional, policy.min_elective, policy.carry_rule)
 
 
-def compute(m: Minimums, *, public: Decimal, professional_own: Decimal, elective: Decimal, carry_in: Decimal, exempt: bool = False) -> dict:
+def compute(
+    m: Minimums, *, public: Decimal, professional_own: Decimal, elective: Decimal, carry_in: Decimal, exempt: bool = False
+) -> dict:
     """One teacher's result for a year (SPEC §5).
 
     Carried-in hours count as professional hours of this year, toward the professional

@@ -30,37 +30,96 @@ from .engine import public_topics
 from .models import ExportJob, ExportStatus, ResultStatus
 
 ITER_CHUNK = 5000
-PROVINCIAL_COLUMNS = ["姓名", "身份证号", "公需科目（专题及学时）", "公需科目学时合计", "专业科目学时", "个人选修学时", "年度", "验证结果"]
-STATS_COLUMNS = ["单位", "教师数", "已验证", "合格", "不合格", "免验", "合格率(%)", "公需科目学时", "专业科目学时", "个人选修学时", "总学时"]
+PROVINCIAL_COLUMNS = [
+    "姓名",
+    "身份证号",
+    "公需科目（专题及学时）",
+    "公需科目学时合计",
+    "专业科目学时",
+    "个人选修学时",
+    "年度",
+    "验证结果",
+]
+STATS_COLUMNS = [
+    "单位",
+    "教师数",
+    "已验证",
+    "合格",
+    "不合格",
+    "免验",
+    "合格率(%)",
+    "公需科目学时",
+    "专业科目学时",
+    "个人选修学时",
+    "总学时",
+]
 RESULT_COLUMNS = ["姓名", "继续教育证号", "公需科目", "专业科目（本年）", "上年结转", "个人选修", "总学时", "结果", "结转下年"]
 EXPORT_KINDS = {"statistics", "provincial_xlsx", "provincial_csv", "results"}
 
 
 def stats_rows(role: Role, year: int) -> Iterator[list]:
     for r in selectors.statistics_by_unit(role, year):
-        yield [r["unit"].name, r["teachers"], r.get("verified") or 0, r.get("passed") or 0, r.get("failed") or 0, r.get("exempt") or 0, r["pass_rate"], r["public"], r["professional"], r["elective"], r["total_hours"]]
+        yield [
+            r["unit"].name,
+            r["teachers"],
+            r.get("verified") or 0,
+            r.get("passed") or 0,
+            r.get("failed") or 0,
+            r.get("exempt") or 0,
+            r["pass_rate"],
+            r["public"],
+            r["professional"],
+            r["elective"],
+            r["total_hours"],
+        ]
     total = selectors.statistics_total(role, year)
-    yield [_("合计"), total["teachers"], total.get("verified") or 0, total.get("passed") or 0, total.get("failed") or 0, total.get("exempt") or 0, total["pass_rate"], total["public"], total["professional"], total["elective"], total["total_hours"]]
+    yield [
+        _("合计"),
+        total["teachers"],
+        total.get("verified") or 0,
+        total.get("passed") or 0,
+        total.get("failed") or 0,
+        total.get("exempt") or 0,
+        total["pass_rate"],
+        total["public"],
+        total["professional"],
+        total["elective"],
+        total["total_hours"],
+    ]
 
 
 def result_rows(role: Role, year: int, school_id: int | None = None) -> Iterator[list]:
     qs = selectors.results_visible_to(role).filter(year=year)
     if school_id:
         qs = qs.filter(school_id=school_id)
-    labels = dict(ResultStatus.choices)
-    for r in qs.order_by("school_id", "teacher__name").values_list(
-        "teacher__name", "teacher__cpd_number", "public", "professional_own", "carry_in", "elective", "total", "status", "carry_out"
-    ).iterator(chunk_size=ITER_CHUNK):
+    labels = {value: str(label) for value, label in ResultStatus.choices}  # translated once, not per row
+    for r in (
+        qs.order_by("school_id", "teacher__name")
+        .values_list(
+            "teacher__name",
+            "teacher__cpd_number",
+            "public",
+            "professional_own",
+            "carry_in",
+            "elective",
+            "total",
+            "status",
+            "carry_out",
+        )
+        .iterator(chunk_size=ITER_CHUNK)
+    ):
         yield [*r[:7], str(labels.get(r[7], r[7])), r[8]]
 
 
 def provincial_rows(role: Role, year: int) -> Iterator[list]:
     """Per verified teacher: name, full ID number (the export must carry it), public topics with hours,
     professional hours (including carry-in), elective hours."""
-    labels = dict(ResultStatus.choices)
+    labels = {value: str(label) for value, label in ResultStatus.choices}  # translated once, not per row
     results = selectors.results_visible_to(role).filter(year=year).order_by("teacher_id")
     batch: list[tuple] = []
-    for row in results.values_list("teacher_id", "teacher__name", "teacher__id_number", "public", "professional", "elective", "status").iterator(chunk_size=ITER_CHUNK):
+    for row in results.values_list(
+        "teacher_id", "teacher__name", "teacher__id_number", "public", "professional", "elective", "status"
+    ).iterator(chunk_size=ITER_CHUNK):
         batch.append(row)
         if len(batch) >= ITER_CHUNK:
             yield from _provincial_batch(batch, year, labels)
@@ -147,15 +206,21 @@ def write_xlsx(path: str, title: str, columns: list[str], rows: Iterator[list]) 
             "xl/workbook.xml",
             _XML_HEAD + '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f"<sheets><sheet name={quoteattr(sheet_title)} sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>",
+            f'<sheets><sheet name={quoteattr(sheet_title)} sheetId="1" r:id="rId1"/></sheets></workbook>',
         )
         with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
-            fh.write((_XML_HEAD + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>').encode())
+            fh.write(
+                (_XML_HEAD + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>').encode()
+            )
             buffer: list[str] = []
             for n, row in enumerate(_with_header(columns, rows), start=1):
                 while len(letters) < len(row):
                     letters.append(get_column_letter(len(letters) + 1))
-                buffer.append(f'<row r="{n}">' + "".join([_xlsx_cell(f"{letter}{n}", v) for letter, v in zip(letters, row, strict=False)]) + "</row>")
+                buffer.append(
+                    f'<row r="{n}">'
+                    + "".join([_xlsx_cell(f"{letter}{n}", v) for letter, v in zip(letters, row, strict=False)])
+                    + "</row>"
+                )
                 if len(buffer) >= 1000:
                     fh.write("".join(buffer).encode())
                     buffer = []
@@ -188,7 +253,12 @@ def export_request(*, role: Role, actor, kind: str, year: int, school_id: int | 
         from django.http import Http404
 
         raise Http404
-    job = ExportJob.objects.create(kind=kind, params={"year": year, "school_id": school_id, "role_id": role.pk}, organisation=role.organisation, requested_by=actor)
+    job = ExportJob.objects.create(
+        kind=kind,
+        params={"year": year, "school_id": school_id, "role_id": role.pk},
+        organisation=role.organisation,
+        requested_by=actor,
+    )
     from .tasks import build_export
 
     enqueue(build_export, job.pk)
@@ -232,4 +302,3 @@ def exports_visible_to(role: Role | None):
     if role is None:
         return ExportJob.objects.none()
     return ExportJob.objects.filter(organisation=role.organisation, params__role_id=role.pk)
-
