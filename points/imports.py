@@ -78,6 +78,16 @@ def points_import_confirm(*, role: Role, record: PointsImport) -> PointsImport:
     claimed = PointsImport.objects.filter(pk=record.pk, status="validated").update(status="importing")
     if not claimed:
         raise StateConflict(_("只有校验通过且尚未导入的文件可以确认导入。"))
+    try:
+        return _import_rows(record)
+    except Exception:
+        # Every row is idempotent by event id: put the file back so the city can confirm it again
+        # instead of leaving it stuck "importing" with part of its events counted.
+        PointsImport.objects.filter(pk=record.pk, status="importing").update(status="validated")
+        raise
+
+
+def _import_rows(record: PointsImport) -> PointsImport:
     with record.file.open("rb") as fh:
         rows, _errors = _parse(fh.read())
     accepted, refused = 0, []

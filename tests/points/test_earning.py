@@ -326,3 +326,33 @@ def test_only_the_city_admin_imports_points(world, rules, private_media, persona
 
     assert response.status_code == 403
     assert not PointsImport.objects.exists()
+
+
+def test_a_points_import_that_fails_halfway_can_be_confirmed_again_and_counts_each_event_once(
+    world, rules, private_media, monkeypatch
+):
+    from points import imports, services
+
+    a1 = world.teachers["teacher_a1"]
+    rows = [["IM-1", a1.id_number, "award", "2026-06-01"], ["IM-2", a1.id_number, "post", "2026-06-01"]]
+    pk = _upload(world, rows).resolver_match.kwargs["pk"]
+    real_earn = services.points_earn
+    calls = {"n": 0}
+
+    def flaky(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("database went away")
+        return real_earn(**kwargs)
+
+    monkeypatch.setattr(services, "points_earn", flaky)
+    with pytest.raises(RuntimeError):
+        imports.points_import_confirm(role=world.roles["city_admin"], record=PointsImport.objects.get(pk=pk))
+    assert PointsImport.objects.get(pk=pk).status == "validated"
+    assert account(a1).balance == 100  # the first event only
+
+    monkeypatch.setattr(services, "points_earn", real_earn)
+    done = imports.points_import_confirm(role=world.roles["city_admin"], record=PointsImport.objects.get(pk=pk))
+    assert done.status == "imported"
+    assert account(a1).balance == 105
+    assert PointsEvent.objects.count() == 2
