@@ -134,7 +134,8 @@ class ResultStatus(models.TextChoices):
 class VerificationResult(models.Model):
     """One teacher's verification for one year; upserted by every run until the year is finalised."""
 
-    teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="verification_results")
+    # No index of its own: the unique (teacher, year) index serves every lookup by teacher.
+    teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="verification_results", db_index=False)
     year = models.PositiveIntegerField(_("年度"))
     run = models.ForeignKey(VerificationRun, null=True, on_delete=models.SET_NULL, related_name="results")
     school = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
@@ -155,7 +156,7 @@ class VerificationResult(models.Model):
     class Meta:
         ordering = ["year", "teacher_id"]
         constraints = [models.UniqueConstraint(fields=["teacher", "year"], name="one_result_per_teacher_year")]
-        indexes = [models.Index(fields=["year", "school"]), models.Index(fields=["run"])]
+        indexes = [models.Index(fields=["year", "school"])]  # `run` has its foreign key's index
 
     @property
     def passed(self) -> bool:

@@ -38,7 +38,14 @@ def test_city_runs_the_year_and_it_goes_through_notice_complaint_confirmations_t
     # Transactional tests flush the tables, so the seeded policy may be gone: make sure 2025 has it.
     YearPolicy.objects.get_or_create(
         year=2025,
-        defaults={"min_total": 90, "min_public": 30, "min_professional": 42, "min_elective": 18, "hours_per_day": 6, "carry_rule": "2022"},
+        defaults={
+            "min_total": 90,
+            "min_public": 30,
+            "min_professional": 42,
+            "min_elective": 18,
+            "hours_per_day": 6,
+            "carry_rule": "2022",
+        },
     )
     # Hours of 2025 (policy 90 / 30 / 42 / 18): teacher_a1 passes, teacher_a2 fails.
     give(world.teachers["teacher_a1"], 2025, public=30, professional=50, elective=18)
