@@ -129,23 +129,28 @@ CHUNK_SQL = """
 INSERT INTO {result} ({columns})
 WITH chunk AS ({chunk}),
 per_key AS ({per_key}),
-hours AS (
-    SELECT teacher_id,
-           ROUND(SUM(CASE WHEN category = %(public_cat)s THEN h ELSE 0 END), 1) AS public,
-           ROUND(SUM(CASE WHEN category = %(professional_cat)s THEN h ELSE 0 END), 1) AS professional_own,
-           ROUND(SUM(CASE WHEN category = %(elective_cat)s THEN h ELSE 0 END), 1) AS elective
-    FROM per_key GROUP BY teacher_id
-),
 base AS (
-    SELECT c.id AS teacher_id, c.school_id,
-           COALESCE(h.public, 0) AS public, COALESCE(h.professional_own, 0) AS professional_own,
-           COALESCE(h.elective, 0) AS elective, COALESCE(lr.carry_out, 0) AS carry_in, ex.teacher_id IS NOT NULL AS exempt
-    FROM chunk c
-    LEFT JOIN hours h ON h.teacher_id = c.id
-    LEFT JOIN (SELECT teacher_id, carry_out FROM {result} WHERE year = %(last_year)s AND teacher_id IN (SELECT id FROM chunk)) lr
-           ON lr.teacher_id = c.id
-    LEFT JOIN (SELECT teacher_id FROM {exemption} WHERE year = %(year)s AND teacher_id IN (SELECT id FROM chunk)) ex
-           ON ex.teacher_id = c.id
+    -- one row per teacher of the chunk: UNION ALL, then one GROUP BY (no join on an unindexed CTE)
+    SELECT teacher_id, MAX(school_id) AS school_id,
+           ROUND(SUM(public), 1) AS public, ROUND(SUM(professional_own), 1) AS professional_own,
+           ROUND(SUM(elective), 1) AS elective, SUM(carry_in) AS carry_in, MAX(exempt) = 1 AS exempt
+    FROM (
+        SELECT id AS teacher_id, school_id, 0 AS public, 0 AS professional_own, 0 AS elective, 0 AS carry_in, 0 AS exempt
+        FROM chunk
+        UNION ALL
+        SELECT teacher_id, NULL,
+               CASE WHEN category = %(public_cat)s THEN h ELSE 0 END,
+               CASE WHEN category = %(professional_cat)s THEN h ELSE 0 END,
+               CASE WHEN category = %(elective_cat)s THEN h ELSE 0 END, 0, 0
+        FROM per_key
+        UNION ALL
+        SELECT teacher_id, NULL, 0, 0, 0, carry_out, 0
+        FROM {result} WHERE year = %(last_year)s AND teacher_id IN (SELECT id FROM chunk)
+        UNION ALL
+        SELECT teacher_id, NULL, 0, 0, 0, 0, 1
+        FROM {exemption} WHERE year = %(year)s AND teacher_id IN (SELECT id FROM chunk)
+    ) parts
+    GROUP BY teacher_id
 ),
 {rules}
 {select}
