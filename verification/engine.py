@@ -5,8 +5,10 @@ counted ledger entries aggregated per teacher, last year's carry-out, exemptions
 the year's policy (`_rule_sql`) and the upsert of the results, all in the database. No row
 travels through Python and no query is made per teacher.
 
-Speed (bench/bench_verification.py, 200,000 teachers, ≈2.4 M entries): see the figures there;
-the chunk statement costs about what the same aggregation costs as one statement for the city.
+Speed (bench/bench_verification.py, 200,000 teachers, ≈2.4 M entries, 40 chunks): 12.9 s on
+PostgreSQL, 1.64× the single hand-written INSERT … SELECT (about a quarter of it is the foreign-key
+checks of the inserted results at commit); 7.5 s on SQLite, 1.34×. The Python process stays flat
+(≈1–6 MB); PostgreSQL gets `work_mem` 32 MB for each chunk statement.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def _rule_sql(policy: YearPolicy) -> tuple[str, str]:
     carry = "0" if policy.carry_rule == CarryRule.NONE else f"{g}(0, {le}(professional_own, {excess}))"
     ctes = f"""
 totals AS (
-    SELECT b.*, carry_in + professional_own AS professional, public + carry_in + professional_own + elective AS total
+    SELECT b.*, ROUND(carry_in + professional_own, 1) AS professional,
+           ROUND(public + carry_in + professional_own + elective, 1) AS total
     FROM base b
 ),
 short AS (
@@ -124,7 +127,7 @@ FROM judged WHERE TRUE"""  # WHERE TRUE: SQLite's parser needs a WHERE before ON
 # One statement per chunk: the chunk's active teachers, their counted hours per key (`counted_entries`:
 # a public topic once, its largest entry), last year's carry-out and this year's exemption, then the rule,
 # upserted by (teacher, year). {name} is a piece of SQL with its own parameters, %(name)s a parameter.
-# ROUND(…, 1): on SQLite the sums are floats (29.999… must compare equal to 30); on PostgreSQL a no-op.
+# ROUND(…, 1), here and in `_rule_sql`: on SQLite sums are floats (29.999… must equal 30); on PostgreSQL a no-op.
 CHUNK_SQL = """
 INSERT INTO {result} ({columns})
 WITH chunk AS ({chunk}),

@@ -11,7 +11,7 @@ from django.http import Http404
 
 from hours.models import Category, Source
 from verification import services
-from verification.models import CarryRule, ResultStatus, VerificationRun, YearPolicy
+from verification.models import CarryRule, ResultStatus, VerificationResult, VerificationRun, YearPolicy
 
 from .conftest import entry, give, result, verify
 
@@ -235,6 +235,22 @@ def test_tenths_of_an_hour_add_up_exactly(world):
     r = result(teacher, 2022)
     assert (r.public, r.professional, r.elective, r.total) == (D("30.0"), D("42.0"), D("18.0"), D("90.0"))
     assert (r.status, r.short_public, r.short_professional, r.short_elective, r.short_total) == (PASSED, 0, 0, 0, 0)
+
+
+def test_a_total_of_four_parts_is_exact(world):
+    """2019 (72/18/42/0): 18 public + 0.4 carried in + 46.3 own professional + 7.3 elective is exactly 72; as
+    binary floats, added left to right, it is 71.99999999999999, which must not fail the teacher by a hair."""
+    teacher = world.teachers["teacher_a1"]
+    VerificationResult.objects.create(
+        teacher=teacher, year=2018, school=teacher.school, status=PASSED, carry_out=D("0.4"), public=D(18), total=D(72)
+    )
+    entry(teacher, 2019, Category.PUBLIC, "18", title="公需")
+    entry(teacher, 2019, Category.PROFESSIONAL, "46.3", title="专业")
+    entry(teacher, 2019, Category.ELECTIVE, "7.3", title="选修")
+    verify(world, 2019)
+    r = result(teacher, 2019)
+    assert (r.carry_in, r.professional, r.total, r.short_total, r.status) == (D("0.4"), D("46.7"), D("72.0"), 0, PASSED)
+    assert r.carry_out == 0  # min(46.7 - 42, 72 - 72) = 0
 
 
 def test_carry_over_entries_in_the_ledger_are_not_counted_twice(world):
