@@ -1,42 +1,28 @@
 """Two district admins approving the same declaration at the same moment (needs PostgreSQL row locks)."""
 
-import threading
+import functools
 
 import pytest
-from django.db import connection
 
 from hours import services
 from hours.models import Declaration, DeclarationEvent, DeclarationState, LedgerEntry
 
+from ..concurrency import race
 from .conftest import declare
 
 pytestmark = pytest.mark.postgres
 
 
 def _race(world, decl, personas):
-    """Run district_approve from each persona in its own thread and connection, all released at once."""
-    barrier = threading.Barrier(len(personas))
-    outcomes: dict[int, object] = {}
+    """district_approve from each persona, all at the same moment: "ok" or the exception, in order."""
 
-    def act(i, persona):
-        try:
-            barrier.wait(timeout=10)
-            services.declaration_transition(
-                declaration_id=decl.pk, action="district_approve", role=world.roles[persona], actor=world.users[persona]
-            )
-            outcomes[i] = "ok"
-        except Exception as exc:  # the test inspects whatever each thread got
-            outcomes[i] = exc
-        finally:
-            connection.close()
+    def approve(persona):
+        services.declaration_transition(
+            declaration_id=decl.pk, action="district_approve", role=world.roles[persona], actor=world.users[persona]
+        )
+        return "ok"
 
-    threads = [threading.Thread(target=act, args=(i, p)) for i, p in enumerate(personas)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck (lock never released?)"
-    return [outcomes[i] for i in range(len(personas))]
+    return race([functools.partial(approve, p) for p in personas], timeout=30)
 
 
 def test_simultaneous_district_approvals_write_one_ledger_entry(world, transactional_db, in_year, private_media):

@@ -4,12 +4,10 @@ never over the yearly cap, and the cached balance always equals the sum of the e
 from __future__ import annotations
 
 import functools
-import threading
 from collections import Counter
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -18,32 +16,10 @@ from hours.models import LedgerEntry, Source
 from points import services
 from points.models import EarningRule, EntryKind, ExchangeRequest, PointsEntry, PointsEvent, RequestState
 
+from ..concurrency import race
 from .conftest import account, assert_ledger_consistent, earn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("in_window", "window")]
-
-
-def _race(calls):
-    """Run each callable in its own thread and connection, all released at once; their outcomes in order."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: dict[int, object] = {}
-
-    def run(i, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[i] = call()
-        except Exception as exc:  # the test inspects whatever each thread got
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread is stuck (lock never released?)"
-    return [outcomes[i] for i in range(len(calls))]
 
 
 def _today():
@@ -76,7 +52,7 @@ def test_eight_simultaneous_one_hour_requests_against_500_points_hold_exactly_50
     teacher = world.teachers["teacher_a1"]
     earn(teacher, 500)
 
-    outcomes = _race([_exchange(world, 1) for _ in range(8)])
+    outcomes = race([_exchange(world, 1) for _ in range(8)])
 
     kinds = Counter(_kind(o) for o in outcomes)
     assert kinds["ok"] == 5, kinds
@@ -90,7 +66,7 @@ def test_simultaneous_one_and_three_hour_requests_never_overspend(world, transac
     earn(teacher, 500)
 
     for _ in range(3):  # a race is won by timing: run it a few times
-        outcomes = _race([_exchange(world, 3 if i % 3 == 0 else 1) for i in range(8)])
+        outcomes = race([_exchange(world, 3 if i % 3 == 0 else 1) for i in range(8)])
         ok = [o for o in outcomes if isinstance(o, ExchangeRequest)]
         assert ok, outcomes
         assert all(_kind(o) == "ok" or "积分不足" in _kind(o) for o in outcomes), outcomes
@@ -107,7 +83,7 @@ def test_simultaneous_requests_never_pass_the_ten_hour_cap(world, transactional_
     teacher = world.teachers["teacher_a1"]
     earn(teacher, 3000)
 
-    outcomes = _race([_exchange(world, 3 if i % 2 else 2) for i in range(8)])
+    outcomes = race([_exchange(world, 3 if i % 2 else 2) for i in range(8)])
 
     hours = ExchangeRequest.objects.filter(teacher=teacher, category="professional").aggregate(h=Sum("hours"))["h"]
     assert 8 <= hours <= 10, outcomes
@@ -115,7 +91,7 @@ def test_simultaneous_requests_never_pass_the_ten_hour_cap(world, transactional_
     assert account(teacher).balance == 3000 - hours * 100
     _check_never_overspent(teacher)
     # The elective cap is a separate one.
-    assert Counter(_kind(o) for o in _race([_exchange(world, 2, "elective") for _ in range(8)]))["ok"] == 5
+    assert Counter(_kind(o) for o in race([_exchange(world, 2, "elective") for _ in range(8)]))["ok"] == 5
 
 
 def test_the_school_confirming_while_the_teacher_cancels_one_wins(world, transactional_db):
@@ -132,7 +108,7 @@ def test_the_school_confirming_while_the_teacher_cancels_one_wins(world, transac
         def cancel(r=req):
             return services.exchange_cancel(role=t_role, actor=t_role.user, request=r)
 
-        confirmed, cancelled = _race([confirm, cancel])
+        confirmed, cancelled = race([confirm, cancel])
 
         state = ExchangeRequest.objects.get(pk=req.pk).state
         ledger = LedgerEntry.objects.filter(source_ref=f"points:{req.pk}").count()
@@ -153,7 +129,7 @@ def test_two_simultaneous_confirmations_put_the_hours_in_once(world, transaction
     )
     school = world.roles["school_a1_admin"]
 
-    results = _race([lambda: services.exchange_confirm_paid(role=school, actor=school.user, request_ids=[req.pk])] * 4)
+    results = race([lambda: services.exchange_confirm_paid(role=school, actor=school.user, request_ids=[req.pk])] * 4)
 
     assert sorted(len(r["confirmed"]) for r in results) == [0, 0, 0, 1]
     assert LedgerEntry.objects.filter(teacher=teacher, source=Source.POINTS_EXCHANGE).count() == 1
@@ -168,7 +144,7 @@ def test_the_same_event_sent_eight_times_at_once_earns_once(world, transactional
     def send():
         return services.points_earn(event_id="EV-race", teacher_key=teacher.cpd_number, action_code="award", occurred_on=_today())
 
-    events = _race([send] * 8)
+    events = race([send] * 8)
 
     assert all(getattr(e, "event_id", None) == "EV-race" for e in events), events
     assert {e.status for e in events} == {"accepted"}
@@ -184,7 +160,7 @@ def test_simultaneous_events_never_pass_the_daily_limit(world, transactional_db)
     def send(i):
         return services.points_earn(event_id=f"EV-{i}", teacher_key=teacher.cpd_number, action_code="post", occurred_on=_today())
 
-    events = _race([functools.partial(send, i) for i in range(8)])
+    events = race([functools.partial(send, i) for i in range(8)])
 
     assert Counter(e.status for e in events) == {"accepted": 2, "refused": 6}, events
     assert account(teacher).balance == 10

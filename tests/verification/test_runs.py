@@ -4,6 +4,7 @@ closed for good once the year is finalised."""
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import re
 from decimal import Decimal
@@ -20,8 +21,9 @@ from hours.models import Category, LedgerEntry, Source, Year
 from hours.services import ledger_add
 from verification import services
 from verification.engine import verify_chunk
-from verification.models import Confirmation, ResultStatus, RunStatus, VerificationResult, VerificationRun
+from verification.models import Confirmation, ResultStatus, RunStatus, VerificationResult, VerificationRun, YearPolicy
 
+from ..concurrency import race
 from .conftest import give, result, verify
 
 D = Decimal
@@ -342,3 +344,39 @@ def test_a_teacher_leaving_during_a_run_does_not_keep_it_running(hours_2022):
     assert run.status == RunStatus.DONE
     assert run.total == 1
     assert run.done_chunks.count() == 2
+
+
+@pytest.fixture
+def policy_2022_kept(transactional_db):
+    """The seeded 2022 policy, which an earlier transactional test's flush may have removed."""
+    YearPolicy.objects.get_or_create(
+        year=2022,
+        defaults={"min_total": 90, "min_public": 30, "min_professional": 42, "min_elective": 18, "carry_rule": "2022"},
+    )
+
+
+@pytest.mark.postgres
+def test_chunks_verified_at_the_same_moment_by_several_workers(policy_2022_kept, hours_2022):
+    """Four workers each take one chunk of the same run at once (as Celery spreads them): no deadlock on the
+    run row or the foreign keys, every chunk counted once, and the figures those of a run in one process."""
+    world = hours_2022
+    schools = [world.school_a1, world.school_a2, world.school_b1, world.school_c1]
+    run = VerificationRun.objects.create(
+        year=2022, started_by=world.users["city_admin"], total=4, chunks=4, chunk_plan=[[s.pk] for s in schools]
+    )
+
+    outcomes = race([functools.partial(services.run_chunk, run.pk, i) for i in range(4)])
+
+    assert outcomes == [1, 1, 1, 1], outcomes
+    run = services.run_finish(run.pk)
+    assert (run.status, run.counts) == (RunStatus.DONE, {"passed": 2, "failed": 1, "exempt": 1})
+    in_parallel = snapshot(2022)
+    verify(world, 2022)
+    assert snapshot(2022) == in_parallel
+    assert (
+        in_parallel[world.teachers["teacher_a1"].pk]["carry_out"],
+        in_parallel[world.teachers["teacher_c1"].pk]["carry_in"],
+    ) == (
+        D(8),
+        D(5),
+    )
