@@ -187,6 +187,13 @@ def _cached_rows(record: HoursImport) -> list[tuple[int, tuple]] | None:
     return [(row_number, tuple(values)) for row_number, values in kept["rows"]]
 
 
+def _drop_cached_rows(record: HoursImport) -> None:
+    """The parsed rows serve only a later confirm: gone once the file is imported or has failed."""
+    storage, name = record.file.storage, _rows_cache_name(record)
+    if storage.exists(name):
+        storage.delete(name)
+
+
 def _progress(record: HoursImport, processed: int) -> None:
     HoursImport.objects.filter(pk=record.pk).update(processed_rows=processed)
 
@@ -379,6 +386,8 @@ def hours_import_validate(import_id: int) -> HoursImport:
         errors=errors[:5000],
     )
     record.refresh_from_db()
+    if record.status == HoursImportStatus.FAILED:
+        _drop_cached_rows(record)
     return record
 
 
@@ -414,6 +423,7 @@ def hours_import_run(import_id: int, actor_id: int | None) -> HoursImport:
     if errors:
         HoursImport.objects.filter(pk=record.pk).update(status=HoursImportStatus.FAILED, errors=errors[:5000])
         record.refresh_from_db()
+        _drop_cached_rows(record)
         return record
     try:
         with transaction.atomic():
@@ -441,6 +451,8 @@ def hours_import_run(import_id: int, actor_id: int | None) -> HoursImport:
             status=HoursImportStatus.FAILED, errors=[{"row": 0, "column": "", "message": message}]
         )
     record.refresh_from_db()
+    if record.status in (HoursImportStatus.IMPORTED, HoursImportStatus.FAILED):
+        _drop_cached_rows(record)
     return record
 
 

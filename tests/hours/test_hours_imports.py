@@ -515,3 +515,22 @@ def test_confirm_reads_the_stored_file_when_the_dry_runs_copy_of_the_rows_is_gon
 
     assert len(copies) == 1
     assert confirmed["status"] == "imported" and confirmed["imported_count"] == 3
+
+
+def test_the_dry_runs_copy_of_the_rows_is_removed_once_imported(world, project, private_media):
+    teachers = _school_teachers(world, 3)
+    upload = _upload(world, project, [_row(t) for t in teachers]).json()
+    assert len(list(pathlib.Path(private_media).rglob("*.rows.json.gz"))) == 1
+
+    assert _confirm(world, upload["id"]).json()["status"] == "imported"
+
+    assert list(pathlib.Path(private_media).rglob("*.rows.json.gz")) == []
+    assert len(list(pathlib.Path(private_media).rglob("*.xlsx"))) == 1  # the uploaded file itself is kept
+
+
+def test_a_dry_run_that_fails_keeps_no_copy_of_the_rows(world, project, private_media):
+    teachers = _school_teachers(world, 2)
+    upload = _upload(world, project, [_row(teachers[0]), _row(teachers[1], hours="abc")]).json()
+
+    assert upload["status"] == "failed"
+    assert list(pathlib.Path(private_media).rglob("*.rows.json.gz")) == []
