@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -448,6 +449,10 @@ def registration_register(
             errors.append(_("教师 #%(id)s 的学时须大于0且不超过项目学时 %(max)s。") % {"id": teacher_id, "max": project.hours})
     if errors:
         raise ValidationError({"hours": errors})
+    counts = Counter(tid for tid, _h in rows)
+    twice = sorted(tid for tid, n in counts.items() if n > 1)
+    if twice:
+        raise ValidationError({"teachers": _("以下教师在本批中出现了不止一次：%(ids)s") % {"ids": ", ".join(map(str, twice))}})
     with transaction.atomic():
         locked = TrainingProject.objects.select_for_update().get(pk=project.pk)
         check_registration_deadline(locked)
@@ -459,7 +464,7 @@ def registration_register(
                 {"teachers": _("以下教师不在本单位的登记范围内：%(ids)s") % {"ids": ", ".join(map(str, outside))}}
             )
         done = registered_teacher_ids(locked)
-        new_rows = [(tid, h) for tid, h in dict(rows).items() if tid not in done]
+        new_rows = [(tid, h) for tid, h in rows if tid not in done]
         bulk_register(project=locked, rows=new_rows, actor=actor, note=note)
     return {"registered": len(new_rows), "unchanged": len(rows) - len(new_rows)}
 

@@ -57,6 +57,17 @@ def test_organiser_registers_ticked_attendees_into_their_ledgers_with_the_organi
     assert b1.hours == Decimal("6.5") and b1.actor == world.users["city_admin"]
 
 
+def test_a_teacher_twice_in_one_batch_refuses_the_batch(world, in_year):
+    """Two rows for one teacher (say 12 and 6 hours) are a mistake to fix, not something to guess at."""
+    project = make_project(world, "city_admin")
+
+    response = _register(world, "city_admin", project, [("teacher_a1", 12), ("teacher_b1", 6), ("teacher_a1", 6)])
+
+    assert response.status_code == 400
+    assert str(world.teachers["teacher_a1"].pk) in response.json()["teachers"][0]
+    assert not _entries(project).exists()
+
+
 def test_registering_the_same_teacher_again_adds_nothing(world, in_year):
     project = make_project(world, "city_admin")
     _register(world, "city_admin", project, [("teacher_a1", 12)])
