@@ -139,3 +139,17 @@ def test_clicking_english_switches_the_page_language(page: Page, live_world, log
     # The choice sticks for the next page.
     page.goto("/roster/")
     expect(html).to_have_attribute("lang", "en")
+
+
+def test_city_settings_sit_in_a_menu_that_opens_on_click(page: Page, live_world, login):
+    """The city admin's nav keeps the everyday pages in view and the settings in one menu."""
+    login("city_admin")
+    nav = page.get_by_role("navigation")
+    requirements = nav.get_by_role("link", name="验证标准")
+    expect(requirements).to_be_hidden()
+
+    nav.get_by_text("市级设置").click()
+    expect(requirements).to_be_visible()
+    requirements.click()
+
+    expect(page).to_have_url(re.compile(r"/verification/policies/$"))
