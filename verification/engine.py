@@ -103,10 +103,10 @@ totals AS (
 ),
 short AS (
     SELECT t.*,
-           {g}(0, %(min_public)s - public) AS short_public,
-           {g}(0, %(min_professional)s - professional) AS short_professional,
-           {g}(0, %(min_elective)s - elective) AS short_elective,
-           {g}(0, %(min_total)s - total) AS short_total
+           ROUND({g}(0, %(min_public)s - public), 1) AS short_public,
+           ROUND({g}(0, %(min_professional)s - professional), 1) AS short_professional,
+           ROUND({g}(0, %(min_elective)s - elective), 1) AS short_elective,
+           ROUND({g}(0, %(min_total)s - total), 1) AS short_total
     FROM totals t
 ),
 judged AS (
@@ -119,8 +119,11 @@ judged AS (
     select = f"""
 SELECT teacher_id, %(year)s, %(run)s, school_id, public, professional_own, elective, carry_in, professional, total, status,
        short_public, short_professional, short_elective, short_total,
-       CASE WHEN status = %(passed)s THEN {carry} ELSE 0 END, %(now)s
-FROM judged WHERE TRUE"""  # WHERE TRUE: SQLite's parser needs a WHERE before ON CONFLICT in INSERT … SELECT
+       CASE WHEN status = %(passed)s THEN ROUND({carry}, 1) ELSE 0 END, %(now)s
+FROM judged
+-- Only while the run is still running: a late chunk of an interrupted run writes nothing over the newer
+-- run results. (The SQLite parser also needs a WHERE before ON CONFLICT in INSERT … SELECT.)
+WHERE EXISTS (SELECT 1 FROM {{run_table}} r WHERE r.id = %(run)s AND r.status = %(running)s)"""
     return ctes, select
 
 
@@ -136,7 +139,7 @@ base AS (
     -- one row per teacher of the chunk: UNION ALL, then one GROUP BY (no join on an unindexed CTE)
     SELECT teacher_id, MAX(school_id) AS school_id,
            ROUND(SUM(public), 1) AS public, ROUND(SUM(professional_own), 1) AS professional_own,
-           ROUND(SUM(elective), 1) AS elective, SUM(carry_in) AS carry_in, MAX(exempt) = 1 AS exempt
+           ROUND(SUM(elective), 1) AS elective, ROUND(SUM(carry_in), 1) AS carry_in, MAX(exempt) = 1 AS exempt
     FROM (
         SELECT id AS teacher_id, school_id, 0 AS public, 0 AS professional_own, 0 AS elective, 0 AS carry_in, 0 AS exempt
         FROM chunk
@@ -229,6 +232,7 @@ def verify_chunk(run_id: int, school_ids: list[int]) -> int:
             "per_key": per_key.query.sql_with_params(),
             "result": (qn(VerificationResult._meta.db_table), no_params),
             "exemption": (qn(Exemption._meta.db_table), no_params),
+            "run_table": (qn(VerificationRun._meta.db_table), no_params),
             "columns": (", ".join(UPSERT_COLUMNS), no_params),
             "updates": (", ".join(f"{c} = excluded.{c}" for c in UPSERT_COLUMNS[2:]), no_params),
         },
@@ -247,6 +251,7 @@ def verify_chunk(run_id: int, school_ids: list[int]) -> int:
             "passed": ResultStatus.PASSED,
             "failed": ResultStatus.FAILED,
             "exempt": ResultStatus.EXEMPT,
+            "running": RunStatus.RUNNING,
         },
     )
     with transaction.atomic(), connection.cursor() as cur:
@@ -254,7 +259,9 @@ def verify_chunk(run_id: int, school_ids: list[int]) -> int:
             cur.execute("SET LOCAL work_mem = '32MB'")  # the chunk's grouping fits in memory, no sort on disk
         cur.execute(sql, params)
         written = cur.rowcount
-        VerificationRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
+    # After the commit, not inside the chunk's transaction: holding result rows while waiting for the run
+    # row could deadlock with `run_finish`, which locks the run row and then deletes results.
+    VerificationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
     return written
 
 

@@ -253,6 +253,22 @@ def test_a_total_of_four_parts_is_exact(world):
     assert r.carry_out == 0  # min(46.7 - 42, 72 - 72) = 0
 
 
+def test_carry_out_and_shortfalls_are_stored_to_the_tenth(world):
+    """0.3 carried in + 50.3 own professional hours carry out exactly 8.6 (50.6 - 42), not 8.600000000000001
+    (floats on SQLite): a query for 8.6 finds it, and next year's carry-in is exactly 8.6 too."""
+    teacher, other = world.teachers["teacher_a1"], world.teachers["teacher_a2"]
+    VerificationResult.objects.create(teacher=teacher, year=2021, school=teacher.school, status=PASSED, carry_out=D("0.3"))
+    give(teacher, 2022, public=30, professional="50.3", elective=18)
+    give(other, 2022, public="29.7", professional="41.9", elective="17.7")  # short 0.3, 0.1, 0.3 and 0.7
+    verify(world, 2022)
+    assert VerificationResult.objects.filter(year=2022, carry_out=D("8.6")).get().teacher == teacher
+    shorts = VerificationResult.objects.filter(
+        year=2022, short_public=D("0.3"), short_professional=D("0.1"), short_elective=D("0.3"), short_total=D("0.7")
+    )
+    assert shorts.get().teacher == other
+    assert VerificationResult.objects.filter(year=2021, carry_out=D("0.3")).exists()
+
+
 def test_carry_over_entries_in_the_ledger_are_not_counted_twice(world):
     """After 2022 is finalised its carry-over is in the 2023 ledger; the 2023 run counts it once, as carry-in."""
     teacher = world.teachers["teacher_a1"]

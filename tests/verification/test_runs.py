@@ -108,6 +108,18 @@ def test_interrupted_run_restarted_gives_the_same_results_as_an_uninterrupted_on
     assert set(VerificationResult.objects.filter(year=2022).values_list("run_id", flat=True)) == {restarted.pk}
 
 
+def test_a_chunk_whose_run_was_interrupted_while_it_started_writes_nothing(hours_2022, monkeypatch):
+    """The run is marked interrupted between the chunk reading it as running and the chunk's statement:
+    the statement itself checks the run's status, so nothing is written over a newer run's results."""
+    world = hours_2022
+    run = VerificationRun.objects.create(year=2022, total=1, chunks=1, status=RunStatus.INTERRUPTED)
+    as_read_before = VerificationRun(pk=run.pk, year=2022, status=RunStatus.RUNNING)
+    monkeypatch.setattr(VerificationRun.objects, "get", lambda **kw: as_read_before)
+
+    assert verify_chunk(run.pk, [world.school_a1.pk]) == 0
+    assert not VerificationResult.objects.filter(year=2022).exists()
+
+
 def test_second_start_while_a_run_is_fresh_is_refused(hours_2022):
     world = hours_2022
     running = _half_done_run(world, 2022)
