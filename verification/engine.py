@@ -5,9 +5,9 @@ counted ledger entries aggregated per teacher, last year's carry-out, exemptions
 the year's policy (`_rule_sql`) and the upsert of the results, all in the database. No row
 travels through Python and no query is made per teacher.
 
-Speed (bench/bench_verification.py, 200,000 teachers, ≈2.4 M entries, 40 chunks): 12.9 s on
-PostgreSQL, 1.64× the single hand-written INSERT … SELECT (about a quarter of it is the foreign-key
-checks of the inserted results at commit); 7.5 s on SQLite, 1.34×. The Python process stays flat
+Speed (bench/bench_verification.py, 200,000 teachers, ≈2.4 M entries, 40 chunks): 12.2 s on
+PostgreSQL, 1.66× the single hand-written INSERT … SELECT (about a quarter of it is the foreign-key
+checks of the inserted results at commit); 8.1 s on SQLite, 1.48×. The Python process stays flat
 (≈1–6 MB); PostgreSQL gets `work_mem` 32 MB for each chunk statement.
 """
 
