@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD, World
 
@@ -97,17 +97,30 @@ def live_world(live_server, world) -> World:
     return world
 
 
+def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the real login form (django-axes included) and land on the workspace."""
+    page.goto("/login/")
+    form = page.get_by_test_id("login-form")
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=password]").fill(password)
+    form.locator("button[type=submit]").click()
+    # A refused login re-renders /login/ with an error; fail here, not on the next step.
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+
+
 @pytest.fixture
 def login(page):
-    """Log in through the real login form (django-axes included) and land on the workspace."""
+    """Log this test's page in as `username`."""
+    return lambda username, password=PASSWORD: log_in(page, username, password)
 
-    def _login(username: str, password: str = PASSWORD) -> None:
-        page.goto("/login/")
-        form = page.get_by_test_id("login-form")
-        form.locator("input[name=username]").fill(username)
-        form.locator("input[name=password]").fill(password)
-        form.locator("button[type=submit]").click()
-        # A refused login re-renders /login/ with an error; fail here, not on the next step.
-        expect(page).not_to_have_url(re.compile(r"/login/"))
 
-    return _login
+@pytest.fixture
+def open_as(new_context):
+    """A page of a fresh browser context (its own cookies), logged in as `username`: several people at once."""
+
+    def _open_as(username: str) -> Page:
+        page = new_context().new_page()
+        log_in(page, username)
+        return page
+
+    return _open_as

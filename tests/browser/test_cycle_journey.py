@@ -9,11 +9,10 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from hours import projects as project_services
 from hours.models import Category, LedgerEntry, Source
-from tests.conftest import PASSWORD
 from verification.cycles import add_years
 from verification.models import CycleCertificate
 
@@ -22,23 +21,6 @@ from verification.models import CycleCertificate
 def cycle_regime(settings):
     """The live server runs in this process: it sees the overridden setting."""
     settings.CPD_REGIME = "cycle"
-
-
-@pytest.fixture
-def open_as(new_context):
-    """A page of a fresh browser context (its own cookies), logged in through the real form."""
-
-    def _open_as(username: str) -> Page:
-        page = new_context().new_page()
-        page.goto("/login/")
-        form = page.get_by_test_id("login-form")
-        form.locator("input[name=username]").fill(username)
-        form.locator("input[name=password]").fill(PASSWORD)
-        form.locator("button[type=submit]").click()
-        expect(page).not_to_have_url(re.compile(r"/login/"))
-        return page
-
-    return _open_as
 
 
 def _training_days(today: datetime.date) -> tuple[datetime.date, datetime.date]:

@@ -11,7 +11,6 @@ from playwright.sync_api import Page, expect
 
 from hours.demo import demo_png
 from hours.models import Declaration, DeclarationState, Evidence
-from tests.conftest import PASSWORD
 
 SCHOOL_REASON = "学时与证书不一致"  # one of services.COMMON_RETURN_REASONS
 DISTRICT_REASON = "证书编号与主办单位公示的不符，请核对后重新提交"
@@ -34,23 +33,6 @@ def private_media(settings, tmp_path):
         },
     }
     return root
-
-
-@pytest.fixture
-def open_as(new_context):
-    """A page of a fresh browser context (its own cookies), logged in through the real form."""
-
-    def _open_as(username: str) -> Page:
-        page = new_context().new_page()
-        page.goto("/login/")
-        form = page.get_by_test_id("login-form")
-        form.locator("input[name=username]").fill(username)
-        form.locator("input[name=password]").fill(PASSWORD)
-        form.locator("button[type=submit]").click()
-        expect(page).not_to_have_url(re.compile(r"/login/"))
-        return page
-
-    return _open_as
 
 
 def _training_dates() -> tuple[datetime.date, datetime.date]:

@@ -7,26 +7,14 @@ import datetime
 import re
 
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from hours.models import LedgerEntry, Source
 from points import services
 from points.models import EarningRule, ExchangeRequest, ExchangeWindow, RequestState
-from tests.conftest import PASSWORD
 
 
-def _open_as(new_context, username: str) -> Page:
-    page = new_context().new_page()
-    page.goto("/login/")
-    form = page.get_by_test_id("login-form")
-    form.locator("input[name=username]").fill(username)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.locator("button[type=submit]").click()
-    expect(page).not_to_have_url(re.compile(r"/login/"))
-    return page
-
-
-def test_a_teacher_exchanges_points_the_school_confirms_and_the_hours_arrive(live_world, new_context):
+def test_a_teacher_exchanges_points_the_school_confirms_and_the_hours_arrive(live_world, open_as):
     today = timezone.localdate()
     # This year's window is open all year, so the journey runs on any day without freezing the
     # clock (the live server is another thread of this process).
@@ -42,7 +30,7 @@ def test_a_teacher_exchanges_points_the_school_confirms_and_the_hours_arrive(liv
         assert event.status == "accepted"
 
     # 1. The teacher sees 350 points, 3 hours exchangeable now, and asks for 3 elective hours.
-    page = _open_as(new_context, "teacher_a1")
+    page = open_as("teacher_a1")
     page.get_by_role("navigation").get_by_role("link", name="积分", exact=True).click()
     expect(page).to_have_url(re.compile(r"/points/$"))
     expect(page.get_by_test_id("balance")).to_have_text("350")
@@ -62,7 +50,7 @@ def test_a_teacher_exchanges_points_the_school_confirms_and_the_hours_arrive(liv
     expect(page.get_by_test_id(f"request-state-{req.pk}")).to_have_text("待学校确认")
 
     # 2. The school admin picks it in the queue and confirms the payment.
-    school = _open_as(new_context, "school_a1_admin")
+    school = open_as("school_a1_admin")
     school.get_by_role("navigation").get_by_role("link", name="积分兑换").click()
     expect(school).to_have_url(re.compile(r"/points/requests/$"))
     row = school.get_by_test_id("school-requests").locator("tbody tr")

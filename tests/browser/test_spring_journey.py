@@ -4,33 +4,15 @@ complains, the district resolves it, the principal and the district confirm, the
 from __future__ import annotations
 
 import datetime
-import re
 
-import pytest
 import time_machine
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from hours.models import Year
-from tests.conftest import PASSWORD
 from tests.verification.conftest import give
 from verification.models import Confirmation, ResultComplaint, VerificationResult, YearPolicy
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
-
-
-@pytest.fixture
-def open_as(new_context):
-    def _open_as(username: str) -> Page:
-        page = new_context().new_page()
-        page.goto("/login/")
-        form = page.get_by_test_id("login-form")
-        form.locator("input[name=username]").fill(username)
-        form.locator("input[name=password]").fill(PASSWORD)
-        form.locator("button[type=submit]").click()
-        expect(page).not_to_have_url(re.compile(r"/login/"))
-        return page
-
-    return _open_as
 
 
 def test_city_runs_the_year_and_it_goes_through_notice_complaint_confirmations_to_finalised(live_world, open_as):
