@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
-import io
 import os
 import random
 import shutil
@@ -37,8 +36,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _p in (ROOT, ROOT / "bench"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+from datagen import TEACHER_COLUMNS, Writer, is_postgres, pg_connect, recreate_postgres  # noqa: E402
 
 REASON_RELEASE = "年末自动取消未确认的兑换申请"
 REASON_EXPIRE = "积分只在当年有效，年末清零"
@@ -47,42 +49,12 @@ REASON_EXPIRE = "积分只在当年有效，年末清零"
 # --- the database ----------------------------------------------------------------------------------------
 
 
-def is_postgres(url: str) -> bool:
-    return url.startswith(("postgres://", "postgresql://"))
-
-
-def pg_admin(url: str):
-    import psycopg2
-
-    u = urlparse(url)
-    conn = psycopg2.connect(
-        dbname="postgres", user=u.username or "postgres", password=u.password, host=u.hostname, port=u.port or 5432
-    )
-    conn.autocommit = True
-    return conn
-
-
-def pg_connect(url: str, dbname: str):
-    import psycopg2
-
-    u = urlparse(url)
-    return psycopg2.connect(
-        dbname=dbname, user=u.username or "postgres", password=u.password, host=u.hostname, port=u.port or 5432
-    )
-
-
 def fresh_database() -> str:
     """Drop and recreate the PostgreSQL database of DATABASE_URL, or make a temp SQLite file; set
     Django up on it and migrate. Returns the URL."""
     url = os.environ.get("DATABASE_URL", "")
     if is_postgres(url):
-        name = urlparse(url).path.lstrip("/")
-        admin = pg_admin(url)
-        with admin.cursor() as cur:
-            for db in (name, f"{name}_hand"):
-                cur.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{name}"')
-        admin.close()
+        recreate_postgres(url, also_drop=(f"{urlparse(url).path.lstrip('/')}_hand",))
     else:
         url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='cpd-points-bench-')) / 'bench.sqlite3'}"
     os.environ["DATABASE_URL"] = url
@@ -103,38 +75,6 @@ def fresh_database() -> str:
 
 
 # --- the data --------------------------------------------------------------------------------------------
-
-
-class Writer:
-    """Rows (tuples in `columns` order, values already as the database stores them) into a table:
-    COPY on PostgreSQL, executemany of plain INSERTs on SQLite."""
-
-    def __init__(self, table: str, columns: list[str], batch: int = 200_000):
-        from django.db import connection
-
-        self.connection, self.table, self.columns, self.batch = connection, table, columns, batch
-        self.rows: list[tuple] = []
-        self.count = 0
-
-    def add(self, row: tuple) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= self.batch:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        rows, self.rows = self.rows, []
-        self.count += len(rows)
-        with self.connection.cursor() as cur:
-            if self.connection.vendor == "postgresql":
-                buf = io.StringIO()
-                buf.writelines("\t".join(r"\N" if v is None else str(v) for v in row) + "\n" for row in rows)
-                buf.seek(0)
-                cur.cursor.copy_expert(f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN", buf)
-            else:
-                marks = ", ".join("?" * len(self.columns))
-                cur.cursor.executemany(f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})", rows)
 
 
 def generate(n: int, year: int, seed: int, pending_share: float, paid_share: float) -> dict[str, int]:
@@ -176,32 +116,11 @@ def generate(n: int, year: int, seed: int, pending_share: float, paid_share: flo
         )
         school_ids = [s.pk for s in schools]
         rule = EarningRule.objects.create(action_code="bench", name="研修活动", points=20)
-        teachers = Writer(
-            Teacher._meta.db_table,
-            [
-                "id",
-                "user_id",
-                "name",
-                "id_number",
-                "gender",
-                "school_id",
-                "stage",
-                "subject",
-                "title",
-                "post_type",
-                "first_employment_date",
-                "phone",
-                "email",
-                "cpd_number",
-                "status",
-                "status_changed_on",
-                "created_at",
-                "updated_at",
-            ],
-        )
-        accounts = Writer(PointsAccount._meta.db_table, ["id", "teacher_id", "year", "balance", "held"])
+        method = "copy" if pg else "executemany"
+        teachers = Writer(Teacher, TEACHER_COLUMNS, method, batch=200_000)
+        accounts = Writer(PointsAccount, ["id", "teacher_id", "year", "balance", "held"], method, batch=200_000)
         entries = Writer(
-            PointsEntry._meta.db_table,
+            PointsEntry,
             [
                 "id",
                 "account_id",
@@ -215,10 +134,11 @@ def generate(n: int, year: int, seed: int, pending_share: float, paid_share: flo
                 "reason",
                 "created_at",
             ],
+            method,
             batch=400_000,
         )
         requests = Writer(
-            ExchangeRequest._meta.db_table,
+            ExchangeRequest,
             [
                 "id",
                 "teacher_id",
@@ -232,6 +152,8 @@ def generate(n: int, year: int, seed: int, pending_share: float, paid_share: flo
                 "created_at",
                 "decided_at",
             ],
+            method,
+            batch=200_000,
         )
         eid = rid = 0
         for i in range(1, n + 1):
@@ -414,7 +336,7 @@ def main() -> None:
     connection.close()
     if vendor == "postgresql":
         name = urlparse(url).path.lstrip("/")
-        admin = pg_admin(url)
+        admin = pg_connect(url, "postgres", autocommit=True)
         with admin.cursor() as cur:
             cur.execute(f'CREATE DATABASE "{name}_hand" TEMPLATE "{name}"')
         admin.close()
@@ -470,7 +392,7 @@ def main() -> None:
         f"RESULT {vendor} teachers={args.teachers:,} service={t_service:.1f}s hand={t_hand:.1f}s ratio={t_service / t_hand:.2f}x (goal <= 2x) same_result={same}"
     )
     if vendor == "postgresql":
-        admin = pg_admin(url)
+        admin = pg_connect(url, "postgres", autocommit=True)
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{urlparse(url).path.lstrip("/")}_hand" WITH (FORCE)')
         admin.close()

@@ -38,22 +38,15 @@ import datagen  # noqa: E402
 MEMORY_GOAL_MB = 300
 RATIO_GOAL = 2.0
 SCRATCH = "bench_scratch_result"
-RESULT_COLUMNS = [
-    "teacher_id",
-    "school_id",
-    "public",
-    "professional_own",
-    "elective",
-    "carry_in",
-    "professional",
-    "total",
-    "status",
-    "short_public",
-    "short_professional",
-    "short_elective",
-    "short_total",
-    "carry_out",
-]
+
+
+def result_columns() -> list[str]:
+    """The result columns both sides write and `compare` checks: the engine's, less year, run and time
+    (teacher_id, school_id, six hour figures, status, four shortfalls, carry_out)."""
+    from verification.engine import UPSERT_COLUMNS
+
+    return [c for c in UPSERT_COLUMNS if c not in ("year", "run_id", "computed_at")]
+
 
 # One statement, the whole year: {greatest}/{least} are GREATEST/LEAST on PostgreSQL, MAX/MIN on SQLite.
 VERIFY_SQL = """
@@ -134,18 +127,19 @@ def run_sql(year: int, scope: str) -> dict:
     from verification.models import YearPolicy
 
     policy = YearPolicy.objects.get(year=year)
+    columns = result_columns()
     num = "numeric(7,1)" if connection.vendor == "postgresql" else "decimal"
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
         cur.execute(
             f"CREATE TABLE {SCRATCH} (teacher_id bigint, school_id bigint, "
-            + ", ".join(f"{c} {num}" for c in RESULT_COLUMNS[2:8])
+            + ", ".join(f"{c} {num}" for c in columns[2:8])
             + ", status varchar(8), "
-            + ", ".join(f"{c} {num}" for c in RESULT_COLUMNS[9:])
+            + ", ".join(f"{c} {num}" for c in columns[9:])
             + ")"
         )
     fn = {"greatest": "GREATEST", "least": "LEAST"} if connection.vendor == "postgresql" else {"greatest": "MAX", "least": "MIN"}
-    sql = VERIFY_SQL.format(scratch=SCRATCH, columns=", ".join(RESULT_COLUMNS), **fn)
+    sql = VERIFY_SQL.format(scratch=SCRATCH, columns=", ".join(columns), **fn)
     params = {
         "scope": scope + "%",
         "year": year,
@@ -174,7 +168,7 @@ def compare(year: int) -> dict:
     """Teachers whose engine result differs from the SQL's in any figure, and rows only one side has."""
     from django.db import connection
 
-    cols = [c for c in RESULT_COLUMNS if c not in ("teacher_id",)]
+    cols = [c for c in result_columns() if c != "teacher_id"]
     differs = " OR ".join(f"v.{c} <> s.{c}" for c in cols)
     with connection.cursor() as cur:
         cur.execute(

@@ -84,6 +84,27 @@ CARRY_HOURS = ["1.5", "3", "6", "9", "12"]
 PUBLIC_SOURCES = ("provincial_import", "online_course")
 PROF_SOURCES = ("registration", "declaration")
 ELECTIVE_SOURCES = ("online_course", "declaration", "points_exchange")
+# accounts_teacher's columns as the generators write them (Writer gives any other column its default).
+TEACHER_COLUMNS = [
+    "id",
+    "user_id",
+    "name",
+    "id_number",
+    "gender",
+    "school_id",
+    "stage",
+    "subject",
+    "title",
+    "post_type",
+    "first_employment_date",
+    "phone",
+    "email",
+    "cpd_number",
+    "status",
+    "status_changed_on",
+    "created_at",
+    "updated_at",
+]
 DISTRICTS = [
     ("01", "越秀区", "district"),
     ("02", "海珠区", "district"),
@@ -109,21 +130,38 @@ def django_setup(database_url: str | None = None) -> None:
     django.setup()
 
 
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith(("postgres://", "postgresql://"))
+
+
 def vendor_of(database_url: str) -> str:
-    return "postgresql" if database_url.startswith(("postgres://", "postgresql://")) else "sqlite"
+    return "postgresql" if is_postgres(database_url) else "sqlite"
 
 
-def _pg_recreate(database_url: str) -> None:
+def pg_connect(database_url: str, dbname: str | None = None, *, autocommit: bool = False):
+    """A psycopg2 connection to the server of `database_url`: to its database, or to `dbname`."""
     import psycopg2
 
     u = urlparse(database_url)
-    name = u.path.lstrip("/")
     conn = psycopg2.connect(
-        dbname="postgres", user=u.username or "postgres", password=u.password, host=u.hostname, port=u.port or 5432
+        dbname=dbname or u.path.lstrip("/"),
+        user=u.username or "postgres",
+        password=u.password,
+        host=u.hostname,
+        port=u.port or 5432,
     )
-    conn.autocommit = True
+    conn.autocommit = autocommit
+    return conn
+
+
+def recreate_postgres(database_url: str, *, also_drop: tuple[str, ...] = ()) -> None:
+    """DROP and CREATE the database named by `database_url` (and drop the `also_drop` ones), connected to
+    the server's `postgres` database."""
+    name = urlparse(database_url).path.lstrip("/")
+    conn = pg_connect(database_url, "postgres", autocommit=True)
     with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for db in (name, *also_drop):
+            cur.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
 
@@ -147,7 +185,7 @@ def new_database(tag: str = "bench", folder: Path | None = None) -> tuple[str, C
     url = os.environ.get("DATABASE_URL", "")
     if vendor_of(url) == "postgresql":
         close_django_connections()
-        _pg_recreate(url)
+        recreate_postgres(url)
         return url, lambda: None  # kept for inspection; the next run drops it
     if folder is None:
         folder = Path(tempfile.mkdtemp(prefix=f"cpd-{tag}-"))
@@ -372,6 +410,7 @@ def generate(
     from accounts.idnumber import make_id_number
     from accounts.models import Organisation, Teacher
     from hours.models import LedgerEntry, Year
+    from verification.engine import UPSERT_COLUMNS
     from verification.models import Exemption, VerificationResult, YearPolicy
 
     if method == "auto":
@@ -435,26 +474,7 @@ def generate(
         Organisation.objects.bulk_create(orgs, batch_size=500)
         counts["schools"] = n_schools
 
-        t_cols = [
-            "id",
-            "user_id",
-            "name",
-            "id_number",
-            "gender",
-            "school_id",
-            "stage",
-            "subject",
-            "title",
-            "post_type",
-            "first_employment_date",
-            "phone",
-            "email",
-            "cpd_number",
-            "status",
-            "status_changed_on",
-            "created_at",
-            "updated_at",
-        ]
+        t_cols = TEACHER_COLUMNS
         l_cols = [
             "id",
             "teacher_id",
@@ -475,26 +495,7 @@ def generate(
             "actor_id",
             "created_at",
         ]
-        r_cols = [
-            "id",
-            "teacher_id",
-            "year",
-            "run_id",
-            "school_id",
-            "public",
-            "professional_own",
-            "elective",
-            "carry_in",
-            "professional",
-            "total",
-            "status",
-            "short_public",
-            "short_professional",
-            "short_elective",
-            "short_total",
-            "carry_out",
-            "computed_at",
-        ]
+        r_cols = ["id", *UPSERT_COLUMNS]  # the columns the engine writes
         e_cols = ["id", "teacher_id", "year", "reason", "created_by_id", "created_at"]
         writers = {
             "teachers": Writer(Teacher, t_cols, method, batch=20_000),

@@ -29,28 +29,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from datagen import is_postgres, recreate_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
-
-
-def is_postgres(url: str) -> bool:
-    return url.startswith(("postgres://", "postgresql://"))
-
-
-def recreate_postgres(url: str) -> None:
-    """DROP and CREATE the database named by `url`, connected to the server's `postgres` database."""
-    import psycopg2
-
-    u = urlparse(url)
-    name = u.path.lstrip("/")
-    conn = psycopg2.connect(
-        dbname="postgres", user=u.username or "postgres", password=u.password, host=u.hostname, port=u.port or 5432
-    )
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def prepare_environment(workdir: Path) -> str:
