@@ -7,7 +7,7 @@
 
 On a fresh database (bench/run.py's helpers), a city of 50,000 teachers (bulk_create; valid ID
 numbers from make_id_number, CPD numbers given directly) and a published city-level training
-organised by the city, this measures `hours.imports` as a page or the API calls it, with tasks
+organised by the city, this measures `training.imports` as a page or the API calls it, with tasks
 eager (no broker):
 
   upload + dry run   hours_import_upload: check the file, store it, validate every row
@@ -109,7 +109,7 @@ def write_file(path: Path, n_rows: int, year: int) -> None:
     from openpyxl import Workbook
 
     from accounts.models import Teacher
-    from hours.imports import REGISTRATION_HEADERS
+    from training.imports import REGISTRATION_HEADERS
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("学时登记")
@@ -124,7 +124,7 @@ def new_project(role, title: str):
     """A published city-level training of this year (12 hours over two days), organised by the city."""
     from django.utils import timezone
 
-    from hours import projects
+    from training import projects
 
     year = timezone.localdate().year
     data = {
@@ -161,8 +161,8 @@ def measure(rows: int, mode: str, path: Path, role_id: int) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import Role
-    from hours import imports
-    from hours.models import HoursImportKind
+    from training import imports
+    from training.models import HoursImportKind
 
     role = Role.objects.select_related("organisation", "user").get(pk=role_id)
     project = new_project(role, f"基准测试 {rows:,} 行（{mode}）")

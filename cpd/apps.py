@@ -1,3 +1,4 @@
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 
 
@@ -5,3 +6,10 @@ class AdminConfig(DjangoAdminConfig):
     """The Django admin with the platform's role-based site (superusers and city admins)."""
 
     default_site = "accounts.admin_site.CpdAdminSite"
+
+
+class CpdConfig(AppConfig):
+    """The platform's own models (external platform clients), below every other app."""
+
+    name = "cpd"
+    verbose_name = "平台"

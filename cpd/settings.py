@@ -61,8 +61,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "import_export",
     "axes",
+    "cpd.apps.CpdConfig",
     "accounts",
     "hours",
+    "training",
     "verification",
     "points",
 ]
@@ -205,8 +207,8 @@ SPECTACULAR_SETTINGS = {
         "RoleKindEnum": "accounts.models.RoleKind",
         "CategoryEnum": "hours.models.Category",
         "DeclarationStateEnum": "hours.models.DeclarationState",
-        "HoursImportKindEnum": "hours.models.HoursImportKind",
-        "ProjectKindEnum": "hours.models.ProjectKind",
+        "HoursImportKindEnum": "training.models.HoursImportKind",
+        "ProjectKindEnum": "training.models.ProjectKind",
     },
 }
 

@@ -260,8 +260,7 @@ def DEMO_YEARS(year: int) -> tuple[int, ...]:
 def _district_projects(years) -> dict:
     """A published teaching-research project per district (and the city-direct unit) and year."""
     from accounts.models import Organisation, OrgKind
-
-    from .models import ProjectKind, ProjectLevel, TrainingProject
+    from training.models import ProjectKind, ProjectLevel, TrainingProject
 
     result = {}
     for district in Organisation.objects.filter(kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]):

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import RoleKind, Teacher
-from hours.project_api import PlatformKeyAuthentication
+from cpd.platform import PlatformKeyAuthentication
 
 from . import services
 from .models import EarningRule, ExchangeRequest, ExchangeWindow, PointsEntry

@@ -4,9 +4,8 @@ the course catalogue and the online learning platform's completion callback."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import authentication, exceptions, mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 
 from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import RoleKind
+from cpd.platform import PlatformKeyAuthentication
 
 from . import imports, projects
 from .models import (
@@ -25,7 +25,7 @@ from .models import (
     RegistrationExtension,
     TrainingProject,
 )
-from .project_views import APPROVE_ACTION
+from .views import APPROVE_ACTION
 
 
 class QuotaSerializer(serializers.Serializer):
@@ -362,7 +362,7 @@ class ComplaintViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.
         role = require_role(request)
         data = RegistrationComplaintSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        from .models import LedgerEntry
+        from hours.models import LedgerEntry
 
         entry = LedgerEntry.objects.filter(pk=data.validated_data["entry"].pk, teacher__user_id=role.user_id).first()
         if entry is None:
@@ -411,27 +411,6 @@ class CourseViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Updat
 # --- the online learning platform ---------------------------------------------------------------------
 
 
-class PlatformKeyAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Platform <key>`: an external platform's key (stored hashed)."""
-
-    keyword = "Platform"
-
-    def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
-            return None
-        parts = header.split()
-        if len(parts) != 2 or parts[0] != self.keyword:
-            raise exceptions.AuthenticationFailed("Expected 'Authorization: Platform <key>'.")
-        client = projects.platform_client_for_key(parts[1])
-        if client is None:
-            raise exceptions.AuthenticationFailed("Unknown or inactive platform key.")
-        return (None, client)
-
-    def authenticate_header(self, request):
-        return self.keyword
-
-
 class CompletionSerializer(serializers.Serializer):
     completion_id = serializers.CharField(max_length=80)
     course_code = serializers.CharField(max_length=64)
@@ -468,13 +447,3 @@ def platform_completion(request):
     return Response(
         {"ledger_entry": entry.pk, "created": created}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
     )
-
-
-class PlatformKeyScheme(OpenApiAuthenticationExtension):
-    """Documents the platform key in the OpenAPI schema."""
-
-    target_class = "hours.project_api.PlatformKeyAuthentication"
-    name = "PlatformKey"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Platform <key>"}

@@ -10,9 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus
+from cpd.models import PlatformClient
+from hours.models import Category
 
 from . import projects
-from .models import Category, OnlineCourse, PlatformClient, ProjectKind, ProjectLevel, TrainingProject
+from .models import OnlineCourse, ProjectKind, ProjectLevel, TrainingProject
 
 DEMO_PLATFORM_KEY = "demo-online-platform-key-change-me"
 

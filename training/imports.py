@@ -31,9 +31,10 @@ from accounts.models import Role, RoleKind, Teacher
 from cpd.errors import StateConflict
 from cpd.tasks import enqueue
 from cpd.xlsx import RowErrors, check_upload, iter_rows, parse_date, parse_decimal, workbook_bytes
+from hours.models import Category, LedgerEntry, Source, Year
 
 from . import projects
-from .models import Category, HoursImport, HoursImportKind, HoursImportStatus, LedgerEntry, Source, TrainingProject, Year
+from .models import HoursImport, HoursImportKind, HoursImportStatus, TrainingProject
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 100_000

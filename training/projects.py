@@ -8,8 +8,6 @@ Registered hours go straight into the ledger: the organiser is the authority.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import secrets
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -26,6 +24,9 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus, User
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
 from cpd.errors import StateConflict
+from cpd.models import PlatformClient
+from hours.models import LedgerEntry, Source, Year
+from hours.services import DeadlinePassed, ledger_add
 
 from .models import (
     SCHOOL_BASED_KINDS,
@@ -34,20 +35,15 @@ from .models import (
     EnrolmentEvent,
     EnrolmentState,
     ExtensionState,
-    LedgerEntry,
     OnlineCourse,
-    PlatformClient,
     ProjectKind,
     ProjectLevel,
     ProjectQuota,
     RegistrationComplaint,
     RegistrationExtension,
-    Source,
     TargetStage,
     TrainingProject,
-    Year,
 )
-from .services import DeadlinePassed, ledger_add
 
 ORGANISER_ROLES = (
     RoleKind.PROVINCE_ADMIN,
@@ -645,7 +641,7 @@ def complaint_resolve(
         c.responded_by = actor
         c.resolved_at = timezone.now()
         c.save()
-    from .models import Notification
+    from hours.models import Notification
 
     if c.teacher.user_id:
         Notification.objects.create(
@@ -657,19 +653,6 @@ def complaint_resolve(
 
 
 # --- platform clients and online-course completions ----------------------------------------------------------
-
-
-def platform_client_create(*, name: str) -> tuple[PlatformClient, str]:
-    """Issue a key for an external platform; only its hash is stored. Returns the key once."""
-    key = secrets.token_urlsafe(32)
-    client = PlatformClient.objects.create(name=name, key_prefix=key[:8], key_hash=hashlib.sha256(key.encode()).hexdigest())
-    return client, key
-
-
-def platform_client_for_key(key: str) -> PlatformClient | None:
-    if not key:
-        return None
-    return PlatformClient.objects.filter(key_hash=hashlib.sha256(key.encode()).hexdigest(), is_active=True).first()
 
 
 def completion_record(

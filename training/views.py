@@ -20,20 +20,10 @@ from django.views.decorators.http import require_POST
 from accounts.models import Organisation, OrgKind, RoleKind, TeacherStatus
 from cpd.errors import StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE
+from hours.models import LedgerEntry, Source
 
 from . import imports, projects
-from .models import (
-    EnrolmentState,
-    ExtensionState,
-    HoursImportKind,
-    HoursImportStatus,
-    LedgerEntry,
-    OnlineCourse,
-    RegistrationExtension,
-    Source,
-    TrainingProject,
-)
-from .project_forms import (
+from .forms import (
     ComplaintForm,
     ComplaintResolveForm,
     CourseForm,
@@ -42,6 +32,15 @@ from .project_forms import (
     ImportUploadForm,
     ProjectForm,
     RegisterForm,
+)
+from .models import (
+    EnrolmentState,
+    ExtensionState,
+    HoursImportKind,
+    HoursImportStatus,
+    OnlineCourse,
+    RegistrationExtension,
+    TrainingProject,
 )
 
 ENROLMENT_QUEUE_STATE = {

@@ -16,8 +16,9 @@ from django.utils import timezone
 from accounts.demo import DEMO_PASSWORD, _org, _teacher_rows, _user
 from accounts.models import OrgKind, Role, RoleKind, Stage, Teacher, TeacherEvent, TeacherEventKind, TeacherStatus
 from accounts.services import cpd_numbers_issue
-from hours import projects as project_services
-from hours.models import Category, LedgerEntry, ProjectKind, ProjectLevel, Source, TargetStage, TrainingProject
+from hours.models import Category, LedgerEntry, Source
+from training import projects as project_services
+from training.models import ProjectKind, ProjectLevel, TargetStage, TrainingProject
 
 from .cycles import add_years
 

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from hours import projects as project_services
 from hours.models import Category, LedgerEntry, Source
+from training import projects as project_services
 from verification.cycles import add_years
 from verification.models import CycleCertificate
 

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from accounts.models import Role, RoleKind
-from hours import projects
-from hours.models import TrainingProject
+from training import projects
+from training.models import TrainingProject
 
 from ..factories import TeacherFactory, UserFactory
 

@@ -5,7 +5,7 @@ import pytest
 import time_machine
 
 from accounts.models import RoleKind
-from hours.models import Enrolment, EnrolmentEvent, EnrolmentState
+from training.models import Enrolment, EnrolmentEvent, EnrolmentState
 
 from .projects_kit import add_persona, at, make_project
 

@@ -13,9 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
-from hours import imports, projects
-from hours.imports import PROVINCIAL_HEADERS, REGISTRATION_HEADERS
-from hours.models import HoursImport, HoursImportStatus, LedgerEntry, Source, Year
+from hours.models import LedgerEntry, Source, Year
+from training import imports, projects
+from training.imports import PROVINCIAL_HEADERS, REGISTRATION_HEADERS
+from training.models import HoursImport, HoursImportStatus
 
 from ..factories import TeacherFactory, valid_id_number
 from .projects_kit import at, make_project, xlsx_upload

@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from hours.models import LedgerEntry, OnlineCourse, Source
-from hours.projects import platform_client_create
+from cpd.platform import platform_client_create
+from hours.models import LedgerEntry, Source
+from training.models import OnlineCourse
 
 URL = "/api/v1/platform/completions/"
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from hours import projects
-from hours.models import ExtensionState, LedgerEntry, Notification, RegistrationComplaint, RegistrationExtension, Source
+from hours.models import LedgerEntry, Notification, Source
+from training import projects
+from training.models import ExtensionState, RegistrationComplaint, RegistrationExtension
 
 from .projects_kit import at, make_project
 
@@ -451,7 +452,7 @@ def test_non_numeric_ids_posted_to_the_extension_and_complaint_pages_are_404_not
 def test_a_teacher_does_not_see_the_school_s_unpublished_projects(world):
     from decimal import Decimal
 
-    from hours import projects
+    from training import projects
 
     admin = world.roles["school_a1_admin"]
     draft = projects.project_save(

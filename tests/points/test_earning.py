@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 from rest_framework.test import APIClient
 
-from hours.models import PlatformClient
-from hours.projects import platform_client_create
+from cpd.models import PlatformClient
+from cpd.platform import platform_client_create
 from points.imports import HEADERS
 from points.models import EarningRule, EntryKind, PointsEntry, PointsEvent, PointsImport
 

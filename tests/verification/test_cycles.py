@@ -30,11 +30,12 @@ from rest_framework.test import APIClient
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, User
 from cpd.errors import StateConflict
-from hours import projects as project_services
 from hours import services as hours_services
-from hours.models import ApprovalState, Category, Declaration, LedgerEntry, ProjectKind, Source, TrainingProject
+from hours.models import Category, Declaration, LedgerEntry, Source
 from tests.conftest import World
 from tests.factories import OrganisationFactory, TeacherFactory, UserFactory
+from training import projects as project_services
+from training.models import ApprovalState, ProjectKind, TrainingProject
 from verification import cycles
 from verification.models import CycleCertificate, CycleState, TeacherCycle
 

@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import seed_demo
 from hours.demo import seed_hours_demo
-from hours.demo_projects import DEMO_PLATFORM_KEY, seed_projects_demo
 from points.demo import seed_points_demo
+from training.demo import DEMO_PLATFORM_KEY, seed_projects_demo
 from verification.demo import seed_verification_demo
 
 
