@@ -14,17 +14,17 @@ checks of the inserted results at commit); 8.1 s on SQLite, 1.48×. The Python p
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, Exists, ExpressionWrapper, F, Max, OuterRef, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import Teacher, TeacherStatus
-from hours.models import Category, LedgerEntry, Source
+from hours.ledger import counted_entries as counted_entries  # re-exported: the rule lives in hours.ledger
+from hours.ledger import per_key_hours
+from hours.models import Category
 
 from .models import CarryRule, Exemption, ResultStatus, RunStatus, VerificationResult, VerificationRun, YearPolicy
 
@@ -32,46 +32,11 @@ ZERO = Decimal("0")
 CHUNK_TEACHERS = 5000
 
 
-def counted_entries(year: int):
-    """The ledger entries that count for `year`: corrections net out by leaving out both the
-    revoked entry and the entry that revokes it; carry-over comes from last year's result."""
-    revoked = Exists(LedgerEntry.objects.filter(revokes=OuterRef("pk")))  # NOT EXISTS: an anti-join, not an outer join
-    entries = LedgerEntry.objects.filter(~revoked, year=year).exclude(source=Source.CARRY_OVER)
-    if connection.vendor == "sqlite":
-        # Without ANALYZE statistics SQLite takes `revokes_id IS NULL` for a one-row lookup in that
-        # column's unique index and reads the whole ledger through it, whatever else is filtered
-        # (a full scan per verification chunk or export batch). `revokes_id + 0` means the same and
-        # is no index candidate, so the (teacher, year, category) index is used.
-        revokes = ExpressionWrapper(F("revokes_id") + 0, output_field=BigIntegerField())
-        return entries.alias(_revokes=revokes).filter(_revokes__isnull=True)
-    return entries.filter(revokes__isnull=True)
-
-
-def hours_by_teacher(year: int, teacher_filter: dict) -> dict[int, dict[str, Decimal]]:
-    """{teacher id: {category: hours}} with each public topic counted once (its largest entry)."""
-    base = counted_entries(year).filter(**teacher_filter)
-    totals: dict[int, dict[str, Decimal]] = defaultdict(lambda: {c: ZERO for c in Category.values})
-    for row in base.exclude(category=Category.PUBLIC).values("teacher_id", "category").annotate(s=Sum("hours")).order_by():
-        totals[row["teacher_id"]][row["category"]] += row["s"] or ZERO
-    for row in base.filter(category=Category.PUBLIC).values("teacher_id", "title").annotate(m=Max("hours")).order_by():
-        totals[row["teacher_id"]][Category.PUBLIC] += row["m"] or ZERO
-    return totals
-
-
-def public_topics(year: int, teacher_ids: list[int]) -> dict[int, list[tuple[str, Decimal]]]:
-    """{teacher id: [(topic, hours)]} of the public subjects that count (each topic once), one query."""
-    topics: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
-    rows = (
-        counted_entries(year)
-        .filter(teacher_id__in=teacher_ids, category=Category.PUBLIC)
-        .values("teacher_id", "title")
-        .annotate(m=Max("hours"))
-        .order_by("teacher_id", "title")
-        .values_list("teacher_id", "title", "m")
-    )
-    for teacher_id, title, hours in rows:
-        topics[teacher_id].append((title, hours))
-    return topics
+def carry_in_from_results(year: int, teacher_ids) -> dict[int, Decimal]:
+    """{teacher id: carry-in} for `year`: last year's verified carry-out, the column `CHUNK_SQL` reads.
+    Registered as the carry-in of `hours.ledger` (verification/apps.py), so pages count what the engine counts."""
+    rows = VerificationResult.objects.filter(year=year - 1, teacher_id__in=teacher_ids, carry_out__gt=0)
+    return dict(rows.values_list("teacher_id", "carry_out"))
 
 
 def _rule_sql(policy: YearPolicy) -> tuple[str, str]:
@@ -127,7 +92,7 @@ WHERE EXISTS (SELECT 1 FROM {{run_table}} r WHERE r.id = %(run)s AND r.status = 
     return ctes, select
 
 
-# One statement per chunk: the chunk's active teachers, their counted hours per key (`counted_entries`:
+# One statement per chunk: the chunk's active teachers, their counted hours per key (`hours.ledger.per_key_hours`:
 # a public topic once, its largest entry), last year's carry-out and this year's exemption, then the rule,
 # upserted by (teacher, year). {name} is a piece of SQL with its own parameters, %(name)s a parameter.
 # ROUND(…, 1), here and in `_rule_sql`: on SQLite sums are floats (29.999… must equal 30); on PostgreSQL a no-op.
@@ -213,15 +178,7 @@ def verify_chunk(run_id: int, school_ids: list[int]) -> int:
     policy = YearPolicy.objects.get(year=run.year)
     now = timezone.now()
     chunk_teachers = Teacher.objects.filter(school_id__in=school_ids, status=TeacherStatus.ACTIVE)
-    per_key = (
-        counted_entries(run.year)
-        # `teacher_id IN (subquery)` rather than a join: every lookup starts from the teacher's index entries
-        .filter(teacher_id__in=chunk_teachers.values("pk"))
-        .values("teacher_id", "category", topic=Case(When(category=Category.PUBLIC, then=F("title")), default=Value("")))
-        .annotate(h=Case(When(category=Category.PUBLIC, then=Max("hours")), default=Sum("hours")))
-        .values("teacher_id", "category", "h")
-        .order_by()
-    )
+    per_key = per_key_hours(run.year, chunk_teachers.values("pk"))
     qn = connection.ops.quote_name
     rules, select = _rule_sql(policy)
     no_params: tuple = ()

@@ -24,9 +24,9 @@ from openpyxl.utils import get_column_letter
 
 from accounts.models import Role, RoleKind
 from cpd.tasks import enqueue
+from hours.ledger import public_topics
 
 from . import selectors
-from .engine import public_topics
 from .models import ExportJob, ExportStatus, ResultStatus
 
 ITER_CHUNK = 5000
@@ -129,7 +129,7 @@ def provincial_rows(role: Role, year: int) -> Iterator[list]:
 
 
 def _provincial_batch(batch: list[tuple], year: int, labels: dict) -> Iterator[list]:
-    topics = public_topics(year, [r[0] for r in batch])
+    topics = public_topics(year=year, teacher_ids=[r[0] for r in batch])
     for teacher_id, name, id_number, public, professional, elective, status in batch:
         text = "；".join(f"{title}（{hours}）" for title, hours in topics.get(teacher_id, []))
         yield [name, id_number, text, public, professional, elective, year, str(labels.get(status, status))]

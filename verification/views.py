@@ -4,7 +4,6 @@ confirmations and finalisation, statistics with charts, exports."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -22,10 +21,10 @@ from accounts.models import Organisation, OrgKind, RoleKind, Teacher
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, teachers_visible_to
 from cpd.errors import StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE
+from hours import ledger
 from hours.models import Category, Declaration, DeclarationState, Year
 
 from . import exports, selectors, services
-from .engine import hours_by_teacher
 from .models import (
     CarryRule,
     ComplaintField,
@@ -41,6 +40,7 @@ from .models import (
     VerificationRun,
     YearPolicy,
 )
+from .rules import judge
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -209,33 +209,18 @@ def my_results(request):
 
 
 def _current_gap(teacher: Teacher) -> dict | None:
-    """While this year is open: hours still missing per category and the pending declarations that would cover them.
-
-    Hours are counted as the verification will count them (each public topic once; carry-in from last
-    year's result, not from the carry-over entry that finalising last year wrote into this year's ledger).
-    """
+    """While this year is open: hours counted so far, still missing per category (`rules.judge` on
+    `hours.ledger`'s figures, as the verification will count them), and the pending declarations beside them."""
     year = timezone.localdate().year
     policy = YearPolicy.objects.filter(year=year).first()
     if policy is None or policy.is_finalised:
         return None
-    have = hours_by_teacher(year, {"teacher_id": teacher.pk}).get(teacher.pk) or {c: Decimal("0") for c in Category.values}
-    last = VerificationResult.objects.filter(teacher=teacher, year=year - 1).first()
-    carry_in = last.carry_out if last else Decimal("0")
-    have_prof = have[Category.PROFESSIONAL] + carry_in
-    have_total = sum(have.values(), Decimal("0")) + carry_in
-    totals = {
-        "public": have[Category.PUBLIC],
-        "professional": have_prof,
-        "elective": have[Category.ELECTIVE],
-        "total": have_total,
-    }
+    figures = ledger.teacher_year_figures(teacher_id=teacher.pk, year=year)
+    verdict = judge(figures=figures, policy=policy)
+    totals = figures.by_category()
     minimums = policy.minimums()
-    missing = {k: max(Decimal("0"), minimums[k] - totals[k]) for k in minimums}
-    pending = list(
-        Declaration.objects.filter(
-            teacher=teacher, year=year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]
-        ).order_by("category")
-    )
+    waiting = ledger.pending_hours(year=year, teacher_ids=[teacher.pk])[teacher.pk]
+    pending = list(Declaration.objects.filter(teacher=teacher, year=year, state__in=ledger.PENDING_STATES).order_by("category"))
     labels = dict(Category.choices)
     rows = [
         {
@@ -243,14 +228,12 @@ def _current_gap(teacher: Teacher) -> dict | None:
             "label": labels.get(k, _("合计")),
             "have": totals[k],
             "minimum": minimums[k],
-            "missing": missing[k],
-            "pending": sum((d.hours for d in pending if d.category == k), Decimal("0"))
-            if k != "total"
-            else sum((d.hours for d in pending), Decimal("0")),
+            "missing": verdict.shortfall[k],
+            "pending": waiting[k],
         }
         for k in ("public", "professional", "elective", "total")
     ]
-    return {"year": year, "rows": rows, "carry_in": carry_in, "pending": pending, "complete": not any(missing.values())}
+    return {"year": year, "rows": rows, "carry_in": figures.carry_in, "pending": pending, "complete": verdict.complete}
 
 
 @login_required

@@ -1,0 +1,217 @@
+"""What counts in the hours bank (SPEC §3, §5, §9): the one counting rule every hours figure comes from.
+
+The verification engine, the teacher's pages, the review queues, the roster, statistics, exports and the
+API all take their hours from here; nothing else sums ledger hours.
+
+The rule, for one teacher and year:
+- revoked entries and the entries that revoke them are left out (a correction nets out to nothing);
+- the carry-over entries that finalising last year wrote into this year are left out: the carry-in is
+  last year's verified carry-out, supplied by the verification app (`register_carry_in`);
+- each public topic (its title) counts once, with its largest entry;
+- professional = carry-in + this year's own professional hours; total = public + professional + elective.
+
+Carry-in is the one figure this app cannot compute: it is the `carry_out` of last year's verification
+result, a table of the verification app, which sits above `hours` in the import order. The verification
+app registers a provider when it starts (`verification.apps`); without one (a deployment without the
+annual regime) the carry-in is zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import BigIntegerField, Case, Exists, ExpressionWrapper, F, Max, OuterRef, QuerySet, Sum, Value, When
+
+from .models import Category, Declaration, DeclarationState, LedgerEntry, Source
+
+ZERO = Decimal("0")
+TENTH = Decimal("0.1")
+
+# The states of a declaration that may still become hours: shown beside the counted figures, never added in.
+PENDING_STATES = (DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED)
+
+TeacherIds = Iterable[int] | QuerySet
+CarryInProvider = Callable[[int, TeacherIds], dict[int, Decimal]]
+_carry_in_provider: CarryInProvider | None = None
+
+
+def _tenth(value: Decimal | float | int | None) -> Decimal:
+    return Decimal(str(value or 0)).quantize(TENTH)
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    """What the annual rule counts for one teacher and year, each figure to one decimal."""
+
+    teacher_id: int
+    year: int
+    public: Decimal = ZERO
+    professional_own: Decimal = ZERO
+    carry_in: Decimal = ZERO
+    elective: Decimal = ZERO
+
+    @property
+    def professional(self) -> Decimal:
+        """Carried-in hours count as this year's professional hours (SPEC §5)."""
+        return self.carry_in + self.professional_own
+
+    @property
+    def total(self) -> Decimal:
+        return self.public + self.professional + self.elective
+
+    def by_category(self) -> dict[str, Decimal]:
+        """{public, professional, elective, total}: the keys of a policy's `minimums()`."""
+        return {
+            Category.PUBLIC.value: self.public,
+            Category.PROFESSIONAL.value: self.professional,
+            Category.ELECTIVE.value: self.elective,
+            "total": self.total,
+        }
+
+
+# --- carry-in ---------------------------------------------------------------------------------------
+
+
+def register_carry_in(provider: CarryInProvider | None) -> None:
+    """Install the function giving {teacher id: carry-in hours} for (year, teacher ids); the verification
+    app registers the one that reads last year's results, the same column its engine reads."""
+    global _carry_in_provider
+    _carry_in_provider = provider
+
+
+def carry_in(*, year: int, teacher_ids: TeacherIds) -> dict[int, Decimal]:
+    """{teacher id: hours carried into `year`} (teachers with none are absent)."""
+    if _carry_in_provider is None:
+        return {}
+    return {tid: _tenth(h) for tid, h in _carry_in_provider(year, teacher_ids).items() if h}
+
+
+# --- the counting rule ---------------------------------------------------------------------------------
+
+
+def counted_entries(year: int) -> QuerySet[LedgerEntry]:
+    """The ledger entries that count for `year`: corrections net out by leaving out both the revoked entry
+    and the entry that revokes it; carry-over entries are left out (the carry-in comes from `carry_in`)."""
+    revoked = Exists(LedgerEntry.objects.filter(revokes=OuterRef("pk")))  # NOT EXISTS: an anti-join, not an outer join
+    entries = LedgerEntry.objects.filter(~revoked, year=year).exclude(source=Source.CARRY_OVER)
+    if connection.vendor == "sqlite":
+        # Without ANALYZE statistics SQLite takes `revokes_id IS NULL` for a one-row lookup in that
+        # column's unique index and reads the whole ledger through it, whatever else is filtered
+        # (a full scan per verification chunk or export batch). `revokes_id + 0` means the same and
+        # is no index candidate, so the (teacher, year, category) index is used.
+        revokes = ExpressionWrapper(F("revokes_id") + 0, output_field=BigIntegerField())
+        return entries.alias(_revokes=revokes).filter(_revokes__isnull=True)
+    return entries.filter(revokes__isnull=True)
+
+
+def per_key_hours(year: int, teacher_ids: TeacherIds) -> QuerySet:
+    """One row (teacher_id, category, h) per teacher, category and public topic: a public topic's largest
+    entry, the sum of the other categories. The SQL building block the engine's chunk statement and
+    `year_figures` share; summing `h` per teacher and category gives the counted hours."""
+    return (
+        counted_entries(year)
+        # `teacher_id IN (…)` rather than a join: every lookup starts from the teacher's index entries
+        .filter(teacher_id__in=teacher_ids)
+        .values("teacher_id", "category", topic=Case(When(category=Category.PUBLIC, then=F("title")), default=Value("")))
+        .annotate(h=Case(When(category=Category.PUBLIC, then=Max("hours")), default=Sum("hours")))
+        .values("teacher_id", "category", "h")
+        .order_by()
+    )
+
+
+def _subject(teacher_ids: TeacherIds) -> tuple[list[int], QuerySet | list[int]]:
+    """(the ids, what to filter `teacher_id__in` by): a queryset stays a subquery, other iterables a list."""
+    if isinstance(teacher_ids, QuerySet):
+        if teacher_ids._iterable_class.__name__ == "ModelIterable":
+            return list(teacher_ids.values_list("pk", flat=True)), teacher_ids.values("pk")
+        return [next(iter(row.values())) if isinstance(row, dict) else row for row in teacher_ids], teacher_ids
+    ids = list(dict.fromkeys(int(t) for t in teacher_ids))
+    return ids, ids
+
+
+def year_figures(*, year: int, teacher_ids: TeacherIds) -> dict[int, YearFigures]:
+    """{teacher id: YearFigures} for every teacher asked for (zeros for one without hours).
+
+    A fixed number of queries whatever the number of teachers: the ids when given as a queryset (teachers,
+    `values("pk")` or `values_list("pk", flat=True)`, then also used as a subquery), the counted hours
+    per key, and the carry-in.
+    """
+    ids, subject = _subject(teacher_ids)
+    if not ids:
+        return {}
+    sums: dict[int, dict[str, Decimal]] = {tid: {c: ZERO for c in Category.values} for tid in ids}
+    for row in per_key_hours(year, subject):
+        bucket = sums.get(row["teacher_id"])
+        if bucket is not None:
+            bucket[row["category"]] += row["h"] or ZERO
+    carried = carry_in(year=year, teacher_ids=subject)
+    return {
+        tid: YearFigures(
+            teacher_id=tid,
+            year=year,
+            public=_tenth(s[Category.PUBLIC]),
+            professional_own=_tenth(s[Category.PROFESSIONAL]),
+            carry_in=carried.get(tid, ZERO),
+            elective=_tenth(s[Category.ELECTIVE]),
+        )
+        for tid, s in sums.items()
+    }
+
+
+def teacher_year_figures(*, teacher_id: int, year: int) -> YearFigures:
+    return year_figures(year=year, teacher_ids=[teacher_id])[teacher_id]
+
+
+def public_topics(*, year: int, teacher_ids: TeacherIds) -> dict[int, list[tuple[str, Decimal]]]:
+    """{teacher id: [(topic, hours)]} of the public subjects that count (each topic once, its largest entry),
+    in one query."""
+    topics: dict[int, list[tuple[str, Decimal]]] = {}
+    rows = (
+        counted_entries(year)
+        .filter(teacher_id__in=teacher_ids, category=Category.PUBLIC)
+        .values("teacher_id", "title")
+        .annotate(m=Max("hours"))
+        .order_by("teacher_id", "title")
+        .values_list("teacher_id", "title", "m")
+    )
+    for teacher_id, title, hours in rows:
+        topics.setdefault(teacher_id, []).append((title, _tenth(hours)))
+    return topics
+
+
+def counted_entry_ids(*, year: int, teacher_id: int) -> set[int]:
+    """The ids of one teacher's entries that count for `year` (a public topic's other entries are not among
+    them): lets a page mark what it lists but does not count."""
+    counted: set[int] = set()
+    best: dict[str, tuple[Decimal, int]] = {}
+    for pk, category, title, hours in (
+        counted_entries(year).filter(teacher_id=teacher_id).order_by("pk").values_list("pk", "category", "title", "hours")
+    ):
+        if category != Category.PUBLIC:
+            counted.add(pk)
+        elif title not in best or hours > best[title][0]:
+            best[title] = (hours, pk)
+    counted.update(pk for _h, pk in best.values())
+    return counted
+
+
+def pending_hours(*, year: int, teacher_ids: TeacherIds) -> dict[int, dict[str, Decimal]]:
+    """{teacher id: {category…, "total": hours}} declared and waiting for review (submitted or school-approved):
+    shown beside the counted figures, never added in. Every teacher asked for is present (zeros)."""
+    ids, subject = _subject(teacher_ids)
+    out = {tid: {**{c: ZERO for c in Category.values}, "total": ZERO} for tid in ids}
+    rows = (
+        Declaration.objects.filter(year=year, teacher_id__in=subject, state__in=PENDING_STATES)
+        .values("teacher_id", "category")
+        .annotate(s=Sum("hours"))
+        .order_by()
+    )
+    for row in rows:
+        bucket = out.get(row["teacher_id"])
+        if bucket is not None:
+            bucket[row["category"]] += _tenth(row["s"])
+            bucket["total"] += _tenth(row["s"])
+    return out
