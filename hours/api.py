@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts import selectors as account_selectors
 from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import RoleKind, Teacher
 
-from . import selectors, services
+from . import ledger, selectors, services
 from .models import Declaration, DeclarationEvent, Evidence, EvidenceKind, LedgerEntry, Notification, Year
 
 
@@ -43,6 +45,21 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
             "reason",
             "created_at",
         ]
+
+
+class YearFiguresSerializer(serializers.Serializer):
+    """What verification counts for one teacher and year (hours/ledger.py); `pending` is declared hours
+    still under review, beside the figures, never in them."""
+
+    teacher = serializers.IntegerField(source="teacher_id")
+    year = serializers.IntegerField()
+    public = serializers.DecimalField(max_digits=7, decimal_places=1)
+    professional_own = serializers.DecimalField(max_digits=7, decimal_places=1)
+    carry_in = serializers.DecimalField(max_digits=7, decimal_places=1)
+    professional = serializers.DecimalField(max_digits=7, decimal_places=1)
+    elective = serializers.DecimalField(max_digits=7, decimal_places=1)
+    total = serializers.DecimalField(max_digits=7, decimal_places=1)
+    pending = serializers.DictField(child=serializers.DecimalField(max_digits=7, decimal_places=1))
 
 
 class CorrectionSerializer(serializers.Serializer):
@@ -74,6 +91,38 @@ class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
         if p.get("category"):
             qs = qs.filter(category=p["category"])
         return qs
+
+    @extend_schema(
+        parameters=[OpenApiParameter("teacher", int, required=False), OpenApiParameter("year", int, required=True)],
+        responses={200: YearFiguresSerializer},
+    )
+    @action(detail=False, methods=["get"])
+    def figures(self, request):
+        """The counted hours of one teacher and year, as verification counts them (a teacher: their own;
+        others name a teacher in their scope)."""
+        role = require_role(request)
+        p = request.query_params
+        try:
+            year = int(p.get("year", ""))
+        except ValueError:
+            raise serializers.ValidationError({"year": [_("请填写年度。")]})
+        if not 2000 <= year <= 2100:
+            raise serializers.ValidationError({"year": [_("年度须在%(first)s至%(last)s之间。") % {"first": 2000, "last": 2100}]})
+        teachers = account_selectors.teachers_visible_to(role)
+        if p.get("teacher"):
+            if not p["teacher"].isdigit() or int(p["teacher"]) >= 2**63:
+                raise Http404
+            teachers = teachers.filter(pk=int(p["teacher"]))
+        elif role.kind != RoleKind.TEACHER:
+            raise serializers.ValidationError({"teacher": [_("请指定教师。")]})
+        teacher_id = teachers.values_list("pk", flat=True).first()
+        if teacher_id is None:
+            raise Http404
+        figures = ledger.teacher_year_figures(teacher_id=teacher_id, year=year)
+        pending = ledger.pending_hours(year=year, teacher_ids=[teacher_id])[teacher_id]
+        data = {**{f: getattr(figures, f) for f in ("teacher_id", "year", "public", "professional_own", "carry_in", "elective")}}
+        data.update(professional=figures.professional, total=figures.total, pending=pending)
+        return Response(YearFiguresSerializer(data).data)
 
     @extend_schema(request=CorrectionSerializer, responses={201: LedgerEntrySerializer})
     @action(detail=False, methods=["post"])

@@ -18,12 +18,14 @@ annual regime) the carry-in is zero.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import BigIntegerField, Case, Exists, ExpressionWrapper, F, Max, OuterRef, QuerySet, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Exists, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
 
 from .models import Category, Declaration, DeclarationState, LedgerEntry, Source
 
@@ -92,11 +94,14 @@ def carry_in(*, year: int, teacher_ids: TeacherIds) -> dict[int, Decimal]:
 # --- the counting rule ---------------------------------------------------------------------------------
 
 
-def counted_entries(year: int) -> QuerySet[LedgerEntry]:
-    """The ledger entries that count for `year`: corrections net out by leaving out both the revoked entry
-    and the entry that revokes it; carry-over entries are left out (the carry-in comes from `carry_in`)."""
+def counted_entries(year: int | None) -> QuerySet[LedgerEntry]:
+    """The ledger entries that count for `year` (None: of every year, for the cycle regime): corrections net
+    out by leaving out both the revoked entry and the entry that revokes it; carry-over entries are left out
+    (the carry-in comes from `carry_in`)."""
     revoked = Exists(LedgerEntry.objects.filter(revokes=OuterRef("pk")))  # NOT EXISTS: an anti-join, not an outer join
-    entries = LedgerEntry.objects.filter(~revoked, year=year).exclude(source=Source.CARRY_OVER)
+    entries = LedgerEntry.objects.filter(~revoked).exclude(source=Source.CARRY_OVER)
+    if year is not None:
+        entries = entries.filter(year=year)
     if connection.vendor == "sqlite":
         # Without ANALYZE statistics SQLite takes `revokes_id IS NULL` for a one-row lookup in that
         # column's unique index and reads the whole ledger through it, whatever else is filtered
@@ -215,3 +220,105 @@ def pending_hours(*, year: int, teacher_ids: TeacherIds) -> dict[int, dict[str, 
             bucket[row["category"]] += _tenth(row["s"])
             bucket["total"] += _tenth(row["s"])
     return out
+
+
+# --- the five-year cycle (SPEC §7) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleBounds:
+    """A teacher's cycle as plain values: entries dated in [start, end) count, except those recorded up to
+    `opened_at`, the moment the certificate that opened this cycle was issued (they counted for it)."""
+
+    start: datetime.date
+    end: datetime.date
+    opened_at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class CycleFigures:
+    teacher_id: int
+    total: Decimal = ZERO
+    school_based: Decimal = ZERO
+    new_teacher: Decimal = ZERO
+
+
+def cycle_figures(*, bounds: dict[int, CycleBounds], teacher_ids: TeacherIds | None = None) -> dict[int, CycleFigures]:
+    """{teacher id: CycleFigures} for the cycles given, in one query over the ledger.
+
+    What counts is the annual rule's `counted_entries` (revocations out, carry-over out) dated inside the
+    cycle (the training's end date, or the day it was recorded when it has none), and each public topic
+    once a year, with its largest entry. `teacher_ids` (a queryset of the same teachers) may stand in for
+    the ids in the SQL when there are many.
+    """
+    if not bounds:
+        return {}
+    earliest = min(b.start for b in bounds.values())  # earlier entries belong to past cycles
+    rows = (
+        counted_entries(None)
+        .filter(teacher_id__in=teacher_ids if teacher_ids is not None else list(bounds))
+        .filter(Q(end_date__gte=earliest) | Q(end_date__isnull=True, created_at__gte=_day_start(earliest)))
+        .order_by()
+        .values_list("teacher_id", "year", "category", "title", "hours", "school_based", "new_teacher", "end_date", "created_at")
+    )
+    sums: dict[int, list[Decimal]] = {}
+    public: dict[tuple[int, int, str], tuple[Decimal, bool, bool]] = {}
+    for teacher_id, year, category, title, hours, school_based, new_teacher, end_date, created_at in rows.iterator(
+        chunk_size=5000
+    ):
+        b = bounds.get(teacher_id)
+        if b is None:
+            continue
+        day = end_date or timezone.localdate(created_at)
+        if not (b.start <= day < b.end) or (b.opened_at is not None and created_at <= b.opened_at):
+            continue
+        if category == Category.PUBLIC:
+            key = (teacher_id, year, title)
+            if key not in public or hours > public[key][0]:
+                public[key] = (hours, school_based, new_teacher)
+            continue
+        _add(sums, teacher_id, hours, school_based, new_teacher)
+    for (teacher_id, _year, _title), (hours, school_based, new_teacher) in public.items():
+        _add(sums, teacher_id, hours, school_based, new_teacher)
+    return {tid: CycleFigures(tid, *(_tenth(v) for v in sums.get(tid, (ZERO, ZERO, ZERO)))) for tid in bounds}
+
+
+def _add(sums: dict[int, list[Decimal]], teacher_id: int, hours: Decimal, school_based: bool, new_teacher: bool) -> None:
+    acc = sums.setdefault(teacher_id, [ZERO, ZERO, ZERO])
+    acc[0] += hours
+    if school_based:
+        acc[1] += hours
+    if new_teacher:
+        acc[2] += hours
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def cycle_entries(*, teacher_id: int, bounds: CycleBounds) -> QuerySet[LedgerEntry]:
+    """One teacher's counted entries dated inside the cycle, for listing (the figures are `cycle_figures`)."""
+    day = Q(end_date__isnull=False, end_date__gte=bounds.start, end_date__lt=bounds.end) | Q(
+        end_date__isnull=True, created_at__gte=_day_start(bounds.start), created_at__lt=_day_start(bounds.end)
+    )
+    entries = counted_entries(None).filter(day, teacher_id=teacher_id)
+    if bounds.opened_at is not None:
+        entries = entries.filter(created_at__gt=bounds.opened_at)
+    return entries
+
+
+# --- the regime's summary on the hours pages ----------------------------------------------------------------
+
+PeriodSummary = Callable[[object], dict | None]
+_period_summary: PeriodSummary | None = None
+
+
+def register_period_summary(provider: PeriodSummary | None) -> None:
+    """In the cycle regime the cycle app installs what 我的学时 shows instead of the annual figures:
+    provider(teacher) -> {"template": include to render, **its context} (hours cannot import it)."""
+    global _period_summary
+    _period_summary = provider
+
+
+def period_summary(teacher) -> dict | None:
+    return _period_summary(teacher) if _period_summary is not None else None

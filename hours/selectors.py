@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, RoleKind
 from accounts.selectors import scope_by_teacher
 
-from .models import Category, Declaration, DeclarationState, Evidence, LedgerEntry, Notification, Year
+from .models import Declaration, DeclarationState, Evidence, LedgerEntry, Notification, Year
 
 
 def declarations_visible_to(role: Role | None) -> QuerySet[Declaration]:
@@ -60,16 +60,6 @@ def queue_counts(role: Role | None, level: str) -> dict[int, int]:
 
 def days_left(deadline) -> int:
     return (deadline - timezone.localdate()).days
-
-
-def hours_summary(teacher_id: int, year: int) -> dict[str, Decimal]:
-    """Totals per category for one teacher and year (revoking entries included, so corrections net out)."""
-    totals = {c: Decimal("0") for c in Category.values}
-    rows = LedgerEntry.objects.filter(teacher_id=teacher_id, year=year).values("category").annotate(total=Sum("hours")).order_by()
-    for r in rows:
-        totals[r["category"]] = r["total"] or Decimal("0")
-    totals["total"] = sum((totals[c] for c in Category.values), Decimal("0"))
-    return totals
 
 
 def years_with_entries(teacher_id: int) -> list[int]:

@@ -21,9 +21,9 @@ from accounts import selectors as account_selectors
 from accounts.models import RoleKind, Teacher
 from cpd.errors import StateConflict
 
-from . import selectors, services
+from . import ledger, selectors, services
 from .forms import CorrectionForm, DeclarationFilterForm, DeclarationForm, QueueFilterForm, ReviewForm, YearForm
-from .models import Category, Declaration, DeclarationState, EvidenceKind, LedgerEntry, Notification, Year
+from .models import Category, Declaration, EvidenceKind, LedgerEntry, Notification, Source, Year
 
 
 def _role(request, check=None):
@@ -50,35 +50,57 @@ def _form_errors(form, exc: ValidationError) -> None:
 
 
 def _hours_context(teacher: Teacher, year: int) -> dict:
+    """The teacher's figures as verification counts them (`hours.ledger`), the entries listed with the reason
+    any of them does not count, and pending declarations beside the figures, never in them. In the cycle
+    regime the cycle's figures replace the annual ones (no annual minimum is shown)."""
     entries = list(
         LedgerEntry.objects.filter(teacher=teacher, year=year)
         .select_related("declaration", "revokes")
+        .annotate(is_revoked=selectors.has_revoking_entry())
         .order_by("created_at", "pk")
     )
-    totals = {c: Decimal("0") for c in Category.values}
+    counted = ledger.counted_entry_ids(year=year, teacher_id=teacher.pk)
     for e in entries:
-        totals[e.category] += e.hours
-    total = sum(totals.values(), Decimal("0"))
-    minimums = selectors.year_minimums(year)
-    bars = []
-    for value, label in Category.choices:
-        minimum = minimums.get(value) if minimums else None
-        bars.append(_bar(label, totals[value], minimum))
-    bars.append(_bar(_("合计"), total, minimums.get("total") if minimums else None))
-    return {
+        e.not_counted = _not_counted_reason(e, counted)
+    context = {
         "teacher": teacher,
         "year": year,
         "years": selectors.years_with_entries(teacher.pk),
         "entries": entries,
+        "period": ledger.period_summary(teacher),
+    }
+    pending = ledger.pending_hours(year=year, teacher_ids=[teacher.pk])[teacher.pk]
+    context["pending"] = pending
+    if context["period"] is not None:
+        return context
+    figures = ledger.teacher_year_figures(teacher_id=teacher.pk, year=year)
+    minimums = selectors.year_minimums(year)
+    have = figures.by_category()
+    labels = {**dict(Category.choices), "total": _("合计")}
+    bars = [_bar(labels[k], have[k], minimums.get(k) if minimums else None, pending[k]) for k in have]
+    return {
+        **context,
+        "figures": figures,
         "bars": bars,
         "has_policy": minimums is not None,
-        "pending": Declaration.objects.filter(
-            teacher=teacher, year=year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]
-        ).count(),
+        "open_year": not Year.objects.filter(year=year, locked_at__isnull=False).exists(),
     }
 
 
-def _bar(label, value: Decimal, minimum: Decimal | None) -> dict:
+def _not_counted_reason(entry: LedgerEntry, counted: set[int]) -> str:
+    """Why a listed entry adds nothing to the figures ('' when it counts)."""
+    if entry.pk in counted:
+        return ""
+    if entry.source == Source.CARRY_OVER:
+        return _("已作为上年结转计入专业科目")
+    if entry.revokes_id is not None or entry.is_revoked:
+        return _("已撤销，不计入")
+    if entry.category == Category.PUBLIC:
+        return _("同一公需科目专题只计一次")
+    return _("不计入")
+
+
+def _bar(label, value: Decimal, minimum: Decimal | None, pending: Decimal) -> dict:
     percent = min(100, int(value * 100 / minimum)) if minimum else None
     return {
         "label": label,
@@ -86,6 +108,7 @@ def _bar(label, value: Decimal, minimum: Decimal | None) -> dict:
         "minimum": minimum,
         "percent": percent,
         "met": minimum is not None and value >= minimum,
+        "pending": pending,
     }
 
 

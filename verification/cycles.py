@@ -13,15 +13,17 @@ import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus
 from cpd.errors import StateConflict
-from hours.models import ActivityType, Declaration, DeclarationState, LedgerEntry, Source
+from hours import ledger
+from hours.models import ActivityType, Declaration, DeclarationState
 
 from .models import CycleCertificate, CyclePolicy, CycleState, TeacherCycle
 
@@ -99,30 +101,17 @@ class CycleProgress:
         return min(100, int(self.school_based * 100 / self.policy.min_school_based)) if self.policy.min_school_based else 100
 
 
-def _in_cycle(cycle: TeacherCycle) -> Q:
-    """Entries dated inside the cycle (training end date, or the record date when the entry has none)."""
-    return (Q(end_date__isnull=False) & Q(end_date__gte=cycle.start_date) & Q(end_date__lt=cycle.end_date)) | (
-        Q(end_date__isnull=True) & Q(created_at__date__gte=cycle.start_date) & Q(created_at__date__lt=cycle.end_date)
-    )
-
-
 def _opened_by(teacher_id: int, start: datetime.date) -> CycleCertificate | None:
     """The certificate whose date started this cycle, if any."""
     return CycleCertificate.objects.filter(teacher_id=teacher_id, issued_on=start).order_by("-created_at").first()
 
 
-def counted_cycle_entries(cycle: TeacherCycle):
-    entries = (
-        LedgerEntry.objects.filter(teacher_id=cycle.teacher_id, revokes__isnull=True, revoked_by__isnull=True)
-        .exclude(source=Source.CARRY_OVER)
-        .filter(_in_cycle(cycle))
-    )
+def cycle_bounds(cycle: TeacherCycle) -> ledger.CycleBounds:
+    """The cycle as the plain values `hours.ledger` counts by. Hours recorded before the certificate that
+    opened the cycle were counted for it (training that ended on its date included): this cycle starts afresh."""
     opened_by = _opened_by(cycle.teacher_id, cycle.start_date)
-    if opened_by is not None and opened_by.cycle_id != cycle.pk:
-        # Hours recorded before the certificate were counted for it (training that ended on its date
-        # included): the cycle it opens starts afresh.
-        entries = entries.exclude(created_at__lte=opened_by.created_at)
-    return entries
+    opened_at = opened_by.created_at if opened_by is not None and opened_by.cycle_id != cycle.pk else None
+    return ledger.CycleBounds(start=cycle.start_date, end=cycle.end_date, opened_at=opened_at)
 
 
 def progress(teacher: Teacher, today: datetime.date | None = None) -> CycleProgress:
@@ -130,21 +119,14 @@ def progress(teacher: Teacher, today: datetime.date | None = None) -> CycleProgr
     today = today or timezone.localdate()
     policy = CyclePolicy.current()
     cycle = current_cycle(teacher, policy, today)
-    sums = counted_cycle_entries(cycle).aggregate(
-        total=Sum("hours"), school=Sum("hours", filter=Q(school_based=True)), new=Sum("hours", filter=Q(new_teacher=True))
-    )
+    figures = ledger.cycle_figures(bounds={teacher.pk: cycle_bounds(cycle)})[teacher.pk]
     p = CycleProgress(
         cycle=cycle,
         policy=policy,
-        total=sums["total"] or ZERO,
-        school_based=sums["school"] or ZERO,
-        new_teacher_hours=sums["new"] or ZERO,
+        total=figures.total,
+        school_based=figures.school_based,
+        new_teacher_hours=figures.new_teacher,
     )
-    # A new teacher: first employed inside this cycle; the first year's 120 hours of
-    # new-teacher training are shown apart from the cycle's 360.
-    if teacher.first_employment_date and cycle.start_date <= teacher.first_employment_date < cycle.end_date:
-        p.is_new_teacher = True
-        p.new_teacher_deadline = add_years(teacher.first_employment_date, 1)
     p.degree = (
         Declaration.objects.filter(
             teacher=teacher,
@@ -162,7 +144,24 @@ def progress(teacher: Teacher, today: datetime.date | None = None) -> CycleProgr
     p.missing_school_based = max(ZERO, policy.min_school_based - p.school_based)
     p.complete = p.degree is not None or (p.missing_total == ZERO and p.missing_school_based == ZERO)
     p.behind_pace = not p.complete and p.total < p.expected_by_now
+    # A new teacher: first employed inside this cycle; the first year's 120 hours of new-teacher training
+    # are shown apart from the cycle's 360, while they apply: not once the cycle is complete, and after the
+    # first year only while they are still missing.
+    first = teacher.first_employment_date
+    if first and cycle.start_date <= first < cycle.end_date and not p.complete:
+        deadline = add_years(first, 1)
+        if today < deadline or p.new_teacher_hours < policy.new_teacher_hours:
+            p.is_new_teacher = True
+            p.new_teacher_deadline = deadline
     return p
+
+
+def hours_page_summary(teacher: Teacher) -> dict | None:
+    """What 我的学时 shows in the cycle regime instead of annual figures (registered in verification/apps.py);
+    None in the annual regime."""
+    if settings.CPD_REGIME != "cycle":
+        return None
+    return {"template": "verification/_cycle_summary.html", "p": progress(teacher)}
 
 
 def certificate_issue(*, role: Role, actor, teacher: Teacher | None = None) -> CycleCertificate:
@@ -304,22 +303,10 @@ def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> l
             start = _roll_forward(certs[-1][0] if certs else (first_employment or created_at.date()), policy.years, today)
         opened_by = [created for issued_on, created in certs if issued_on == start]
         bounds[teacher_id] = (start, add_years(start, policy.years), opened_by[-1] if opened_by else None)
-    earliest = min((b[0] for b in bounds.values()), default=today)  # earlier entries belong to past cycles
-    entries = (
-        LedgerEntry.objects.filter(teacher__in=scope, revokes__isnull=True, revoked_by__isnull=True)
-        .filter(Q(end_date__gte=earliest) | Q(end_date__isnull=True, created_at__date__gte=earliest))
-        .exclude(source=Source.CARRY_OVER)
-        .values_list("teacher_id", "hours", "school_based", "end_date", "created_at")
+    figures = ledger.cycle_figures(
+        bounds={tid: ledger.CycleBounds(start, end, opened_at) for tid, (start, end, opened_at) in bounds.items()},
+        teacher_ids=scope.values("pk"),
     )
-    totals: dict[int, list[Decimal]] = {}
-    for teacher_id, hours, school_based, end_date, created_at in entries.iterator(chunk_size=5000):
-        start, end, opened_at = bounds[teacher_id]
-        day = end_date or timezone.localdate(created_at)
-        if start <= day < end and (opened_at is None or created_at > opened_at):
-            acc = totals.setdefault(teacher_id, [ZERO, ZERO])
-            acc[0] += hours
-            if school_based:
-                acc[1] += hours
     degrees: dict[int, list[datetime.date]] = {}
     for teacher_id, end_date in Declaration.objects.filter(
         teacher__in=scope, activity_type=ActivityType.DEGREE, state=DeclarationState.APPROVED
@@ -334,7 +321,7 @@ def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> l
         row["with_cycle"] += 1
         row["certified_this_year"] += any(issued_on.year == today.year for issued_on, _c in certificates.get(teacher_id, []))
         start, end, _opened = bounds[teacher_id]
-        total, school_based = totals.get(teacher_id, [ZERO, ZERO])
+        total, school_based = figures[teacher_id].total, figures[teacher_id].school_based
         exempt = any(start <= d < end for d in degrees.get(teacher_id, []))
         if exempt or (total >= policy.total_hours and school_based >= policy.min_school_based):
             row["complete"] += 1
