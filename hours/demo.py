@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus
 
-from . import services
-from .models import ActivityType, Category, Declaration, LedgerEntry, Source, Year
+from . import ledger, services
+from .models import ActivityType, Category, Declaration, Source, Year
 
 
 def demo_png(seed: int = 0) -> bytes:
@@ -125,7 +125,7 @@ def seed_hours_demo() -> None:
             public_parts = [18, 12] if strong else [rng.choice([12, 18])]
             for i, h in enumerate(public_parts):
                 entries.append(
-                    LedgerEntry(
+                    dict(
                         teacher=t,
                         year=y,
                         category=Category.PUBLIC,
@@ -138,7 +138,7 @@ def seed_hours_demo() -> None:
                 )
             if rng.random() < 0.1:  # the same topic studied twice: counts once
                 entries.append(
-                    LedgerEntry(
+                    dict(
                         teacher=t,
                         year=y,
                         category=Category.PUBLIC,
@@ -150,7 +150,7 @@ def seed_hours_demo() -> None:
                     )
                 )
             entries.append(
-                LedgerEntry(
+                dict(
                     teacher=t,
                     year=y,
                     category=Category.PROFESSIONAL,
@@ -165,7 +165,7 @@ def seed_hours_demo() -> None:
             )
             if strong and rng.random() < 0.5:
                 entries.append(
-                    LedgerEntry(
+                    dict(
                         teacher=t,
                         year=y,
                         category=Category.PROFESSIONAL,
@@ -178,7 +178,7 @@ def seed_hours_demo() -> None:
                 )
             if strong or rng.random() < 0.5:
                 entries.append(
-                    LedgerEntry(
+                    dict(
                         teacher=t,
                         year=y,
                         category=Category.ELECTIVE,
@@ -189,7 +189,7 @@ def seed_hours_demo() -> None:
                         source_ref=f"demo-online:{t.pk}:{y}",
                     )
                 )
-    LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+    ledger.entries_create_many(entries, batch_size=2000)
 
     t_role = _role(teacher.user, RoleKind.TEACHER)
     u = teacher.user

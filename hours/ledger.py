@@ -23,11 +23,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BigIntegerField, Case, Exists, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Category, Declaration, DeclarationState, LedgerEntry, Source
+from cpd.errors import StateConflict
+
+from .models import Category, Declaration, DeclarationState, LedgerEntry, Source, Year
 
 ZERO = Decimal("0")
 TENTH = Decimal("0.1")
@@ -322,3 +326,194 @@ def register_period_summary(provider: PeriodSummary | None) -> None:
 
 def period_summary(teacher) -> dict | None:
     return _period_summary(teacher) if _period_summary is not None else None
+
+
+# --- the one ledger writer ------------------------------------------------------------------------------------
+#
+# Every LedgerEntry row is created here and nowhere else (tests/hours/test_ledger_writer.py fails otherwise):
+# declaration approval, registration, hours imports, the provincial import, online courses, points payment,
+# finalisation's carry-over, corrections and revocations, demo data. The year lock and the source reference
+# are checked here once, for single entries and batches alike.
+
+# Sources whose entries must name what produced them (`source_ref`, unique): the same thing never puts hours
+# in the bank twice.
+REFERENCED_SOURCES = {
+    Source.DECLARATION,
+    Source.ONLINE_COURSE,
+    Source.PROVINCIAL_IMPORT,
+    Source.POINTS_EXCHANGE,
+    Source.CARRY_OVER,
+}
+ENTRY_FIELDS = {f.attname for f in LedgerEntry._meta.concrete_fields} - {"id"}
+
+
+class DuplicateSource(StateConflict):
+    """An entry with this source reference exists already (`existing`)."""
+
+    def __init__(self, message, existing: LedgerEntry | None = None):
+        super().__init__(message)
+        self.existing = existing
+
+
+def _check_row(row: dict, *, correction: bool) -> None:
+    """What every entry must satisfy whoever writes it (programming errors raise ValueError)."""
+    unknown = set(row) - ENTRY_FIELDS
+    if unknown:
+        raise ValueError(f"not ledger entry fields: {sorted(unknown)}")
+    for name in ("teacher_id", "year", "category", "hours", "source", "title"):
+        if row.get(name) in (None, ""):
+            raise ValueError(f"a ledger entry needs {name}")
+    source, ref = row["source"], row.get("source_ref")
+    if source in REFERENCED_SOURCES and not ref:
+        raise ValueError(f"a {source} entry needs its source reference")
+    if source == Source.DECLARATION and ref != f"declaration:{row.get('declaration_id')}":
+        raise ValueError("a declaration's entry is referenced as declaration:<its id>")
+    if row.get("revokes_id") is not None and (source != Source.CORRECTION or ref != f"revoke:{row['revokes_id']}"):
+        raise ValueError("a revoking entry is a correction referenced as revoke:<revoked id>")
+    if source == Source.CORRECTION and not (row.get("reason") or "").strip():
+        raise ValidationError({"reason": _("更正必须填写原因。")})
+    if correction and not (row.get("reason") or "").strip():
+        raise ValidationError({"reason": _("更正必须填写原因。")})
+
+
+def _check_years_open(years: set[int], *, correction: bool) -> None:
+    """A locked year takes no new entry, except a city admin's correction with a reason."""
+    for year in years:
+        if year not in Year.SUPPORTED:
+            bounds = {"first": Year.SUPPORTED[0], "last": Year.SUPPORTED[-1]}
+            raise ValidationError({"year": _("年度须在%(first)s至%(last)s之间。") % bounds})
+    if correction:
+        return
+    locked = sorted(Year.objects.filter(year__in=years, locked_at__isnull=False).values_list("year", flat=True))
+    if locked:
+        raise StateConflict(_("%(year)s年度的数据已锁定，不能再增加学时。") % {"year": "、".join(map(str, locked))})
+
+
+def _row(**fields) -> dict:
+    """Model instances → ids, text cut to the columns' length, so single and batch rows look the same."""
+    row = {}
+    for name, value in fields.items():
+        if name in ("teacher", "declaration", "project", "revokes", "actor"):
+            row[f"{name}_id"] = value.pk if value is not None else None
+        else:
+            row[name] = value
+    for name in ("title", "organiser"):
+        if row.get(name):
+            row[name] = str(row[name])[:200]
+    return row
+
+
+def entry_create(
+    *,
+    teacher,
+    year: int,
+    category: str,
+    hours: Decimal,
+    source: str,
+    title: str,
+    organiser: str = "",
+    start_date: datetime.date | None = None,
+    end_date: datetime.date | None = None,
+    certificate_number: str = "",
+    declaration=None,
+    source_ref: str | None = None,
+    project=None,
+    school_based: bool = False,
+    new_teacher: bool = False,
+    actor=None,
+    reason: str = "",
+    correction: bool = False,
+) -> LedgerEntry:
+    """Append one entry. A locked year refuses it unless `correction` (a city admin's, with a reason); an
+    entry whose source reference exists already is refused (`DuplicateSource`, carrying the first entry)."""
+    row = _row(
+        teacher=teacher,
+        year=year,
+        category=category,
+        hours=hours,
+        source=source,
+        title=title,
+        organiser=organiser,
+        start_date=start_date,
+        end_date=end_date,
+        certificate_number=certificate_number,
+        declaration=declaration,
+        source_ref=source_ref,
+        project=project,
+        school_based=school_based,
+        new_teacher=new_teacher,
+        actor=actor,
+        reason=reason,
+    )
+    return _create_one(row, correction=correction)
+
+
+def _create_one(row: dict, *, correction: bool) -> LedgerEntry:
+    _check_row(row, correction=correction)
+    _check_years_open({row["year"]}, correction=correction)
+    ref = row.get("source_ref")
+    if ref:
+        existing = LedgerEntry.objects.filter(source_ref=ref).first()
+        if existing is not None:
+            raise DuplicateSource(_("该学时已记入，不能重复记入。"), existing)
+    entry = LedgerEntry(**row)
+    entry.full_clean(exclude=["revokes", "declaration", "teacher", "project"], validate_unique=False)
+    entry.save(force_insert=True)
+    return entry
+
+
+def entries_create_many(rows: Iterable[dict], *, skip_existing: bool = False, batch_size: int = 2000) -> int:
+    """Append many entries (rows of LedgerEntry field values, `teacher_id`-style or instances), in batches.
+
+    Checked once for the whole batch: every row's fields and source reference, and that none of its years is
+    locked. A reference already in the ledger refuses the batch, or with `skip_existing` leaves that row out.
+    Returns the number of entries written. Call inside the caller's transaction.
+    """
+    rows = [_row(**r) for r in rows]
+    if not rows:
+        return 0
+    for row in rows:
+        _check_row(row, correction=False)
+    _check_years_open({row["year"] for row in rows}, correction=False)
+    refs = [row["source_ref"] for row in rows if row.get("source_ref")]
+    if len(refs) != len(set(refs)):
+        raise ValueError("the same source reference twice in one batch")
+    existing: set[str] = set()
+    for i in range(0, len(refs), 5000):
+        existing.update(LedgerEntry.objects.filter(source_ref__in=refs[i : i + 5000]).values_list("source_ref", flat=True))
+    if existing and not skip_existing:
+        raise DuplicateSource(_("该学时已记入，不能重复记入。"))
+    now = timezone.now()
+    entries = [LedgerEntry(**{"created_at": now, **row}) for row in rows if row.get("source_ref") not in existing]
+    LedgerEntry.objects.bulk_create(entries, batch_size=batch_size)
+    return len(entries)
+
+
+def entry_revoke(
+    *, entry: LedgerEntry, actor, reason: str, project=None, correction: bool = False, already: str | None = None
+) -> LedgerEntry:
+    """Revoke an entry: a new entry with the opposite hours pointing at it (entries are never edited). Both
+    then drop out of every figure. Locks the entry; refuses a revoking entry and one already revoked (with the
+    caller's wording `already`). A locked year refuses it unless `correction` (a city admin's)."""
+    original = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
+    if original.revokes_id is not None:
+        raise StateConflict(_("更正记录本身不能再被撤销。"))
+    if LedgerEntry.objects.filter(revokes=original).exists():
+        raise StateConflict(already or _("该记录已被撤销。"))
+    row = _row(
+        teacher_id=original.teacher_id,
+        year=original.year,
+        category=original.category,
+        hours=-original.hours,
+        source=Source.CORRECTION,
+        title=original.title,
+        organiser=original.organiser,
+        source_ref=f"revoke:{original.pk}",
+        revokes_id=original.pk,
+        project_id=project.pk if project is not None else original.project_id,
+        school_based=original.school_based,
+        new_teacher=original.new_teacher,
+        actor=actor,
+        reason=(reason or "").strip(),
+    )
+    return _create_one(row, correction=correction)

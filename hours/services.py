@@ -30,7 +30,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus, User
 from cpd.errors import StateConflict
 
-from . import selectors
+from . import ledger, selectors
 from .models import (
     Category,
     Declaration,
@@ -86,57 +86,6 @@ class DeadlinePassed(StateConflict):
 # --- the ledger --------------------------------------------------------------------
 
 
-def ledger_add(
-    *,
-    teacher: Teacher,
-    year: int,
-    category: str,
-    hours: Decimal,
-    source: str,
-    title: str,
-    organiser: str = "",
-    start_date: datetime.date | None = None,
-    end_date: datetime.date | None = None,
-    certificate_number: str = "",
-    declaration: Declaration | None = None,
-    source_ref: str | None = None,
-    revokes: LedgerEntry | None = None,
-    project=None,
-    school_based: bool = False,
-    new_teacher: bool = False,
-    actor: User | None = None,
-    reason: str = "",
-    correction_by_city: bool = False,
-) -> LedgerEntry:
-    """Append one entry. A locked year refuses it unless it is a city admin's correction with a reason."""
-    year_obj = Year.get(year)
-    if year_obj.is_locked and not (correction_by_city and reason):
-        raise StateConflict(_("%(year)s年度的数据已锁定，不能再增加学时。") % {"year": year})
-    entry = LedgerEntry(
-        teacher=teacher,
-        year=year,
-        category=category,
-        hours=hours,
-        source=source,
-        title=title[:200],
-        organiser=organiser[:200],
-        start_date=start_date,
-        end_date=end_date,
-        certificate_number=certificate_number,
-        declaration=declaration,
-        source_ref=source_ref,
-        revokes=revokes,
-        project=project,
-        school_based=school_based,
-        new_teacher=new_teacher,
-        actor=actor,
-        reason=reason,
-    )
-    entry.full_clean(exclude=["revokes", "declaration", "teacher", "project"])
-    entry.save()
-    return entry
-
-
 def ledger_correction(
     *,
     role: Role,
@@ -163,32 +112,12 @@ def ledger_correction(
         if revokes is not None:
             if not selectors.ledger_visible_to(role).filter(pk=revokes.pk).exists():
                 raise Http404
-            original = LedgerEntry.objects.select_for_update().get(pk=revokes.pk)
-            if original.revokes_id is not None:
-                raise StateConflict(_("更正记录本身不能再被撤销。"))
-            if LedgerEntry.objects.filter(revokes=original).exists():
-                raise StateConflict(_("该记录已被撤销。"))
-            return ledger_add(
-                teacher=original.teacher,
-                year=original.year,
-                category=original.category,
-                hours=-original.hours,
-                source=Source.CORRECTION,
-                title=original.title,
-                organiser=original.organiser,
-                source_ref=f"revoke:{original.pk}",
-                revokes=original,
-                school_based=original.school_based,
-                new_teacher=original.new_teacher,
-                actor=actor,
-                reason=reason,
-                correction_by_city=True,
-            )
+            return ledger.entry_revoke(entry=revokes, actor=actor, reason=reason, correction=True)
         if teacher is None or not year or not category or not hours:
             raise ValidationError({"hours": _("请填写教师、年度、类别和学时。")})
         if not Teacher.objects.filter(pk=teacher.pk, school__path__startswith=role.organisation.path).exists():
             raise Http404
-        return ledger_add(
+        return ledger.entry_create(
             teacher=teacher,
             year=year,
             category=category,
@@ -197,7 +126,7 @@ def ledger_correction(
             title=title or _("学时更正"),
             actor=actor,
             reason=reason,
-            correction_by_city=True,
+            correction=True,
         )
 
 
@@ -442,7 +371,7 @@ def _do_transition(decl: Declaration, action: str, *, role: Role | None, actor: 
         reason=reason,
     )
     if action == "district_approve":
-        ledger_add(
+        ledger.entry_create(
             teacher=decl.teacher,
             year=decl.year,
             category=decl.category,

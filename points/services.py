@@ -253,8 +253,8 @@ def exchange_confirm_paid(*, role: Role, actor: User, request_ids: list[int]) ->
     (source: points exchange, the year of the points). Each request in its own transaction."""
     if role is None or role.kind != RoleKind.SCHOOL_ADMIN:
         raise PermissionDenied(_("由学校管理员确认兑换。"))
+    from hours import ledger
     from hours.models import Source
-    from hours.services import ledger_add
 
     visible = set(requests_visible_to(role).filter(pk__in=request_ids).values_list("pk", flat=True))
     done, failed = [], []
@@ -272,7 +272,7 @@ def exchange_confirm_paid(*, role: Role, actor: User, request_ids: list[int]) ->
                 _entry(
                     account, EntryKind.SPENT, 0, locked.points, request=locked, reason=_("兑换 %(h)s 学时") % {"h": locked.hours}
                 )
-                ledger_add(
+                ledger.entry_create(
                     teacher=req.teacher,
                     year=locked.year,
                     category=locked.category,

@@ -129,3 +129,11 @@ def pytest_configure(config):
 
     # Fast hashing for test users; production keeps Django's default PBKDF2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _only_the_ledger_writes_ledger_entries(monkeypatch):
+    """Every test doubles as a check that no module but hours/ledger.py creates LedgerEntry rows."""
+    from .ledger_guard import install
+
+    install(monkeypatch)

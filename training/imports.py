@@ -31,6 +31,7 @@ from accounts.models import Role, RoleKind, Teacher
 from cpd.errors import StateConflict
 from cpd.tasks import enqueue
 from cpd.xlsx import RowErrors, check_upload, iter_rows, parse_date, parse_decimal, workbook_bytes
+from hours import ledger
 from hours.models import Category, LedgerEntry, Source, Year
 
 from . import projects
@@ -468,7 +469,7 @@ def actor_id_user(actor_id: int | None):
 def _insert_provincial(rows: list[tuple[Any, ...]], actor_id: int | None) -> int:
     now = timezone.now()
     entries = [
-        LedgerEntry(
+        dict(
             teacher_id=teacher_id,
             year=year,
             category=Category.PUBLIC,
@@ -482,5 +483,4 @@ def _insert_provincial(rows: list[tuple[Any, ...]], actor_id: int | None) -> int
         )
         for teacher_id, year, topic, hours, ref in rows
     ]
-    LedgerEntry.objects.bulk_create(entries, batch_size=INSERT_BATCH)
-    return len(entries)
+    return ledger.entries_create_many(entries, batch_size=INSERT_BATCH)

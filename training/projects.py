@@ -25,8 +25,9 @@ from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, Teac
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
 from cpd.errors import StateConflict
 from cpd.models import PlatformClient
+from hours import ledger
 from hours.models import LedgerEntry, Source, Year
-from hours.services import DeadlinePassed, ledger_add
+from hours.services import DeadlinePassed
 
 from .models import (
     SCHOOL_BASED_KINDS,
@@ -470,8 +471,8 @@ def bulk_register(*, project: TrainingProject, rows: list[tuple[int, Decimal]], 
     after the checks (scope, deadline, duplicates) are done."""
     now = timezone.now()
     school_based, new_teacher = project.kind in SCHOOL_BASED_KINDS, project.kind == ProjectKind.NEW_TEACHER
-    entries = [
-        LedgerEntry(
+    rows = [
+        dict(
             teacher_id=tid,
             year=project.year,
             category=project.category,
@@ -490,8 +491,7 @@ def bulk_register(*, project: TrainingProject, rows: list[tuple[int, Decimal]], 
         )
         for tid, h in rows
     ]
-    LedgerEntry.objects.bulk_create(entries, batch_size=5000)
-    return len(entries)
+    return ledger.entries_create_many(rows, batch_size=5000)
 
 
 def registration_revoke(
@@ -500,7 +500,7 @@ def registration_revoke(
     """The organiser withdraws a wrong registration (a revoking entry), e.g. after a complaint.
 
     A complaint upheld after the registration deadline may still correct the entry until the year
-    is locked (ledger_add refuses a locked year): the teacher must not lose the remedy to the calendar.
+    is locked (the ledger refuses a locked year): the teacher must not lose the remedy to the calendar.
     """
     if entry.project_id is None or entry.source != Source.REGISTRATION:
         raise Http404
@@ -511,25 +511,7 @@ def registration_revoke(
         project = TrainingProject.objects.select_for_update().get(pk=entry.project_id)
         if not upheld_complaint:
             check_registration_deadline(project)
-        original = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
-        if LedgerEntry.objects.filter(revokes=original).exists():
-            raise StateConflict(_("该登记已撤销。"))
-        return ledger_add(
-            teacher=original.teacher,
-            year=original.year,
-            category=original.category,
-            hours=-original.hours,
-            source=Source.CORRECTION,
-            title=original.title,
-            organiser=original.organiser,
-            source_ref=f"revoke:{original.pk}",
-            revokes=original,
-            project=project,
-            school_based=original.school_based,
-            new_teacher=original.new_teacher,
-            actor=actor,
-            reason=reason.strip(),
-        )
+        return ledger.entry_revoke(entry=entry, actor=actor, reason=reason, project=project, already=_("该登记已撤销。"))
 
 
 # --- extensions ----------------------------------------------------------------------------------------
@@ -677,7 +659,7 @@ def completion_record(
         raise ValidationError({"completed_on": _("完成日期不能晚于今天。")})
     try:
         with transaction.atomic():
-            entry = ledger_add(
+            entry = ledger.entry_create(
                 teacher=teacher,
                 year=completed_on.year,
                 category=course.category,
@@ -689,6 +671,8 @@ def completion_record(
                 end_date=completed_on,
                 source_ref=source_ref,
             )
+    except ledger.DuplicateSource as exc:  # recorded meanwhile by another request
+        return exc.existing or LedgerEntry.objects.get(source_ref=source_ref), False
     except IntegrityError:
         return LedgerEntry.objects.get(source_ref=source_ref), False
     return entry, True

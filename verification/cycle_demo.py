@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.demo import DEMO_PASSWORD, _org, _teacher_rows, _user
 from accounts.models import OrgKind, Role, RoleKind, Stage, Teacher, TeacherEvent, TeacherEventKind, TeacherStatus
 from accounts.services import cpd_numbers_issue
+from hours import ledger
 from hours.models import Category, LedgerEntry, Source
 from training import projects as project_services
 from training.models import ProjectKind, ProjectLevel, TargetStage, TrainingProject
@@ -143,7 +144,7 @@ def _cycle_hours(
         day = start + datetime.timedelta(days=int(span * (i + 1) / (int(total / 24) + 2)))
         sb = sb_left > 0
         entries.append(
-            LedgerEntry(
+            dict(
                 teacher=teacher,
                 year=day.year,
                 category=Category.PROFESSIONAL,
@@ -164,7 +165,7 @@ def _cycle_hours(
     if new_teacher:
         day = today - datetime.timedelta(days=20)
         entries.append(
-            LedgerEntry(
+            dict(
                 teacher=teacher,
                 year=day.year,
                 category=Category.PROFESSIONAL,
@@ -178,7 +179,7 @@ def _cycle_hours(
                 source_ref=f"cycle-demo:{teacher.pk}:new",
             )
         )
-    LedgerEntry.objects.bulk_create(entries)
+    ledger.entries_create_many(entries)
 
 
 def _projects(orgs, today: datetime.date) -> None:

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus, User
 from cpd.errors import StateConflict
 from cpd.tasks import enqueue
-from hours.models import Category, LedgerEntry, Notification, Source, Year
+from hours import ledger
+from hours.models import Category, Notification, Source, Year
 
 from . import selectors
 from .engine import chunks_for, verify_chunk
@@ -397,9 +398,10 @@ def year_finalise(*, role: Role, actor: User, year: int) -> YearPolicy:
         if policy.is_finalised:
             raise StateConflict(_("%(year)s年度已定稿。") % {"year": year})
         carry = list(VerificationResult.objects.filter(year=year, carry_out__gt=0).values_list("teacher_id", "carry_out"))
-        LedgerEntry.objects.bulk_create(
+        # Written once: a carry-over entry already there (its reference names the year and teacher) is left alone.
+        ledger.entries_create_many(
             [
-                LedgerEntry(
+                dict(
                     teacher_id=teacher_id,
                     year=year + 1,
                     category=Category.PROFESSIONAL,
@@ -411,8 +413,7 @@ def year_finalise(*, role: Role, actor: User, year: int) -> YearPolicy:
                 )
                 for teacher_id, hours in carry
             ],
-            batch_size=2000,
-            ignore_conflicts=True,
+            skip_existing=True,
         )
         policy.finalised_at = timezone.now()
         policy.finalised_by = actor

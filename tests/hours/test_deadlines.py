@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from hours import services
+from hours import ledger, services
 from hours.models import Declaration, DeclarationEvent, DeclarationState, LedgerEntry, Notification, Source, Year
 from hours.tasks import close_due_years
 
@@ -275,7 +275,7 @@ def locked_2026(world, in_year, private_media):
 
 def test_locked_year_refuses_a_new_ledger_entry(world, locked_2026):
     with pytest.raises(services.StateConflict):
-        services.ledger_add(
+        ledger.entry_create(
             teacher=world.teachers["teacher_a1"],
             year=2026,
             category="public",

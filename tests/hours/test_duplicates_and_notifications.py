@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from hours import services
+from hours import ledger, services
 from hours.models import Notification, Source
 
 from .conftest import declare, pdf
@@ -46,7 +46,7 @@ def _registered(world, **overrides):
         "end_date": datetime.date(2026, 3, 3),
     }
     fields.update(overrides)
-    return services.ledger_add(**fields)
+    return ledger.entry_create(**fields)
 
 
 def test_training_already_in_the_ledger_is_flagged(world, in_year, private_media):

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from accounts import services as accounts_services
 from cpd.errors import StateConflict
+from hours.ledger import entry_create
 from hours.models import Category, LedgerEntry, Source, Year
-from hours.services import ledger_add
 from verification import services
 from verification.engine import verify_chunk
 from verification.models import Confirmation, ResultStatus, RunStatus, VerificationResult, VerificationRun, YearPolicy
@@ -250,7 +250,7 @@ def test_finalised_year_refuses_runs_and_new_hours(hours_2022):
     with pytest.raises(CommandError, match="定稿"):
         call_command("verify_year", "2022")
     with pytest.raises(StateConflict):
-        ledger_add(
+        entry_create(
             teacher=world.teachers["teacher_a2"],
             year=2022,
             category=Category.PUBLIC,
