@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "training",
     "verification",
     "points",
+    "home",
 ]
 
 MIDDLEWARE = [
