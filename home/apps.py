@@ -7,3 +7,10 @@ class HomeConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "home"
+
+    def ready(self) -> None:
+        from accounts.views import ROSTER_COLUMNS
+
+        from .behind import roster_column
+
+        ROSTER_COLUMNS.append(roster_column)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from hours.models import Category, Declaration, DeclarationState
 from verification.models import VerificationResult, YearPolicy
@@ -44,14 +44,16 @@ class Figures:
         return getattr(self, category)
 
 
-def year_figures(*, year: int, teacher_ids: Iterable[int] | None) -> dict[int, Figures]:
-    """{teacher id: Figures} for `year`; `teacher_ids=None` means every teacher (a whole city at once).
+def year_figures(*, year: int, teacher_ids: Iterable[int] | QuerySet | None) -> dict[int, Figures]:
+    """{teacher id: Figures} for `year`; `teacher_ids` a list, a queryset of ids (kept a subquery) or
+    None for every teacher (a whole city at once).
 
     A handful of queries whatever the number of teachers. Teachers with no hours are absent.
     """
     from verification.engine import hours_by_teacher
 
-    ids = None if teacher_ids is None else list(teacher_ids)
+    # A queryset stays a subquery (a whole district at once); anything else becomes a list.
+    ids = teacher_ids if teacher_ids is None or isinstance(teacher_ids, QuerySet) else list(teacher_ids)
     teacher_filter = {} if ids is None else {"teacher_id__in": ids}
     sums = hours_by_teacher(year, teacher_filter)
     carry = VerificationResult.objects.filter(year=year - 1, carry_out__gt=0)

@@ -1,16 +1,33 @@
-"""Home pages: the teacher's compliance card and the to-do lists of every other role."""
+"""Home pages: the teacher's compliance card, the to-do lists of every other role, and the pages
+the to-do items link to when no existing page lists exactly those things."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
 from accounts.models import RoleKind
 from accounts.views import workspace as account_workspace
+from accounts.views import workspace_context
 
+from . import behind as behind_selectors
 from . import card as cards
+from . import deadlines, todos
+
+STAFF = (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
+
+
+def _role(request, kinds):
+    role = request.role
+    if role is None or role.kind not in kinds:
+        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
+    return role
 
 
 @login_required
@@ -34,14 +51,69 @@ def home(request):
                 "today": today,
             },
         )
-    return account_workspace(request)
+    items = todos.todo_list(role, today)
+    context = workspace_context(request)
+    context.update(
+        {
+            "todos": items,
+            "todo_total": sum(i.count for i in items),
+            "nearest": todos.nearest_deadline(items, today),
+            "today": today,
+            "can_see_behind": role.kind in STAFF,
+        }
+    )
+    return render(request, "home/staff.html", context)
+
+
+@login_required
+def returned(request):
+    """Declarations returned to the teacher and not yet resubmitted, in the reviewer's scope."""
+    role = _role(request, STAFF)
+    qs = todos.returned_qs(role).order_by("updated_at", "pk")
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(request, "home/returned.html", {"page": page, "total": page.paginator.count})
+
+
+@login_required
+def late(request):
+    role = _role(request, (RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN))
+    rows = todos.late_units(role, timezone.localdate())
+    return render(request, "home/late.html", {"rows": rows})
+
+
+@login_required
+def settings_due(request):
+    _role(request, (RoleKind.CITY_ADMIN,))
+    return render(request, "home/settings_due.html", {"rows": todos.missing_settings(timezone.localdate())})
+
+
+@login_required
+def projects_due(request):
+    role = _role(request, (RoleKind.PROVIDER, RoleKind.SCHOOL_ADMIN, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN))
+    today = timezone.localdate()
+    rows = [{"p": p, "deadline": p.registration_deadline()} for p in todos.projects_due(role, today)]
+    for r in rows:
+        r["days_left"] = (r["deadline"] - today).days
+    return render(request, "home/projects_due.html", {"rows": rows})
+
+
+@login_required
+def behind(request):
+    """Who is behind for the open year: by district (city), by school (district), then the teachers."""
+    role = _role(request, STAFF)
+    unit = request.GET.get("unit")
+    unit_id = int(unit) if unit and unit.isdigit() else None
+    if unit and unit_id is None:
+        raise Http404
+    data = behind_selectors.behind(role, timezone.localdate(), unit_id=unit_id)
+    if data.get("missing"):
+        raise Http404
+    return render(request, "home/behind.html", {"data": data, "role": role})
 
 
 @login_required
 def calendar(request):
     """The year's deadlines that matter to the role, on one page, with the personal iCalendar feed."""
-    from . import deadlines
-
     today = timezone.localdate()
     items = deadlines.deadlines_for(request.role, [today.year - 1, today.year])
     rows = [{"d": d, "days_left": d.days_left(today), "past": d.date < today} for d in items]
