@@ -5,6 +5,9 @@ from . import views
 urlpatterns = [
     path("", views.home, name="workspace"),
     path("calendar/", views.calendar, name="home_calendar"),
+    path("calendar/token/", views.calendar_token, name="home_calendar_token"),
+    path("calendar/email/", views.email_preference, name="home_email_preference"),
+    path("calendar/feed/<str:token>.ics", views.calendar_feed, name="home_calendar_feed"),
     path("todo/returned/", views.returned, name="home_returned"),
     path("todo/late/", views.late, name="home_late"),
     path("todo/settings/", views.settings_due, name="home_settings"),

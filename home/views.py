@@ -3,13 +3,16 @@ the to-do items link to when no existing page lists exactly those things."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import RoleKind
@@ -18,7 +21,8 @@ from accounts.views import workspace_context
 
 from . import behind as behind_selectors
 from . import card as cards
-from . import deadlines, todos
+from . import deadlines, ical, services, todos
+from .models import UserPreference
 
 STAFF = (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
 
@@ -117,8 +121,44 @@ def calendar(request):
     today = timezone.localdate()
     items = deadlines.deadlines_for(request.role, [today.year - 1, today.year])
     rows = [{"d": d, "days_left": d.days_left(today), "past": d.date < today} for d in items]
-    return render(request, "home/calendar.html", {"rows": rows, "today": today, "feed_url": _feed_url(request)})
+    pref = UserPreference.objects.filter(user=request.user).first()
+    feed_url = None
+    if pref is not None and pref.calendar_token:
+        feed_url = request.build_absolute_uri(reverse("home_calendar_feed", args=[pref.calendar_token]))
+    return render(
+        request,
+        "home/calendar.html",
+        {"rows": rows, "today": today, "feed_url": feed_url, "email_reminders": pref.email_reminders if pref else True},
+    )
 
 
-def _feed_url(request) -> str | None:
-    return None
+@login_required
+@require_POST
+def calendar_token(request):
+    if request.POST.get("action") == "revoke":
+        services.calendar_token_revoke(user=request.user)
+        messages.success(request, _("日历订阅地址已停用。"))
+    else:
+        services.calendar_token_renew(user=request.user)
+        messages.success(request, _("已生成新的日历订阅地址，旧地址已失效。"))
+    return redirect("home_calendar")
+
+
+@login_required
+@require_POST
+def email_preference(request):
+    enabled = request.POST.get("email_reminders") == "1"
+    services.email_reminders_set(user=request.user, enabled=enabled)
+    messages.success(request, _("已开启截止提醒邮件。") if enabled else _("已关闭截止提醒邮件。"))
+    return redirect("home_calendar")
+
+
+def calendar_feed(request, token: str):
+    """Public (no login: calendar apps cannot log in): the feed of the user whose secret is in the URL."""
+    pref = UserPreference.objects.select_related("user").filter(calendar_token=token, user__is_active=True).first()
+    if pref is None or not token:
+        raise Http404
+    response = HttpResponse(ical.feed(pref.user), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="cpd-deadlines.ics"'
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
