@@ -13,4 +13,9 @@ urlpatterns = [
     path("todo/settings/", views.settings_due, name="home_settings"),
     path("todo/projects/", views.projects_due, name="home_projects_due"),
     path("behind/", views.behind, name="home_behind"),
+    path("transcripts/", views.transcripts, name="transcripts"),
+    path("transcripts/<int:year>.pdf", views.transcript_pdf, name="transcript_pdf"),
+    path("transcripts/school/<int:year>.zip", views.transcript_zip, name="transcript_zip"),
+    path("transcripts/check/", views.transcript_check, name="transcript_check_form"),
+    path("transcripts/check/<str:code>/", views.transcript_check, name="transcript_check"),
 ]

@@ -21,7 +21,7 @@ from accounts.views import workspace_context
 
 from . import behind as behind_selectors
 from . import card as cards
-from . import deadlines, ical, services, todos
+from . import deadlines, ical, services, todos, transcript
 from .models import UserPreference
 
 STAFF = (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
@@ -162,3 +162,65 @@ def calendar_feed(request, token: str):
     response["Content-Disposition"] = 'inline; filename="cpd-deadlines.ics"'
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- hours transcript (学时证明) ---------------------------------------------------------------------------
+
+
+def _own_teacher(request):
+    role = _role(request, (RoleKind.TEACHER,))
+    teacher = account_selectors.teachers_visible_to(role).first()
+    if teacher is None:
+        raise Http404
+    return teacher
+
+
+@login_required
+def transcripts(request):
+    """The teacher's years with a final verdict, each downloadable; a school's ZIP per year."""
+    role = request.role
+    today = timezone.localdate()
+    if role is not None and role.kind in (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL):
+        from verification.models import VerificationResult
+
+        years = list(
+            VerificationResult.objects.filter(school=role.organisation, year__lt=today.year)
+            .values_list("year", flat=True)
+            .distinct()
+            .order_by("-year")
+        )
+        return render(request, "home/transcripts.html", {"school_years": years})
+    teacher = _own_teacher(request)
+    results = cards.final_results(teacher, today)
+    return render(request, "home/transcripts.html", {"results": results, "teacher": teacher})
+
+
+@login_required
+def transcript_pdf(request, year: int):
+    teacher = _own_teacher(request)
+    t = transcript.build(teacher, year)
+    if t is None:
+        raise Http404
+    response = HttpResponse(transcript.pdf(t), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="transcript-{year}-{teacher.cpd_number}.pdf"'
+    return response
+
+
+@login_required
+def transcript_zip(request, year: int):
+    role = _role(request, (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL))
+    data, n = transcript.school_zip(role.organisation, year)
+    if n == 0:
+        raise Http404
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="transcripts-{role.organisation.code}-{year}.zip"'
+    return response
+
+
+def transcript_check(request, code: str = ""):
+    """Public: anyone checks a transcript's code. Only the masked name, the period, the totals and the
+    verdict are shown; a forged or unknown code is refused."""
+    code = code or request.GET.get("code", "").strip()
+    result = transcript.public_check(code) if code else None
+    status = 404 if code and result is None else 200
+    return render(request, "home/transcript_check.html", {"code": code, "result": result, "checked": bool(code)}, status=status)

@@ -1,0 +1,285 @@
+"""The hours transcript (学时证明): a teacher's verified hours of one year as a Chinese PDF, with a
+verification code (HMAC-signed, so it cannot be forged) and a QR code opening the public check page.
+
+Figures are the year's final verification result (what the engine counted) and the counted ledger
+entries behind it; nothing is summed here. The PDF embeds a subset of a CJK TrueType font so that
+phone viewers without Chinese fonts display it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import importlib.resources
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from accounts.models import Organisation, OrgKind, Teacher
+from verification.models import VerificationResult
+
+SALT = "cpd.home.transcript"
+FONT_NAME = "CPD-CJK"
+# A CJK TrueType font reportlab can subset: from a pip package first (installed with the project),
+# then the Debian packages' usual places.
+FONT_CANDIDATES = (
+    ("paperang_p2_fonts_cjk", "fonts/wqy-microhei.ttc"),
+    (None, "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    (None, "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+)
+
+
+def font_path() -> Path | None:
+    for package, name in FONT_CANDIDATES:
+        if package:
+            try:
+                path = Path(str(importlib.resources.files(package) / name))
+            except ModuleNotFoundError:
+                continue
+        else:
+            path = Path(name)
+        if path.is_file():
+            return path
+    return None
+
+
+def register_font() -> str:
+    """Register the embeddable CJK font once; without one, reportlab's non-embedded STSong-Light."""
+    from reportlab.pdfbase import pdfmetrics
+
+    if FONT_NAME in pdfmetrics.getRegisteredFontNames():
+        return FONT_NAME
+    path = font_path()
+    if path is None:
+        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+        return "STSong-Light"
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
+    return FONT_NAME
+
+
+# --- the code -----------------------------------------------------------------------------------------
+
+
+def _mac(teacher_id: int, period: str) -> str:
+    return salted_hmac(SALT, f"{teacher_id}:{period}", algorithm="sha256").hexdigest()[:20].upper()
+
+
+def make_code(teacher_id: int, period: str) -> str:
+    return f"{teacher_id}-{period}-{_mac(teacher_id, period)}"
+
+
+def parse_code(code: str) -> tuple[int, str] | None:
+    """(teacher id, period) of a genuine code; None for anything forged or malformed."""
+    parts = (code or "").strip().upper().split("-")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(code) > 64:
+        return None
+    teacher_id, period, mac = int(parts[0]), parts[1], parts[2]
+    if not constant_time_compare(mac, _mac(teacher_id, period)):
+        return None
+    return teacher_id, period
+
+
+def check_url(code: str) -> str:
+    return settings.CPD_SITE_URL + reverse("transcript_check", args=[code])
+
+
+# --- what a transcript says ---------------------------------------------------------------------------
+
+
+def issuing_authority(teacher: Teacher) -> str:
+    """The city education bureau the teacher's school belongs to (the platform's operator)."""
+    if getattr(settings, "CPD_ISSUING_AUTHORITY", ""):
+        return settings.CPD_ISSUING_AUTHORITY
+    ids = [int(x) for x in teacher.school.path.strip("/").split("/") if x]
+    city = Organisation.objects.filter(pk__in=ids, kind=OrgKind.CITY).first()
+    return f"{city.name}教育局" if city else "教育局"
+
+
+def final_result(teacher: Teacher, year: int) -> VerificationResult | None:
+    """The teacher's result for `year` if it is final (never a provisional run)."""
+    from .card import final_results
+
+    return next((r for r in final_results(teacher, timezone.localdate()) if r.year == year), None)
+
+
+@dataclass
+class Transcript:
+    teacher: Teacher
+    year: int
+    result: VerificationResult
+    entries: list
+    code: str
+    url: str
+    authority: str
+    issued_on: datetime.date
+
+
+def build(teacher: Teacher, year: int) -> Transcript | None:
+    from hours.models import Category
+    from verification.engine import counted_entries
+
+    result = final_result(teacher, year)
+    if result is None:
+        return None
+    entries = list(counted_entries(year).filter(teacher=teacher).order_by("start_date", "created_at", "pk"))
+    # The rule counts a public topic once (its largest entry): mark the others as not counted.
+    best: dict[str, int] = {}
+    for e in entries:
+        if e.category == Category.PUBLIC and (e.title not in best or e.hours > _by_pk(entries, best[e.title]).hours):
+            best[e.title] = e.pk
+    for e in entries:
+        e.counted = e.category != Category.PUBLIC or best.get(e.title) == e.pk
+    code = make_code(teacher.pk, str(year))
+    return Transcript(teacher, year, result, entries, code, check_url(code), issuing_authority(teacher), timezone.localdate())
+
+
+def _by_pk(entries, pk):
+    return next(e for e in entries if e.pk == pk)
+
+
+def public_check(code: str) -> dict | None:
+    """What the public page shows for a code: masked name, period, totals, verdict. Nothing else."""
+    from verification.cycles import mask_name
+
+    parsed = parse_code(code)
+    if parsed is None:
+        return None
+    teacher_id, period = parsed
+    teacher = Teacher.objects.select_related("school").filter(pk=teacher_id).first()
+    if teacher is None:
+        return None
+    result = final_result(teacher, int(period))
+    if result is None:
+        return None
+    return {
+        "name": mask_name(teacher.name),
+        "period": period,
+        "public": result.public,
+        "professional": result.professional,
+        "elective": result.elective,
+        "total": result.total,
+        "status": result.get_status_display(),
+        "passed": result.passed,
+        "authority": issuing_authority(teacher),
+    }
+
+
+# --- the PDF ------------------------------------------------------------------------------------------
+
+
+def pdf(t: Transcript) -> bytes:
+    import segno
+    from reportlab.graphics.shapes import Drawing, Rect
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = register_font()
+    title = ParagraphStyle("t", fontName=font, fontSize=18, leading=24, alignment=1, spaceAfter=6)
+    body = ParagraphStyle("b", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
+    small = ParagraphStyle("s", fontName=font, fontSize=8.5, leading=12, wordWrap="CJK")
+    r = t.result
+    teacher = t.teacher
+    story = [
+        Paragraph("中小学教师继续教育学时证明", title),
+        Paragraph(f"{t.year}年度", ParagraphStyle("y", parent=body, alignment=1)),
+        Spacer(1, 4 * mm),
+        Paragraph(f"姓名：{teacher.name}　　身份证号：{teacher.masked_id_number}　　继续教育证号：{teacher.cpd_number}", body),
+        Paragraph(f"学校：{r.school.name}", body),
+        Spacer(1, 3 * mm),
+    ]
+    grid = TableStyle(
+        [
+            ("FONT", (0, 0), (-1, -1), font, 9.5),
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ]
+    )
+    summary = [
+        ["公需科目", "专业科目（本年）", "上年结转", "专业科目（含结转）", "个人选修", "总学时", "验证结果", "结转下年"],
+        [r.public, r.professional_own, r.carry_in, r.professional, r.elective, r.total, r.get_status_display(), r.carry_out],
+    ]
+    story += [Table([[str(c) for c in row] for row in summary], style=grid, hAlign="LEFT"), Spacer(1, 4 * mm)]
+    story.append(Paragraph("学时明细（已计入）", ParagraphStyle("h", parent=body, fontSize=11, spaceAfter=3)))
+    categories = {"public": "公需", "professional": "专业", "elective": "选修"}
+    rows = [["日期", "名称", "类别", "学时", "主办单位"]]
+    for e in t.entries:
+        date = f"{e.end_date:%Y-%m-%d}" if e.end_date else f"{timezone.localdate(e.created_at):%Y-%m-%d}"
+        name = e.title + ("" if e.counted else "（同一专题仅计一次）")
+        rows.append(
+            [
+                date,
+                Paragraph(name, small),
+                categories.get(e.category, e.category),
+                str(e.hours),
+                Paragraph(e.organiser or "", small),
+            ]
+        )
+    if r.carry_in:
+        rows.append(["", Paragraph(f"{t.year - 1}年度结转的专业科目学时", small), "专业", str(r.carry_in), ""])
+    story += [Table(rows, colWidths=[24 * mm, 72 * mm, 14 * mm, 14 * mm, 50 * mm], style=grid, repeatRows=1), Spacer(1, 6 * mm)]
+
+    qr = segno.make(t.url, error="m")
+    size = 32 * mm
+    matrix = list(qr.matrix_iter(border=2))
+    cell = size / len(matrix)
+    drawing = Drawing(size, size)
+    for y, line in enumerate(matrix):
+        for x, dark in enumerate(line):
+            if dark:
+                drawing.add(Rect(x * cell, size - (y + 1) * cell, cell, cell, fillColor=colors.black, strokeColor=None))
+    footer = [
+        Paragraph(f"验证码：{t.code}", body),
+        Paragraph(f"扫描二维码或访问 {t.url} 核验本证明。", small),
+        Spacer(1, 2 * mm),
+        Paragraph(f"出具单位：{t.authority}（教师继续教育管理平台）", body),
+        Paragraph(f"出具日期：{t.issued_on:%Y年%m月%d日}", body),
+    ]
+    story.append(
+        Table([[drawing, footer]], colWidths=[size + 4 * mm, 140 * mm], style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    )
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=f"学时证明 {teacher.name} {t.year}",
+        author=t.authority,
+    )
+    # The canvas starts in the CJK font too, so no unembedded Helvetica is referenced at all.
+    doc.build(story, canvasmaker=functools.partial(Canvas, initialFontName=font))
+    return buffer.getvalue()
+
+
+def school_zip(school: Organisation, year: int) -> tuple[bytes, int]:
+    """The transcripts of the school's teachers with a final result for `year`, as one ZIP."""
+    teacher_ids = VerificationResult.objects.filter(school=school, year=year).values("teacher_id")
+    teachers = Teacher.objects.select_related("school").filter(pk__in=teacher_ids).order_by("name", "pk")
+    buffer = io.BytesIO()
+    n = 0
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for teacher in teachers:
+            t = build(teacher, year)
+            if t is None:
+                continue
+            zf.writestr(f"{year}-{teacher.cpd_number}-{teacher.name}.pdf", pdf(t))
+            n += 1
+    return buffer.getvalue(), n
