@@ -11,18 +11,8 @@ from django.conf import settings
 from django.db.models import F, Q
 
 from accounts.models import Role, Teacher
-from hours.models import (
-    LIVE_ENROLMENT,
-    SCHOOL_BASED_KINDS,
-    Category,
-    Declaration,
-    DeclarationState,
-    Enrolment,
-    LedgerEntry,
-    OnlineCourse,
-    Source,
-    TrainingProject,
-)
+from hours.models import Category, Declaration, DeclarationState, LedgerEntry, Source
+from training.models import LIVE_ENROLMENT, SCHOOL_BASED_KINDS, Enrolment, OnlineCourse, TrainingProject
 from verification.models import ResultStatus, VerificationResult, YearPolicy
 
 from . import deadlines, figures
@@ -132,7 +122,7 @@ def gap_projects(
 ):
     """Published projects of the missing categories whose hours count in time: enrolment open today
     (or no enrolment and not started yet), ending by the deadline; the teacher not already enrolled."""
-    from hours.projects import projects_visible_to
+    from training.projects import projects_visible_to
 
     enrolled = Enrolment.objects.filter(teacher=teacher, state__in=LIVE_ENROLMENT).values("project_id")
     qs = (

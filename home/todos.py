@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts import selectors as account_selectors
 from accounts.models import Organisation, OrgKind, Role, RoleKind
 from hours import selectors as hours_selectors
-from hours.models import ComplaintState as RegComplaintState
-from hours.models import DeclarationState, EnrolmentState, ExtensionState, RegistrationExtension, Year
+from hours.models import DeclarationState, Year
+from training.models import ComplaintState as RegComplaintState
+from training.models import EnrolmentState, ExtensionState, RegistrationExtension
 
 from . import deadlines
 
@@ -134,7 +135,7 @@ def result_complaints_item(role: Role) -> Item:
 
 
 def registration_complaints_item(role: Role) -> Item:
-    from hours.projects import complaints_for_organiser
+    from training.projects import complaints_for_organiser
 
     qs = complaints_for_organiser(role).filter(state=RegComplaintState.OPEN)
     return Item("registration_complaints", str(_("待处理的学时登记异议")), qs.count(), _url("complaint_list"))
@@ -148,7 +149,7 @@ ENROLMENT_QUEUE = {
 
 
 def enrolment_item(role: Role) -> Item:
-    from hours.projects import enrolments_visible_to
+    from training.projects import enrolments_visible_to
 
     qs = enrolments_visible_to(role).filter(state=ENROLMENT_QUEUE[role.kind])
     ends = list(qs.values_list("project__start_date", flat=True).distinct().order_by()[:50])
@@ -279,8 +280,8 @@ def extensions_item(role: Role) -> Item:
 
 def projects_due(role: Role, today: datetime.date) -> list:
     """The organiser's projects that have ended and whose registration deadline is within 30 days."""
-    from hours.models import TrainingProject
-    from hours.projects import projects_managed_by
+    from training.models import TrainingProject
+    from training.projects import projects_managed_by
 
     horizon = today + datetime.timedelta(days=REGISTRATION_SOON_DAYS)
     candidates = (

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from hours.models import Declaration, DeclarationState, OnlineCourse
+from hours.models import Declaration, DeclarationState
 from points import services as points_services
 from points.models import ExchangeWindow
+from training.models import OnlineCourse
 from verification.models import VerificationResult
 
 from ..hours.projects_kit import make_project

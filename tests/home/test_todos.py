@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from hours.models import Declaration, DeclarationState, Enrolment, EnrolmentState, ExtensionState, RegistrationExtension
+from hours.models import Declaration, DeclarationState
 from points import services as points_services
 from points.models import ExchangeWindow, RequestState
+from training.models import Enrolment, EnrolmentState, ExtensionState, RegistrationExtension
 from verification.models import ComplaintState, ExportJob, ExportStatus, RunStatus, VerificationRun
 
 from ..hours.projects_kit import make_project
