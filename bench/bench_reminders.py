@@ -94,7 +94,15 @@ def run(n_teachers: int) -> dict:
         counter, wrapper = count_queries()
         t = time.perf_counter()
         with wrapper:
-            report = send_reminders(today=today)
+            if os.environ.get("BENCH_PROFILE"):
+                import cProfile
+                import pstats
+
+                prof = cProfile.Profile()
+                report = prof.runcall(send_reminders, today=today)
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+            else:
+                report = send_reminders(today=today)
         out[label] = {"seconds": round(time.perf_counter() - t, 2), "queries": counter["n"], "report": report}
         print(f"{label} run: {out[label]['seconds']} s, {counter['n']} queries, {report}", flush=True)
     out["reminders_stored"] = Reminder.objects.count()

@@ -124,7 +124,12 @@ def _message_text(d: deadlines.Deadline, offset: int) -> tuple[str, str]:
 def claim(d: deadlines.Deadline, offset: int, user_ids: set[int]) -> list[int]:
     """Insert a reminder row per user; the rows this call inserted (its batch) are the ones to send."""
     batch = uuid.uuid4().hex
-    ids = sorted(user_ids)
+    # Leave out who already has this reminder (one read), so that a second run inserts nothing; the
+    # unique constraint still settles a race with a concurrent run (ignore_conflicts).
+    given = set(Reminder.objects.filter(deadline_key=d.key, offset=offset).values_list("user_id", flat=True))
+    ids = sorted(user_ids - given)
+    if not ids:
+        return []
     with transaction.atomic():
         for start in range(0, len(ids), BATCH):
             Reminder.objects.bulk_create(
