@@ -144,13 +144,14 @@ def gap_courses(teacher: Teacher, categories: list[str], year: int):
 def gap_points(teacher: Teacher, categories: list[str], short: dict[str, Decimal], today: datetime.date) -> dict | None:
     """How many whole hours the teacher's points can still buy this year in the missing categories:
     the balance, the yearly caps (pending and paid requests counted) and the exchange window."""
+    from points.models import POINTS_PER_HOUR
     from points.services import exchangeable_now
 
     wanted = [c for c in categories if c in ("professional", "elective")]
     if not wanted:
         return None
     ex = exchangeable_now(teacher, today.year)
-    if ex["balance"] < 100 and not ex["held"]:
+    if ex["balance"] < POINTS_PER_HOUR and not ex["held"]:
         return None
     window = ex["window"]
     closed = window is None or window.closes_on < today
@@ -168,7 +169,8 @@ def gap_points(teacher: Teacher, categories: list[str], short: dict[str, Decimal
         "not_yet": window is not None and window.opens_on > today,
         "per_category": per,
         "useful": useful,
-        "hours": sum(useful.values()),
+        # The categories share one balance: together they can buy no more than it affords.
+        "hours": min(sum(useful.values()), ex["balance"] // POINTS_PER_HOUR),
         "labels": _labels(),
     }
 

@@ -160,10 +160,19 @@ def test_points_buy_hours_within_caps_counting_pending_requests(world, june, pol
     )
     response = world.client("teacher_a1").get("/")
     points = response.context["card"].points
-    # 1100 points left (11 hours); professional cap 10 − 4 pending = 6 (short 12), elective cap 10 (short 13).
+    # 1100 points left (11 hours); professional cap 10 − 4 pending = 6 (short 12), elective cap 10 (short 13);
+    # both draw on the same 11 hours' worth of points.
     assert points["per_category"] == {"professional": 6, "elective": 10}
     assert points["useful"] == {"professional": 6, "elective": 10}
-    assert 'data-testid="points-hours">16<' in response.content.decode()
+    assert 'data-testid="points-hours">11<' in response.content.decode()
+
+
+def test_points_buy_no_more_than_the_balance_affords(world, june, policy_2026):
+    t = _short_teacher(world)
+    ExchangeWindow.objects.create(year=2026, opens_on=datetime.date(2026, 3, 1), closes_on=datetime.date(2026, 11, 30))
+    earn(t, 300)
+    points = world.client("teacher_a1").get("/").context["card"].points
+    assert points["useful"] == {"professional": 3, "elective": 3} and points["hours"] == 3
 
 
 def test_points_after_the_window_buy_nothing(world, policy_2026):
