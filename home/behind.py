@@ -32,8 +32,7 @@ def short_teacher_ids(policy: YearPolicy, teachers) -> set[int]:
     """Ids of the teachers (a queryset) short of any minimum of `policy`'s year."""
     ids = list(teachers.values_list("pk", flat=True))
     figs = figures.year_figures(year=policy.year, teacher_ids=teachers.values("pk"))
-    empty = figures.Figures()
-    return {pk for pk in ids if figures.is_short(policy, figs.get(pk, empty))}
+    return {pk for pk in ids if figures.is_short(policy, figs.get(pk) or figures.zero(pk, policy.year))}
 
 
 def behind(role: Role, today: datetime.date, *, unit_id: int | None = None) -> dict:
@@ -62,7 +61,7 @@ def behind(role: Role, today: datetime.date, *, unit_id: int | None = None) -> d
         rows = list(scope.filter(pk__in=short).order_by("name", "pk")) if len(short) < 5000 else []
         figs = figures.year_figures(year=year, teacher_ids=[t.pk for t in rows])
         for t in rows:
-            t.figures = figs.get(t.pk, figures.Figures())
+            t.figures = figs.get(t.pk) or figures.zero(t.pk, year)
             t.shortfalls = figures.shortfalls(policy, t.figures)
         out["teachers"] = rows
         out["short_count"] = len(short)
@@ -91,8 +90,7 @@ def short_flags(policy: YearPolicy | None, teacher_ids: list[int]) -> dict[int, 
     if policy is None or not teacher_ids:
         return {}
     figs = figures.year_figures(year=policy.year, teacher_ids=teacher_ids)
-    empty = figures.Figures()
-    return {pk: figures.shortfalls(policy, figs.get(pk, empty)) for pk in teacher_ids}
+    return {pk: figures.shortfalls(policy, figs.get(pk) or figures.zero(pk, policy.year)) for pk in teacher_ids}
 
 
 __all__ = ["behind", "short_flags", "short_teacher_ids", "Teacher"]

@@ -75,7 +75,7 @@ def compliance_card(role: Role, teacher: Teacher, today: datetime.date) -> Card:
         Row(
             c,
             labels[c],
-            fig.get(c),
+            getattr(fig, c),
             mins.get(c),
             short.get(c, ZERO),
             pending.get(c, ZERO),
@@ -85,7 +85,7 @@ def compliance_card(role: Role, teacher: Teacher, today: datetime.date) -> Card:
     ]
     from django.utils.translation import gettext as _
 
-    rows.append(Row("total", _("合计"), fig.total, mins.get("total"), short.get("total", ZERO), sum(pending.values(), ZERO)))
+    rows.append(Row("total", _("合计"), fig.total, mins.get("total"), short.get("total", ZERO), pending.get("total", ZERO)))
     missing = [c for c in figures.CATEGORIES if short.get(c, ZERO) > 0]
     if not missing and short.get("total", ZERO) > 0:
         missing = list(figures.CATEGORIES)  # only the total is short: any category closes it
@@ -206,7 +206,7 @@ def _cycle_card(role: Role, teacher: Teacher, today: datetime.date) -> Card:
     pending = figures.pending_hours(year=today.year, teacher_ids=[teacher.pk]).get(teacher.pk, {})
     rows = [
         Row("school_based", _("校本研修"), p.school_based, p.policy.min_school_based, p.missing_school_based),
-        Row("total", _("周期总学时"), p.total, p.policy.total_hours, p.missing_total, sum(pending.values(), ZERO)),
+        Row("total", _("周期总学时"), p.total, p.policy.total_hours, p.missing_total, pending.get("total", ZERO)),
     ]
     end = p.cycle.end_date
     deadline = deadlines.Deadline(f"cycle:{p.cycle.pk}:end", "cycle_end", end, end.year, ("teacher",))

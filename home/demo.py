@@ -33,12 +33,12 @@ def seed_home_demo() -> list[tuple[str, str, str]]:
             Teacher.objects.filter(school=anchor.school, status=TeacherStatus.ACTIVE, user__isnull=True).order_by("pk")[:40]
         )
         figs = figures.year_figures(year=year, teacher_ids=[t.pk for t in candidates])
-        empty = figures.Figures()
         # the most short one that still misses professional or elective hours (so points and projects help)
         short = [
             t
             for t in candidates
-            if (s := figures.shortfalls(policy, figs.get(t.pk, empty)))["professional"] > 0 or s["elective"] > 0
+            if (s := figures.shortfalls(policy, figs.get(t.pk) or figures.zero(t.pk, year)))["professional"] > 0
+            or s["elective"] > 0
         ]
         if not short:
             return []

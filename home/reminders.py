@@ -30,17 +30,16 @@ BATCH = 5000
 
 
 def _short_users(year: int, *, categories: tuple[str, ...] | None = None) -> set[int]:
-    """User ids of active teachers short for `year` (any minimum, or one of `categories`): whole city at once."""
+    """User ids of active teachers short for `year` (any minimum, or one of `categories`): the whole city
+    at once (the figures of every active teacher with a login in a fixed number of queries)."""
     policy = YearPolicy.objects.filter(year=year).first()
     if policy is None:
         return set()
-    figs = figures.year_figures(year=year, teacher_ids=None)
-    empty = figures.Figures()
+    teachers = Teacher.objects.filter(status=TeacherStatus.ACTIVE, user__isnull=False)
+    figs = figures.year_figures(year=year, teacher_ids=teachers.values("pk"))
     out = set()
-    for teacher_id, user_id in Teacher.objects.filter(status=TeacherStatus.ACTIVE, user__isnull=False).values_list(
-        "pk", "user_id"
-    ):
-        short = figures.shortfalls(policy, figs.get(teacher_id, empty))
+    for teacher_id, user_id in teachers.values_list("pk", "user_id"):
+        short = figures.shortfalls(policy, figs.get(teacher_id) or figures.zero(teacher_id, year))
         if categories is None and any(v > 0 for v in short.values()):
             out.add(user_id)
         elif categories is not None and any(short[c] > 0 for c in categories):

@@ -125,26 +125,18 @@ class Transcript:
 
 
 def build(teacher: Teacher, year: int) -> Transcript | None:
-    from hours.models import Category
-    from verification.engine import counted_entries
+    from hours.ledger import counted_entries, counted_entry_ids
 
     result = final_result(teacher, year)
     if result is None:
         return None
     entries = list(counted_entries(year).filter(teacher=teacher).order_by("start_date", "created_at", "pk"))
-    # The rule counts a public topic once (its largest entry): mark the others as not counted.
-    best: dict[str, int] = {}
+    # The rule counts a public topic once (its largest entry): the others are listed as not counted.
+    counted = counted_entry_ids(year=year, teacher_id=teacher.pk)
     for e in entries:
-        if e.category == Category.PUBLIC and (e.title not in best or e.hours > _by_pk(entries, best[e.title]).hours):
-            best[e.title] = e.pk
-    for e in entries:
-        e.counted = e.category != Category.PUBLIC or best.get(e.title) == e.pk
+        e.counted = e.pk in counted
     code = make_code(teacher.pk, str(year))
     return Transcript(teacher, year, result, entries, code, check_url(code), issuing_authority(teacher), timezone.localdate())
-
-
-def _by_pk(entries, pk):
-    return next(e for e in entries if e.pk == pk)
 
 
 def public_check(code: str) -> dict | None:
