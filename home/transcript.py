@@ -10,61 +10,23 @@ from __future__ import annotations
 
 import datetime
 import functools
-import importlib.resources
 import io
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from accounts.models import Organisation, OrgKind, Teacher
+from accounts.models import Organisation, Teacher
+from cpd.pdf_fonts import font_path, register_font
+from cpd.pdf_fonts import issuing_authority as school_authority
 from verification.models import VerificationResult
 
 SALT = "cpd.home.transcript"
-FONT_NAME = "CPD-CJK"
-# A CJK TrueType font reportlab can subset: from a pip package first (installed with the project),
-# then the Debian packages' usual places.
-FONT_CANDIDATES = (
-    ("paperang_p2_fonts_cjk", "fonts/wqy-microhei.ttc"),
-    (None, "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-    (None, "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-)
 
-
-def font_path() -> Path | None:
-    for package, name in FONT_CANDIDATES:
-        if package:
-            try:
-                path = Path(str(importlib.resources.files(package) / name))
-            except ModuleNotFoundError:
-                continue
-        else:
-            path = Path(name)
-        if path.is_file():
-            return path
-    return None
-
-
-def register_font() -> str:
-    """Register the embeddable CJK font once; without one, reportlab's non-embedded STSong-Light."""
-    from reportlab.pdfbase import pdfmetrics
-
-    if FONT_NAME in pdfmetrics.getRegisteredFontNames():
-        return FONT_NAME
-    path = font_path()
-    if path is None:
-        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-        return "STSong-Light"
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
-    return FONT_NAME
+__all__ = ["font_path", "register_font"]
 
 
 # --- the code -----------------------------------------------------------------------------------------
@@ -81,7 +43,9 @@ def make_code(teacher_id: int, period: str) -> str:
 def parse_code(code: str) -> tuple[int, str] | None:
     """(teacher id, period) of a genuine code; None for anything forged or malformed."""
     parts = (code or "").strip().upper().split("-")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(code) > 64:
+    if len(parts) != 3 or not parts[0].isdigit() or len(code) > 64:
+        return None
+    if not (parts[1].isdigit() or (parts[1][:1] == "C" and parts[1][1:].isdigit())):
         return None
     teacher_id, period, mac = int(parts[0]), parts[1], parts[2]
     if not constant_time_compare(mac, _mac(teacher_id, period)):
@@ -98,11 +62,7 @@ def check_url(code: str) -> str:
 
 def issuing_authority(teacher: Teacher) -> str:
     """The city education bureau the teacher's school belongs to (the platform's operator)."""
-    if getattr(settings, "CPD_ISSUING_AUTHORITY", ""):
-        return settings.CPD_ISSUING_AUTHORITY
-    ids = [int(x) for x in teacher.school.path.strip("/").split("/") if x]
-    city = Organisation.objects.filter(pk__in=ids, kind=OrgKind.CITY).first()
-    return f"{city.name}教育局" if city else "教育局"
+    return school_authority(teacher.school)
 
 
 def final_result(teacher: Teacher, year: int) -> VerificationResult | None:
@@ -150,6 +110,20 @@ def public_check(code: str) -> dict | None:
     teacher = Teacher.objects.select_related("school").filter(pk=teacher_id).first()
     if teacher is None:
         return None
+    if period.startswith("C"):
+        c = build_cycle(teacher, int(period[1:]))
+        if c is None:
+            return None
+        return {
+            "name": mask_name(teacher.name),
+            "period": c.period_label,
+            "cycle": True,
+            "total": c.total,
+            "school_based": c.school_based,
+            "status": c.verdict,
+            "passed": c.complete,
+            "authority": c.authority,
+        }
     result = final_result(teacher, int(period))
     if result is None:
         return None
@@ -166,10 +140,67 @@ def public_check(code: str) -> dict | None:
     }
 
 
+@dataclass
+class CycleTranscript:
+    teacher: Teacher
+    cycle: object
+    period_label: str
+    total: object
+    school_based: object
+    complete: bool
+    verdict: str
+    entries: list
+    code: str
+    url: str
+    authority: str
+    issued_on: datetime.date
+
+
+def build_cycle(teacher: Teacher, cycle_id: int) -> CycleTranscript | None:
+    """A completed cycle (its certificate's figures) or the current one (its progress so far)."""
+    from verification import cycles
+    from verification.models import CycleCertificate, CycleState, TeacherCycle
+
+    cycle = TeacherCycle.objects.filter(teacher=teacher, pk=cycle_id).first()
+    if cycle is None:
+        return None
+    cert = CycleCertificate.objects.filter(cycle=cycle).first()
+    if cert is not None:
+        total, school_based, complete = cert.total_hours, cert.school_based_hours, True
+        verdict = "已完成（学历教育认定）" if cert.exempt_by_degree else "已完成"
+    elif cycle.state == CycleState.ACTIVE:
+        p = cycles.progress(teacher, timezone.localdate())
+        if p.cycle.pk != cycle.pk:
+            return None
+        total, school_based, complete = p.total, p.school_based, p.complete
+        verdict = "已满学时，待发证" if complete else "进行中"
+    else:
+        return None
+    entries = list(cycles.counted_cycle_entries(cycle).order_by("end_date", "created_at", "pk"))
+    for e in entries:
+        e.counted = True
+    code = make_code(teacher.pk, f"C{cycle.pk}")
+    label = f"{cycle.start_date:%Y-%m-%d} ~ {cycle.end_date:%Y-%m-%d}"
+    return CycleTranscript(
+        teacher,
+        cycle,
+        label,
+        total,
+        school_based,
+        complete,
+        verdict,
+        entries,
+        code,
+        check_url(code),
+        issuing_authority(teacher),
+        timezone.localdate(),
+    )
+
+
 # --- the PDF ------------------------------------------------------------------------------------------
 
 
-def pdf(t: Transcript) -> bytes:
+def pdf(t: Transcript | CycleTranscript) -> bytes:
     import segno
     from reportlab.graphics.shapes import Drawing, Rect
     from reportlab.lib import colors
@@ -183,14 +214,17 @@ def pdf(t: Transcript) -> bytes:
     title = ParagraphStyle("t", fontName=font, fontSize=18, leading=24, alignment=1, spaceAfter=6)
     body = ParagraphStyle("b", fontName=font, fontSize=10, leading=14, wordWrap="CJK")
     small = ParagraphStyle("s", fontName=font, fontSize=8.5, leading=12, wordWrap="CJK")
-    r = t.result
+    is_cycle = isinstance(t, CycleTranscript)
+    r = None if is_cycle else t.result
     teacher = t.teacher
     story = [
         Paragraph("中小学教师继续教育学时证明", title),
-        Paragraph(f"{t.year}年度", ParagraphStyle("y", parent=body, alignment=1)),
+        Paragraph(
+            f"继续教育周期 {t.period_label}" if is_cycle else f"{t.year}年度", ParagraphStyle("y", parent=body, alignment=1)
+        ),
         Spacer(1, 4 * mm),
         Paragraph(f"姓名：{teacher.name}　　身份证号：{teacher.masked_id_number}　　继续教育证号：{teacher.cpd_number}", body),
-        Paragraph(f"学校：{r.school.name}", body),
+        Paragraph(f"学校：{teacher.school.name if is_cycle else r.school.name}", body),
         Spacer(1, 3 * mm),
     ]
     grid = TableStyle(
@@ -201,10 +235,13 @@ def pdf(t: Transcript) -> bytes:
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ]
     )
-    summary = [
-        ["公需科目", "专业科目（本年）", "上年结转", "专业科目（含结转）", "个人选修", "总学时", "验证结果", "结转下年"],
-        [r.public, r.professional_own, r.carry_in, r.professional, r.elective, r.total, r.get_status_display(), r.carry_out],
-    ]
+    if is_cycle:
+        summary = [["周期总学时", "其中校本研修", "周期要求", "结果"], [t.total, t.school_based, "360（校本研修≥80）", t.verdict]]
+    else:
+        summary = [
+            ["公需科目", "专业科目（本年）", "上年结转", "专业科目（含结转）", "个人选修", "总学时", "验证结果", "结转下年"],
+            [r.public, r.professional_own, r.carry_in, r.professional, r.elective, r.total, r.get_status_display(), r.carry_out],
+        ]
     story += [Table([[str(c) for c in row] for row in summary], style=grid, hAlign="LEFT"), Spacer(1, 4 * mm)]
     story.append(Paragraph("学时明细（已计入）", ParagraphStyle("h", parent=body, fontSize=11, spaceAfter=3)))
     categories = {"public": "公需", "professional": "专业", "elective": "选修"}
@@ -216,12 +253,12 @@ def pdf(t: Transcript) -> bytes:
             [
                 date,
                 Paragraph(name, small),
-                categories.get(e.category, e.category),
+                categories.get(e.category, e.category) + ("·校本" if is_cycle and e.school_based else ""),
                 str(e.hours),
                 Paragraph(e.organiser or "", small),
             ]
         )
-    if r.carry_in:
+    if r is not None and r.carry_in:
         rows.append(["", Paragraph(f"{t.year - 1}年度结转的专业科目学时", small), "专业", str(r.carry_in), ""])
     story += [Table(rows, colWidths=[24 * mm, 72 * mm, 14 * mm, 14 * mm, 50 * mm], style=grid, repeatRows=1), Spacer(1, 6 * mm)]
 
@@ -253,10 +290,10 @@ def pdf(t: Transcript) -> bytes:
         rightMargin=15 * mm,
         topMargin=15 * mm,
         bottomMargin=15 * mm,
-        title=f"学时证明 {teacher.name} {t.year}",
+        title=f"学时证明 {teacher.name} {t.period_label if is_cycle else t.year}",
         author=t.authority,
     )
-    # The canvas starts in the CJK font too, so no unembedded Helvetica is referenced at all.
+    # The canvas starts in the CJK font too (reportlab still declares an unused Helvetica, a base-14 font).
     doc.build(story, canvasmaker=functools.partial(Canvas, initialFontName=font))
     return buffer.getvalue()
 

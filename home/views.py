@@ -3,10 +3,12 @@ the to-do items link to when no existing page lists exactly those things."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -191,8 +193,28 @@ def transcripts(request):
         )
         return render(request, "home/transcripts.html", {"school_years": years})
     teacher = _own_teacher(request)
+    if settings.CPD_REGIME == "cycle":
+        from verification.models import CycleState, TeacherCycle
+
+        cycles = (
+            TeacherCycle.objects.filter(teacher=teacher)
+            .filter(Q(state=CycleState.ACTIVE) | Q(certificate__isnull=False))
+            .order_by("-start_date")
+        )
+        return render(request, "home/transcripts.html", {"cycles": cycles, "teacher": teacher})
     results = cards.final_results(teacher, today)
     return render(request, "home/transcripts.html", {"results": results, "teacher": teacher})
+
+
+@login_required
+def transcript_cycle_pdf(request, cycle_id: int):
+    teacher = _own_teacher(request)
+    t = transcript.build_cycle(teacher, cycle_id)
+    if t is None:
+        raise Http404
+    response = HttpResponse(transcript.pdf(t), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="transcript-cycle-{cycle_id}-{teacher.cpd_number}.pdf"'
+    return response
 
 
 @login_required
