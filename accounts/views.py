@@ -57,9 +57,15 @@ def _apply_validation_error(form, exc: ValidationError) -> None:
 @login_required
 def workspace(request):
     role = request.role
-    context: dict = {"role": role}
     if role is None:
-        return render(request, "accounts/workspace_none.html", context)
+        return render(request, "accounts/workspace_none.html", {"role": role})
+    return render(request, "accounts/workspace.html", workspace_context(request))
+
+
+def workspace_context(request) -> dict:
+    """The figures of the role's workspace (also shown on the home pages built on top of it)."""
+    role = request.role
+    context: dict = {"role": role}
     if role.kind == RoleKind.TEACHER:
         teacher = selectors.teachers_visible_to(role).first()
         context["teacher"] = teacher
@@ -89,7 +95,7 @@ def workspace(request):
         context["school_count"] = selectors.schools_visible_to(role).filter(is_active=True).count()
         context["overdue_schools"] = selectors.schools_overdue_confirmation(role).select_related("parent")[:20]
         context["overdue_count"] = selectors.schools_overdue_confirmation(role).count()
-    return render(request, "accounts/workspace.html", context)
+    return context
 
 
 @login_required
@@ -135,6 +141,11 @@ def my_record(request):
 # --- roster ------------------------------------------------------------------
 
 
+# Extra roster columns other apps plug in (accounts imports none of them): callables
+# (role, teachers of the page) -> (header, {teacher id: cell text}), one call per page, not per row.
+ROSTER_COLUMNS: list = []
+
+
 @login_required
 def roster_list(request):
     role = _role_or_403(request, selectors.can_browse_roster)
@@ -156,12 +167,16 @@ def roster_list(request):
     page = Paginator(qs.order_by("school__code", "name", "pk"), 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    extra = [column(role, list(page)) for column in ROSTER_COLUMNS]
+    for t in page:
+        t.extra_cells = [cells.get(t.pk, "") for _, cells in extra]
     return render(
         request,
         "accounts/roster_list.html",
         {
             "form": form,
             "page": page,
+            "extra_headers": [header for header, _ in extra],
             "query": query.urlencode(),
             "can_manage": selectors.can_manage_roster(role),
             "can_confirm": selectors.can_confirm_roster(role),

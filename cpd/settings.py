@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "training",
     "verification",
     "points",
+    "home",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +180,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cpd@localhost")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -226,6 +233,7 @@ CELERY_BEAT_SCHEDULE = {
     "close-due-years": {"task": "hours.tasks.close_due_years", "schedule": 60 * 60 * 24},
     "auto-verify-due": {"task": "verification.tasks.auto_verify_due", "schedule": 60 * 60 * 24},
     "points-expire-due": {"task": "points.tasks.expire_due", "schedule": 60 * 60 * 6},
+    "send-reminders": {"task": "home.tasks.send_reminders", "schedule": 60 * 60 * 24},
 }
 
 # Platform facts.
@@ -235,6 +243,10 @@ CPD_CITY_CODE = env_str("CPD_CITY_CODE", "4401")
 CPD_REGIME = env_str("CPD_REGIME", "annual")
 if CPD_REGIME not in ("annual", "cycle"):
     raise ValueError("CPD_REGIME must be 'annual' or 'cycle'")
+# Reminder channels (home/channels.py): dotted paths of Channel classes; add WeCom/DingTalk/SMS here.
+CPD_REMINDER_CHANNELS = env_list("CPD_REMINDER_CHANNELS", ["home.channels.InAppChannel", "home.channels.EmailChannel"])
+# Absolute address of the platform, for links in e-mails and QR codes.
+CPD_SITE_URL = env_str("CPD_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ROSTER_CONFIRMATION_MAX_AGE_DAYS = 183  # at least twice a year
 ROSTER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_IMPORT_MAX_ROWS = 100_000

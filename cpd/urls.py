@@ -20,6 +20,7 @@ urlpatterns = [
     path("hours/", include("training.urls")),
     path("verification/", include("verification.urls")),
     path("points/", include("points.urls")),
+    path("", include("home.urls")),  # before accounts: "/" is the role's home page
     path("", include("accounts.urls")),
 ]
 

@@ -231,25 +231,25 @@ def certificate_check(code: str) -> dict | None:
 
 
 def certificate_pdf(cert: CycleCertificate) -> bytes:
-    """The certificate as a Chinese PDF, with reportlab's built-in CID font STSong-Light (no font file needed)."""
+    """The certificate as a Chinese PDF embedding a CJK font subset (cpd/pdf_fonts.py), issuer stated."""
     import io
 
     from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    from cpd.pdf_fonts import issuing_authority, register_font
+
+    font = register_font()
     buffer = io.BytesIO()
     page = landscape(A4)
-    c = canvas.Canvas(buffer, pagesize=page)
+    c = canvas.Canvas(buffer, pagesize=page, initialFontName=font)
     c.setTitle("继续教育登记证书")
     width, height = page
     c.setLineWidth(3)
     c.rect(30, 30, width - 60, height - 60)
-    c.setFont("STSong-Light", 32)
+    c.setFont(font, 32)
     c.drawCentredString(width / 2, height - 110, "中小学教师继续教育登记证书")
-    c.setFont("STSong-Light", 16)
+    c.setFont(font, 16)
     teacher = cert.teacher
     lines = [
         f"姓名：{teacher.name}",
@@ -265,8 +265,8 @@ def certificate_pdf(cert: CycleCertificate) -> bytes:
     for line in lines:
         c.drawString(90, y, line)
         y -= 34
-    c.setFont("STSong-Light", 14)
-    c.drawRightString(width - 90, 80, "教师继续教育管理平台")
+    c.setFont(font, 14)
+    c.drawRightString(width - 90, 80, f"发证单位：{issuing_authority(teacher.school)}（教师继续教育管理平台）")
     c.showPage()
     c.save()
     return buffer.getvalue()

@@ -673,7 +673,7 @@ def test_the_certificate_is_a_chinese_pdf(world, certificate, tmp_path):
     assert f"certificate-{certificate.code}.pdf" in response["Content-Disposition"]
     pdf = response.content
     assert pdf.startswith(b"%PDF")
-    assert b"STSong-Light" in pdf
+    assert b"WenQuanYiMicroHei" in pdf  # the CJK font subset is embedded (cpd/pdf_fonts.py)
 
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) is not installed: the PDF is not rendered")
@@ -692,6 +692,7 @@ def test_the_certificate_is_a_chinese_pdf(world, certificate, tmp_path):
         text = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, timeout=60).stdout.decode()
         assert "陈晓明" in text
         assert certificate.code in text
+        assert "发证单位：广州市教育局" in text
 
 
 def test_only_the_teacher_downloads_the_certificate(world, certificate):

@@ -1,0 +1,119 @@
+"""Who is behind: active teachers short of the open year's minimums, counted per school or district.
+
+Set-based: one read of the scope's active teachers and one call of the figures seam for the whole
+scope (a few queries, whatever the number of teachers; no query per teacher).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus
+from accounts.selectors import teachers_visible_to
+from verification.models import YearPolicy
+
+from . import figures
+
+
+@dataclass
+class Unit:
+    unit: Organisation
+    teachers: int = 0
+    short: int = 0
+    short_ids: list[int] = field(default_factory=list)
+
+    @property
+    def percent_short(self) -> int:
+        return int(self.short * 100 / self.teachers) if self.teachers else 0
+
+
+def short_teacher_ids(policy: YearPolicy, teachers) -> set[int]:
+    """Ids of the teachers (a queryset) short of any minimum of `policy`'s year."""
+    ids = list(teachers.values_list("pk", flat=True))
+    figs = figures.year_figures(year=policy.year, teacher_ids=teachers.values("pk"))
+    return {pk for pk in ids if figures.is_short(policy, figs.get(pk) or figures.zero(pk, policy.year))}
+
+
+def behind(role: Role, today: datetime.date, *, unit_id: int | None = None) -> dict:
+    """Per school (district, or one district drilled into from the city) or per district (city), or the
+    short teachers of one school; with the open year's policy. Only what the role may see."""
+    year = today.year
+    policy = YearPolicy.objects.filter(year=year).first()
+    scope = teachers_visible_to(role).filter(status=TeacherStatus.ACTIVE)
+    drill: Organisation | None = None
+    if unit_id is not None:
+        from accounts.selectors import organisations_visible_to
+
+        drill = organisations_visible_to(role).filter(pk=unit_id).first()
+        if drill is None:
+            return {"missing": True}
+        scope = scope.filter(school__path__startswith=drill.path)
+    out: dict = {"year": year, "policy": policy, "drill": drill, "units": [], "teachers": []}
+    if policy is None:
+        return out
+    short = short_teacher_ids(policy, scope)
+    level_school = (drill is not None and drill.kind == OrgKind.SCHOOL) or role.kind in (
+        RoleKind.SCHOOL_ADMIN,
+        RoleKind.PRINCIPAL,
+    )
+    if level_school:
+        rows = list(scope.filter(pk__in=short).order_by("name", "pk")) if len(short) < 5000 else []
+        figs = figures.year_figures(year=year, teacher_ids=[t.pk for t in rows])
+        for t in rows:
+            t.figures = figs.get(t.pk) or figures.zero(t.pk, year)
+            t.shortfalls = figures.shortfalls(policy, t.figures)
+        out["teachers"] = rows
+        out["short_count"] = len(short)
+        return out
+    by_district = role.kind == RoleKind.CITY_ADMIN and drill is None
+    units: dict[int, Unit] = {}
+    orgs: dict[int, Organisation] = {}
+    for pk, school_id, parent_id in scope.values_list("pk", "school_id", "school__parent_id"):
+        key = parent_id if by_district else school_id
+        u = units.get(key)
+        if u is None:
+            u = units[key] = Unit(unit=None)  # type: ignore[arg-type]
+        u.teachers += 1
+        if pk in short:
+            u.short += 1
+    orgs = Organisation.objects.in_bulk(list(units))
+    for key, u in units.items():
+        u.unit = orgs[key]
+    out["units"] = sorted(units.values(), key=lambda u: u.unit.code)
+    out["short_count"] = len(short)
+    return out
+
+
+def short_flags(policy: YearPolicy | None, teacher_ids: list[int]) -> dict[int, dict]:
+    """{teacher id: shortfalls} for a page of the roster (one call of the figures seam)."""
+    if policy is None or not teacher_ids:
+        return {}
+    figs = figures.year_figures(year=policy.year, teacher_ids=teacher_ids)
+    return {pk: figures.shortfalls(policy, figs.get(pk) or figures.zero(pk, policy.year)) for pk in teacher_ids}
+
+
+__all__ = ["behind", "short_flags", "short_teacher_ids", "Teacher"]
+
+
+def roster_column(role: Role, teachers: list) -> tuple[str, dict[int, str]]:
+    """The roster's "still missing this year" column (one figures call per page of the roster):
+    the total hours still missing, the short categories when only they are short, or ✓."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    from hours.models import Category
+
+    year = timezone.localdate().year
+    policy = YearPolicy.objects.filter(year=year).first()
+    flags = short_flags(policy, [t.pk for t in teachers if t.status == TeacherStatus.ACTIVE])
+    labels = dict(Category.choices)
+    cells = {}
+    for pk, s in flags.items():
+        if s["total"] > 0:
+            cells[pk] = str(s["total"])
+        elif any(s[c] > 0 for c in figures.CATEGORIES):
+            cells[pk] = "、".join(f"{labels[c]} {s[c]}" for c in figures.CATEGORIES if s[c] > 0)
+        else:
+            cells[pk] = "✓"
+    return _("%(year)s年还差学时") % {"year": year}, cells

@@ -1,0 +1,361 @@
+"""To-do lists of reviewers and administrators (SPEC §9): what is waiting for me, how much, by when,
+and a link to the page where it is done. Each count is the count of the page it links to, read
+through the same scoped selector that page uses."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import selectors as account_selectors
+from accounts.models import Organisation, OrgKind, Role, RoleKind
+from hours import selectors as hours_selectors
+from hours.models import DeclarationState, Year
+from training.models import ComplaintState as RegComplaintState
+from training.models import EnrolmentState, ExtensionState, RegistrationExtension
+
+from . import deadlines
+
+REGISTRATION_SOON_DAYS = 30
+
+
+@dataclass
+class Item:
+    key: str
+    label: str
+    count: int
+    url: str
+    deadline: datetime.date | None = None
+
+    @property
+    def days_left(self) -> int | None:
+        return (self.deadline - timezone.localdate()).days if self.deadline else None
+
+
+def _url(name: str, **query) -> str:
+    url = reverse(name)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _year_deadline(years, field: str) -> datetime.date | None:
+    years = sorted(set(years))
+    if not years:
+        return None
+    stored = dict(Year.objects.filter(year__in=years).values_list("year", field))
+    return min(stored.get(y) or Year.defaults_for(y)[field] for y in years)
+
+
+def verification_year(today: datetime.date) -> int:
+    """The year whose notice, confirmations and finalisation are under way: last year."""
+    return today.year - 1
+
+
+# --- one function per kind of item -------------------------------------------------------------------------
+
+
+def review_item(role: Role, level: str) -> Item:
+    qs = hours_selectors.review_queue(role, level)
+    field = "school_review_deadline" if level == "school" else "district_review_deadline"
+    label = _("待初审的申报") if level == "school" else _("待复审的申报")
+    years = qs.values_list("year", flat=True).distinct().order_by()
+    return Item(f"review_{level}", str(label), qs.count(), _url("review_queue"), _year_deadline(list(years), field))
+
+
+def returned_qs(role: Role):
+    return hours_selectors.declarations_visible_to(role).filter(state=DeclarationState.RETURNED)
+
+
+def returned_item(role: Role) -> Item:
+    qs = returned_qs(role)
+    years = list(qs.values_list("year", flat=True).distinct().order_by())
+    return Item(
+        "returned",
+        str(_("已退回、等待教师修改的申报")),
+        qs.count(),
+        _url("home_returned"),
+        _year_deadline(years, "school_review_deadline"),
+    )
+
+
+def points_item(role: Role, today: datetime.date) -> Item:
+    from points.models import ExchangeWindow, RequestState
+    from points.services import requests_visible_to
+
+    qs = requests_visible_to(role).filter(state=RequestState.PENDING)
+    window = ExchangeWindow.objects.filter(year=today.year).first()
+    return Item(
+        "points",
+        str(_("待确认付款的积分兑换")),
+        qs.count(),
+        _url("school_requests"),
+        window.closes_on if window and window.closes_on >= today else None,
+    )
+
+
+def roster_item(role: Role) -> Item:
+    school = account_selectors.schools_with_confirmation(role).filter(pk=role.organisation_id).first()
+    last = school.last_confirmed if school else None
+    due = (timezone.localdate(last) + datetime.timedelta(days=_max_age())) if last else timezone.localdate()
+    overdue = account_selectors.schools_overdue_confirmation(role).filter(pk=role.organisation_id).exists()
+    return Item("roster", str(_("名册确认（每半年至少一次）")), int(overdue), _url("roster_list"), due)
+
+
+def _max_age() -> int:
+    from django.conf import settings
+
+    return settings.ROSTER_CONFIRMATION_MAX_AGE_DAYS
+
+
+def notice_item(role: Role, today: datetime.date) -> Item:
+    from verification.models import Confirmation, Notice, VerificationResult, YearPolicy
+
+    year = verification_year(today)
+    school = role.organisation
+    due = (
+        VerificationResult.objects.filter(year=year, school=school).exists()
+        and not Notice.objects.filter(school=school, year=year).exists()
+        and not Confirmation.objects.filter(organisation=school, year=year).exists()
+        and not YearPolicy.objects.filter(year=year, finalised_at__isnull=False).exists()
+    )
+    return Item("notice", str(_("待发布的验证结果公示")), int(due), _url("notice", year=year))
+
+
+def result_complaints_item(role: Role) -> Item:
+    from verification.models import ComplaintState
+    from verification.selectors import complaints_visible_to
+
+    qs = complaints_visible_to(role).filter(state=ComplaintState.OPEN)
+    ends = [timezone.localdate(e) for e in qs.values_list("notice__ends_at", flat=True)]
+    return Item("result_complaints", str(_("待处理的结果异议")), qs.count(), _url("result_complaints"), min(ends, default=None))
+
+
+def registration_complaints_item(role: Role) -> Item:
+    from training.projects import complaints_for_organiser
+
+    qs = complaints_for_organiser(role).filter(state=RegComplaintState.OPEN)
+    return Item("registration_complaints", str(_("待处理的学时登记异议")), qs.count(), _url("complaint_list"))
+
+
+ENROLMENT_QUEUE = {
+    RoleKind.PRINCIPAL: EnrolmentState.APPLIED,
+    RoleKind.DISTRICT_ADMIN: EnrolmentState.PRINCIPAL_APPROVED,
+    RoleKind.CITY_ADMIN: EnrolmentState.DISTRICT_APPROVED,
+}
+
+
+def enrolment_item(role: Role) -> Item:
+    from training.projects import enrolments_visible_to
+
+    qs = enrolments_visible_to(role).filter(state=ENROLMENT_QUEUE[role.kind])
+    ends = list(qs.values_list("project__start_date", flat=True).distinct().order_by()[:50])
+    return Item("enrolments", str(_("待审核的报名")), qs.count(), _url("enrolment_list"), min(ends, default=None))
+
+
+def school_confirmation_item(role: Role, today: datetime.date) -> Item:
+    """The principal's confirmation is due once the notice closed with no open complaint."""
+    from verification.models import ComplaintState, Confirmation, Notice, ResultComplaint
+
+    year = verification_year(today)
+    notice = Notice.objects.filter(school=role.organisation, year=year).first()
+    due = (
+        notice is not None
+        and not notice.is_open
+        and not ResultComplaint.objects.filter(notice=notice, state=ComplaintState.OPEN).exists()
+        and not Confirmation.objects.filter(organisation=role.organisation, year=year).exists()
+    )
+    return Item("confirm_school", str(_("待确认上报的本校结果")), int(due), _url("notice", year=year))
+
+
+def district_confirmation_item(role: Role, today: datetime.date) -> Item:
+    from verification.models import Confirmation, VerificationResult
+    from verification.selectors import schools_pending_confirmation
+
+    year = verification_year(today)
+    district = role.organisation
+    due = (
+        VerificationResult.objects.filter(year=year, school__parent=district).exists()
+        and not schools_pending_confirmation(district, year)
+        and not Confirmation.objects.filter(organisation=district, year=year).exists()
+    )
+    return Item("confirm_district", str(_("待确认的本区结果")), int(due), _url("confirmations", year=year))
+
+
+def late_units(role: Role, today: datetime.date) -> list[dict]:
+    """Schools (for a district) or districts (for the city) that are late: a roster unconfirmed for six
+    months, or, after the notice week, results not yet confirmed for last year."""
+    from verification.models import Confirmation, Notice, VerificationResult
+    from verification.selectors import districts_pending_confirmation, schools_pending_confirmation
+
+    year = verification_year(today)
+    rows: dict[int, dict] = {}
+    for school in account_selectors.schools_overdue_confirmation(role).select_related("parent"):
+        unit = school if role.kind == RoleKind.DISTRICT_ADMIN else school.parent
+        row = rows.setdefault(unit.pk, {"unit": unit, "reasons": set()})
+        row["reasons"].add(str(_("名册超过6个月未确认")))
+    if VerificationResult.objects.filter(year=year).exists():
+        if role.kind == RoleKind.DISTRICT_ADMIN:
+            closed = Notice.objects.filter(year=year, ends_at__lt=timezone.now()).values_list("school_id", flat=True)
+            pending = [s for s in schools_pending_confirmation(role.organisation, year) if s.pk in set(closed)]
+            for s in pending:
+                rows.setdefault(s.pk, {"unit": s, "reasons": set()})["reasons"].add(str(_("公示结束后尚未确认结果")))
+            unpublished = Organisation.objects.filter(
+                pk__in=VerificationResult.objects.filter(year=year, school__parent=role.organisation).values("school_id")
+            ).exclude(pk__in=Notice.objects.filter(year=year).values("school_id"))
+            unpublished = unpublished.exclude(pk__in=Confirmation.objects.filter(year=year).values("organisation_id"))
+            for s in unpublished:
+                rows.setdefault(s.pk, {"unit": s, "reasons": set()})["reasons"].add(str(_("尚未公示验证结果")))
+        elif role.kind == RoleKind.CITY_ADMIN:
+            for d in districts_pending_confirmation(role.organisation, year):
+                rows.setdefault(d.pk, {"unit": d, "reasons": set()})["reasons"].add(str(_("尚未确认本区结果")))
+    return sorted(({**r, "reasons": sorted(r["reasons"])} for r in rows.values()), key=lambda r: r["unit"].code)
+
+
+def late_item(role: Role, today: datetime.date) -> Item:
+    label = _("逾期的学校") if role.kind == RoleKind.DISTRICT_ADMIN else _("逾期的区")
+    return Item("late", str(label), len(late_units(role, today)), _url("home_late"))
+
+
+def runs_item(role: Role) -> Item:
+    from verification.models import RunStatus, VerificationRun, YearPolicy
+
+    finalised = YearPolicy.objects.filter(finalised_at__isnull=False).values("year")
+    latest: dict[int, str] = {}
+    for year, status in (
+        VerificationRun.objects.filter(district__isnull=True)
+        .exclude(year__in=finalised)
+        .order_by("year", "started_at", "pk")
+        .values_list("year", "status")
+    ):
+        latest[year] = status
+    bad = sum(1 for s in latest.values() if s in (RunStatus.FAILED, RunStatus.INTERRUPTED))
+    return Item("runs", str(_("失败或中断、需要重新运行的验证")), bad, _url("run_list"))
+
+
+def finalise_item(role: Role, today: datetime.date) -> Item:
+    from verification.models import YearPolicy
+
+    year = verification_year(today)
+    dates = deadlines._year_dates(year)
+    due = today > dates["district_review_deadline"] and YearPolicy.objects.filter(year=year, finalised_at__isnull=True).exists()
+    return Item("finalise", str(_("待定稿的年度")), int(due), _url("confirmations", year=year))
+
+
+def exports_item(role: Role, today: datetime.date) -> Item:
+    from verification.exports import exports_visible_to
+    from verification.models import ExportStatus
+
+    since = timezone.now() - datetime.timedelta(days=7)
+    n = exports_visible_to(role).filter(status=ExportStatus.FAILED, created_at__gte=since).count()
+    return Item("exports", str(_("最近7天失败的导出")), n, _url("export_list"))
+
+
+def settings_item(role: Role, today: datetime.date) -> Item:
+    """The city's yearly settings that are missing: this year's verification policy and points window."""
+    return Item("settings", str(_("待设置的年度参数")), len(missing_settings(today)), _url("home_settings"))
+
+
+def missing_settings(today: datetime.date) -> list[dict]:
+    from points.models import ExchangeWindow
+    from verification.models import YearPolicy
+
+    out = []
+    if not YearPolicy.objects.filter(year=today.year).exists():
+        out.append({"label": str(_("%(year)s年度验证标准") % {"year": today.year}), "url": reverse("policy_list")})
+    if not ExchangeWindow.objects.filter(year=today.year).exists():
+        out.append({"label": str(_("%(year)s年度积分兑换时间") % {"year": today.year}), "url": reverse("points_rules")})
+    return out
+
+
+def extensions_item(role: Role) -> Item:
+    qs = RegistrationExtension.objects.filter(
+        project__organiser__path__startswith=role.organisation.path, state=ExtensionState.PENDING
+    )
+    return Item("extensions", str(_("待审批的延期登记申请")), qs.count(), _url("extension_list"))
+
+
+def projects_due(role: Role, today: datetime.date) -> list:
+    """The organiser's projects that have ended and whose registration deadline is within 30 days."""
+    from training.models import TrainingProject
+    from training.projects import projects_managed_by
+
+    horizon = today + datetime.timedelta(days=REGISTRATION_SOON_DAYS)
+    candidates = (
+        projects_managed_by(role)
+        .filter(published_at__isnull=False, start_date__lte=today, start_date__year__gte=today.year - 1)
+        .prefetch_related("extensions")
+    )
+    due = [p for p in candidates if today <= p.registration_deadline() <= horizon]
+    return sorted(due, key=lambda p: (p.registration_deadline(), p.pk)) if due else list(TrainingProject.objects.none())
+
+
+def projects_due_item(role: Role, today: datetime.date) -> Item:
+    due = projects_due(role, today)
+    return Item(
+        "projects_due",
+        str(_("学时登记即将截止的项目")),
+        len(due),
+        _url("home_projects_due"),
+        min((p.registration_deadline() for p in due), default=None),
+    )
+
+
+# --- per role -------------------------------------------------------------------------------------------------
+
+
+def todo_list(role: Role, today: datetime.date) -> list[Item]:
+    kind = role.kind
+    if kind == RoleKind.SCHOOL_ADMIN:
+        items = [
+            review_item(role, "school"),
+            returned_item(role),
+            points_item(role, today),
+            roster_item(role),
+            notice_item(role, today),
+            registration_complaints_item(role),
+        ]
+    elif kind == RoleKind.PRINCIPAL:
+        items = [
+            enrolment_item(role),
+            school_confirmation_item(role, today),
+            notice_item(role, today),
+            roster_item(role),
+            points_item(role, today),
+        ]
+    elif kind == RoleKind.DISTRICT_ADMIN:
+        items = [
+            review_item(role, "district"),
+            result_complaints_item(role),
+            enrolment_item(role),
+            district_confirmation_item(role, today),
+            late_item(role, today),
+            registration_complaints_item(role),
+        ]
+    elif kind == RoleKind.CITY_ADMIN:
+        items = [
+            runs_item(role),
+            finalise_item(role, today),
+            exports_item(role, today),
+            settings_item(role, today),
+            extensions_item(role),
+            enrolment_item(role),
+            late_item(role, today),
+            registration_complaints_item(role),
+        ]
+    elif kind == RoleKind.PROVIDER:
+        items = [projects_due_item(role, today), registration_complaints_item(role)]
+    else:
+        items = []
+    return items
+
+
+def nearest_deadline(items: list[Item], today: datetime.date) -> Item | None:
+    pending = [i for i in items if i.count and i.deadline and i.deadline >= today]
+    return min(pending, key=lambda i: i.deadline, default=None)
+
+
+__all__ = ["Item", "OrgKind", "todo_list", "nearest_deadline", "late_units", "projects_due", "missing_settings"]
