@@ -22,6 +22,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from accounts.models import Organisation, Teacher
 from cpd.pdf_fonts import font_path, register_font
 from cpd.pdf_fonts import issuing_authority as school_authority
+from hours import ledger
 from verification.models import VerificationResult
 
 SALT = "cpd.home.transcript"
@@ -176,7 +177,9 @@ def build_cycle(teacher: Teacher, cycle_id: int) -> CycleTranscript | None:
         verdict = "已满学时，待发证" if complete else "进行中"
     else:
         return None
-    entries = list(cycles.counted_cycle_entries(cycle).order_by("end_date", "created_at", "pk"))
+    entries = list(
+        ledger.cycle_entries(teacher_id=teacher.pk, bounds=cycles.cycle_bounds(cycle)).order_by("end_date", "created_at", "pk")
+    )
     for e in entries:
         e.counted = True
     code = make_code(teacher.pk, f"C{cycle.pk}")

@@ -44,7 +44,7 @@ def test_cycle_transcript_and_its_public_check(world, short_in_cycle):
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     code = transcript.make_code(short_in_cycle.pk, f"C{cycle.pk}")
     html = Client().get(f"/transcripts/check/{code}/").content.decode()
-    assert 'data-testid="total">200<' in html and "进行中" in html and "2024-06-15 ~ 2029-06-15" in html
+    assert 'data-testid="total">200.0<' in html and "进行中" in html and "2024-06-15 ~ 2029-06-15" in html
     assert short_in_cycle.id_number not in html and short_in_cycle.name not in html
     assert Client().get(f"/transcripts/check/{code[:-1]}Z/").status_code == 404
     # someone else's cycle is not downloadable
