@@ -41,7 +41,13 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 PRODUCTION = env_bool("CPD_PRODUCTION", False)
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me-in-production"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", DEV_SECRET_KEY)
+if PRODUCTION and SECRET_KEY in ("", DEV_SECRET_KEY):
+    # Sessions, password-reset links and signed downloads would be forgeable with the public key.
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CPD_PRODUCTION=1 refuses to start without a real DJANGO_SECRET_KEY (not the development key).")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -261,7 +267,10 @@ LOGGING = {
 if PRODUCTION:
     # Static files are served by the app itself (whitenoise) from STATIC_ROOT after collectstatic.
     MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # X-Forwarded-Proto can be forged by any client unless a proxy in front overwrites it: trust it only when
+    # the operator says such a proxy exists.
+    if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
