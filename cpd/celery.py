@@ -1,6 +1,6 @@
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpd.settings")
 
@@ -13,3 +13,17 @@ app.autodiscover_tasks()
 def ping() -> str:
     """Health check: proves a worker consumes from the broker and writes results."""
     return "pong"
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_unsafe_start(**_kwargs) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from cpd.production import refuse_unsafe_start
+
+    try:
+        refuse_unsafe_start()
+    except ImproperlyConfigured as exc:
+        # Celery logs and swallows an exception raised by a signal handler; SystemExit stops the process.
+        raise SystemExit(str(exc)) from exc

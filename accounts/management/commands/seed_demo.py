@@ -20,6 +20,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, regime="annual", **options):
+        if settings.PRODUCTION:
+            # Demo logins and the demo platform key are printed in the README: never in a production database.
+            raise CommandError("seed_demo refuses to run with CPD_PRODUCTION=1.")
         if regime == "cycle":
             if settings.CPD_REGIME != "cycle":
                 raise CommandError(
