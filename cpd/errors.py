@@ -8,3 +8,15 @@ class StateConflict(Exception):
         super().__init__(message)
         self.message = message
         self.messages = [message]
+
+
+class ServiceUnavailable(Exception):
+    """A service the request needs (the task queue, the database) is down: 503, nothing was started.
+
+    Raised after the work that could not be queued was marked failed, so the user can simply retry.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+        self.messages = [message]

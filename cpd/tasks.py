@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
 
 
-def enqueue(task, *args) -> None:
+def queue_unavailable_message() -> str:
+    return _("任务队列暂时不可用，任务没有开始。请稍后重试。")
+
+
+def enqueue(task, *args, on_failure: Callable[[str], None] | None = None) -> None:
     """Run `task` after the current transaction commits (a worker must see the rows it reads).
 
     With no broker (local demo, tests) tasks run eagerly, right now, in this process, so the
     page that started them can show the result at once.
+
+    When the broker cannot take the task (down, unreachable: the publish gives up within a few
+    seconds, see CELERY_BROKER_* in settings), `on_failure(reason)` marks the job failed so that
+    nothing waits for a task that will never run, and ServiceUnavailable (503) is raised.
     """
     if settings.CELERY_TASK_ALWAYS_EAGER:
         task.apply(args=args, throw=True)
-    else:
-        transaction.on_commit(lambda: task.delay(*args))
+        return
+
+    def publish() -> None:
+        try:
+            task.apply_async(args=args, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY)
+        except Exception as exc:  # kombu/redis raise many kinds; any of them means the task is not queued
+            logger.error("task %s not queued: %s", task.name, type(exc).__name__)
+            reason = queue_unavailable_message()
+            if on_failure is not None:
+                on_failure(reason)
+            from cpd.metrics import TASK_PUBLISH_FAILURES
+
+            TASK_PUBLISH_FAILURES.labels(task=task.name).inc()
+            raise ServiceUnavailable(reason) from exc
+
+    transaction.on_commit(publish)

@@ -261,9 +261,16 @@ def export_request(*, role: Role, actor, kind: str, year: int, school_id: int | 
     )
     from .tasks import build_export
 
-    enqueue(build_export, job.pk)
+    enqueue(build_export, job.pk, on_failure=lambda reason: export_fail(job_id=job.pk, reason=reason))
     job.refresh_from_db()
     return job
+
+
+def export_fail(*, job_id: int, reason: str) -> None:
+    """Mark a pending export failed (its task could not be queued): the user requests it again."""
+    ExportJob.objects.filter(pk=job_id, status=ExportStatus.PENDING).update(
+        status=ExportStatus.FAILED, error=reason, finished_at=timezone.now()
+    )
 
 
 def export_build(job_id: int) -> ExportJob:

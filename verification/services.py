@@ -160,9 +160,16 @@ def run_start(
     else:
         from .tasks import run_verification
 
-        enqueue(run_verification, run.pk)
+        enqueue(run_verification, run.pk, on_failure=lambda reason: run_fail(run_id=run.pk, reason=reason))
     run.refresh_from_db()
     return run
+
+
+def run_fail(*, run_id: int, reason: str) -> None:
+    """Mark a running run failed (its task could not be queued): the year may be verified again at once."""
+    VerificationRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+        status=RunStatus.FAILED, error=reason, finished_at=timezone.now()
+    )
 
 
 def run_execute(run_id: int, chunks: list[list[int]] | None = None) -> VerificationRun:
