@@ -27,3 +27,8 @@ def _refuse_unsafe_start(**_kwargs) -> None:
     except ImproperlyConfigured as exc:
         # Celery logs and swallows an exception raised by a signal handler; SystemExit stops the process.
         raise SystemExit(str(exc)) from exc
+
+
+@app.task(name="cpd.beat_heartbeat", ignore_result=True)
+def beat_heartbeat() -> None:
+    """Sent by beat every minute; beat records when it sent it, which readiness reads (cpd/health.py)."""

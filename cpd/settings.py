@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_celery_beat",
+    "django_prometheus",
     "import_export",
     "axes",
     "cpd.apps.CpdConfig",
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.DefaultChineseLocaleMiddleware",
@@ -88,6 +90,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.ActiveRoleMiddleware",
     "accounts.middleware.AdminAccessMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Axes must come last: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -250,7 +253,13 @@ CELERY_BEAT_SCHEDULE = {
     "auto-verify-due": {"task": "verification.tasks.auto_verify_due", "schedule": 60 * 60 * 24},
     "points-expire-due": {"task": "points.tasks.expire_due", "schedule": 60 * 60 * 6},
     "send-reminders": {"task": "home.tasks.send_reminders", "schedule": 60 * 60 * 24},
+    # Readiness (cpd/health.py) reads this entry's last run: beat is alive when it is recent.
+    "beat-heartbeat": {"task": "cpd.beat_heartbeat", "schedule": 60},
 }
+# Beat writes last-run times every few minutes (DatabaseScheduler sync): older than this, beat is down.
+CPD_BEAT_MAX_AGE_SECONDS = env_int("CPD_BEAT_MAX_AGE_SECONDS", 600)
+# Operations token for /metrics and the details of /health/ready/ (Authorization: Bearer ...); unset: staff only.
+CPD_OPS_TOKEN = env_str("CPD_OPS_TOKEN", "")
 
 # Platform facts.
 CPD_CITY_CODE = env_str("CPD_CITY_CODE", "4401")
@@ -276,12 +285,16 @@ LOGGING = {
 
 if PRODUCTION:
     # Static files are served by the app itself (whitenoise) from STATIC_ROOT after collectstatic.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware"
+    )
     # X-Forwarded-Proto can be forged by any client unless a proxy in front overwrites it: trust it only when
     # the operator says such a proxy exists.
     if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes and the metrics scraper call the container directly over HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
