@@ -8,6 +8,11 @@ app = Celery("cpd")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Request ids into the tasks a request queues, task failures counted (cpd/logs.py).
+from cpd.logs import connect_celery_signals  # noqa: E402
+
+connect_celery_signals()
+
 
 @app.task(name="cpd.ping")
 def ping() -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from cpd import logs
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -78,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cpd.logs.RequestIdMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -276,12 +279,8 @@ ROSTER_CONFIRMATION_MAX_AGE_DAYS = 183  # at least twice a year
 ROSTER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_IMPORT_MAX_ROWS = 100_000
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
-}
+# One JSON object per line with the request id (cpd/logs.py); LOG_FORMAT=text for reading in a terminal.
+LOGGING = logs.logging_config(json_format=env_str("LOG_FORMAT", "json") == "json", level=env_str("LOG_LEVEL", "WARNING"))
 
 if PRODUCTION:
     # Static files are served by the app itself (whitenoise) from STATIC_ROOT after collectstatic.
