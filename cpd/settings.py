@@ -7,6 +7,7 @@ Every variable has a safe local default and is listed in `.env.example`.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -175,10 +176,18 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "var" / "staticfiles"))
 # Uploaded files (evidence, imports) live outside the web root and are only
 # served through permission-checked views.
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private")))
+# Evidence, imports and exports go through Django's storage API only, so an S3-compatible store replaces
+# the disk by configuration: CPD_MEDIA_STORAGE=storages.backends.s3.S3Storage (django-storages[s3]) and its
+# options as JSON in CPD_MEDIA_STORAGE_OPTIONS (docs/operations.md).
+MEDIA_STORAGE_BACKEND = env_str("CPD_MEDIA_STORAGE") or "django.core.files.storage.FileSystemStorage"
 STORAGES = {
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": "/private-not-served/"},
+        "BACKEND": MEDIA_STORAGE_BACKEND,
+        "OPTIONS": (
+            json.loads(env_str("CPD_MEDIA_STORAGE_OPTIONS") or "{}")
+            if MEDIA_STORAGE_BACKEND != "django.core.files.storage.FileSystemStorage"
+            else {"location": PRIVATE_MEDIA_ROOT, "base_url": "/private-not-served/"}
+        ),
     },
     "staticfiles": {
         "BACKEND": (
