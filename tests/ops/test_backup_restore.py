@@ -41,9 +41,9 @@ def figures_of(database_url: str) -> dict:
 def test_backup_and_restore_into_a_fresh_database_give_the_same_figures(
     committed_db,
     world,
-    in_year,
+    in_year,  # noqa: F811
     settings,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     media = tmp_path / "private"
     settings.STORAGES = {
