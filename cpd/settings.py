@@ -254,11 +254,21 @@ CELERY_TIMEZONE = TIME_ZONE
 # A broker that is down must not hold a request for long (the default retries for ~20 s): a request that
 # starts a job gives up within a few seconds, marks the job failed and answers 503 (cpd/tasks.py enqueue).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "max_retries": 1}
+# visibility_timeout: a task taken by a worker that died (SIGKILL, OOM) is handed to another worker after
+# this many seconds (acks_late); tasks are idempotent, so a slow task delivered twice does no harm.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "max_retries": 1,
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat records each sent task's time at once (a few rows a minute), so readiness sees its heartbeat.
+CELERY_BEAT_SYNC_EVERY = 1
+# Workers and beat log through LOGGING (JSON lines with the request id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Synced into django-celery-beat's tables by the database scheduler at start.
 CELERY_BEAT_SCHEDULE = {
     "close-due-years": {"task": "hours.tasks.close_due_years", "schedule": 60 * 60 * 24},
@@ -284,6 +294,8 @@ if CPD_REGIME not in ("annual", "cycle"):
 CPD_REMINDER_CHANNELS = env_list("CPD_REMINDER_CHANNELS", ["home.channels.InAppChannel", "home.channels.EmailChannel"])
 # Absolute address of the platform, for links in e-mails and QR codes.
 CPD_SITE_URL = env_str("CPD_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Teachers per verification chunk (one task each); smaller only to exercise chunking (smoke test).
+VERIFY_CHUNK_TEACHERS = env_int("CPD_VERIFY_CHUNK_TEACHERS", 5000)
 ROSTER_CONFIRMATION_MAX_AGE_DAYS = 183  # at least twice a year
 ROSTER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_IMPORT_MAX_ROWS = 100_000

@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count
@@ -142,7 +143,7 @@ def run_start(
         .order_by("school_id")
         .values_list("school_id", "n")
     )
-    chunks = chunks_for(sizes)
+    chunks = chunks_for(sizes, limit=settings.VERIFY_CHUNK_TEACHERS)
     try:
         with transaction.atomic():
             run = VerificationRun.objects.create(

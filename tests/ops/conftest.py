@@ -88,9 +88,16 @@ class Database:
 
 
 @pytest.fixture
-def committed_db(django_db_serialized_rollback, transactional_db):
-    """Real commits (so `on_commit` hooks run, as in a request), with the migrations' seeded rows
-    (year policies) reloaded first: an earlier transactional test's flush removes them."""
+def committed_db(transactional_db):
+    """Real commits (so `on_commit` hooks run, as in a request), with the rows the migrations seed (year
+    policies) put back first: an earlier transactional test's flush removed them. (serialized_rollback
+    cannot do it here: after the browser journeys the test thread has another connection object,
+    without the serialized copy.)"""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("verification.migrations.0002_seed_policies").seed(apps, None)
 
 
 @pytest.fixture

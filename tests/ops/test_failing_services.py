@@ -56,7 +56,7 @@ def test_run_start_with_the_broker_down_answers_503_promptly_and_can_start_again
     api = world.api("city_admin")
     broker.down()
     response, seconds = timed(lambda: api.post("/api/v1/verification-runs/", {"year": 2025}, format="json"))
-    assert response.status_code == 503
+    assert response.status_code == 503, response.json()
     assert response.json() == {"detail": QUEUE_DOWN_ZH}
     assert response["Retry-After"] == "30"
     assert seconds < PROMPT
