@@ -50,7 +50,8 @@ class DatabaseCollector:
     """Figures read from the database at scrape time (one small aggregate query each)."""
 
     def collect(self):
-        from hours.models import Declaration, DeclarationState, HoursImport
+        from hours.models import Declaration, DeclarationState
+        from training.models import HoursImport
         from verification.models import ExportJob, VerificationRun
 
         queue = GaugeMetricFamily(

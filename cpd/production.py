@@ -39,7 +39,7 @@ def unsafe_start_reasons() -> list[str]:
     if not settings.PRODUCTION:
         return []
     from accounts.models import User
-    from hours.models import PlatformClient
+    from cpd.models import PlatformClient
 
     reasons = []
     if PlatformClient.objects.filter(key_hash=hashlib.sha256(DEMO_PLATFORM_KEY.encode()).hexdigest(), is_active=True).exists():

@@ -10,8 +10,9 @@ import time
 import pytest
 import time_machine
 
-from hours.imports import REGISTRATION_HEADERS
-from hours.models import HoursImport, HoursImportStatus, LedgerEntry
+from hours.models import LedgerEntry
+from training.imports import REGISTRATION_HEADERS
+from training.models import HoursImport, HoursImportStatus
 from verification.models import ExportJob, ExportStatus, RunStatus, VerificationRun
 
 from ..hours.projects_kit import make_project, xlsx_upload

@@ -14,8 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
+from cpd.models import PlatformClient
 from cpd.production import DEMO_PASSWORD, DEMO_PLATFORM_KEY, unsafe_start_reasons
-from hours.models import PlatformClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
