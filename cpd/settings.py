@@ -260,6 +260,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 2,
     "max_retries": 1,
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    # Workers look for such tasks every interval x throttle seconds (kombu's defaults: 10 x 10).
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
 }
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
@@ -276,7 +279,7 @@ CELERY_BEAT_SCHEDULE = {
     "points-expire-due": {"task": "points.tasks.expire_due", "schedule": 60 * 60 * 6},
     "send-reminders": {"task": "home.tasks.send_reminders", "schedule": 60 * 60 * 24},
     # Readiness (cpd/health.py) reads this entry's last run: beat is alive when it is recent.
-    "beat-heartbeat": {"task": "cpd.beat_heartbeat", "schedule": 60},
+    "beat-heartbeat": {"task": "cpd.beat_heartbeat", "schedule": 30},
 }
 # Beat writes last-run times every few minutes (DatabaseScheduler sync): older than this, beat is down.
 CPD_BEAT_MAX_AGE_SECONDS = env_int("CPD_BEAT_MAX_AGE_SECONDS", 600)

@@ -520,6 +520,8 @@ def main() -> int:
         "CPD_VERIFY_CHUNK_TEACHERS": str(TEACHERS_PER_SCHOOL),
         # A task taken by the killed worker goes back to the queue after this (production: an hour).
         "CELERY_VISIBILITY_TIMEOUT": "10",
+        "CELERY_UNACKED_RESTORE_INTERVAL": "2",
+        "CELERY_UNACKED_RESTORE_THROTTLE": "1",
         "LOG_LEVEL": "INFO",
     }
     commands = compose_commands()
