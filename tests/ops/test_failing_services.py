@@ -187,3 +187,37 @@ def test_with_the_database_down_pages_and_api_answer_a_prompt_503_and_recover(wo
     assert client.get("/").status_code in (200, 302)
     assert api.get("/api/v1/verification-runs/").status_code == 200
     assert not VerificationRun.objects.exists()
+
+
+# --- a worker killed mid-job: the task is delivered again and finishes once ---------------------
+
+
+def test_an_import_whose_worker_died_is_finished_by_the_redelivered_task_once(world, registration):
+    from training.tasks import hours_import_run
+
+    project, rows = registration
+    upload = _upload(world, project, rows).json()
+    # What a worker killed inside the import leaves: the claim made by the confirm, its transaction rolled back.
+    HoursImport.objects.filter(pk=upload["id"]).update(status=HoursImportStatus.IMPORTING)
+    actor = world.users["school_a1_admin"].pk
+
+    assert hours_import_run(upload["id"], actor) == HoursImportStatus.IMPORTED
+    assert hours_import_run(upload["id"], actor) == HoursImportStatus.IMPORTED  # delivered once more: nothing new
+    assert LedgerEntry.objects.filter(project=project).count() == 1
+
+
+def test_an_export_whose_worker_died_is_built_by_the_redelivered_task(world, year_with_hours, media):
+    from verification.tasks import build_export
+
+    api = world.api("city_admin")
+    assert api.post("/api/v1/verification-runs/", {"year": 2025}, format="json").status_code == 201
+    role = world.roles["city_admin"]
+    # What a worker killed while writing the file leaves: the job pending, no file.
+    job = ExportJob.objects.create(
+        kind="results", params={"year": 2025, "school_id": None, "role_id": role.pk}, organisation=role.organisation
+    )
+
+    assert build_export(job.pk) == ExportStatus.READY
+    assert build_export(job.pk) == ExportStatus.READY  # delivered once more: the same file, not rebuilt
+    job.refresh_from_db()
+    assert job.file and api.get(f"/api/v1/exports/{job.pk}/download/").status_code == 200
