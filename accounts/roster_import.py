@@ -119,7 +119,7 @@ def build_template() -> bytes:
 
 def check_file(uploaded) -> None:
     """Refuse at once what is not a small-enough xlsx, before reading any row."""
-    check_upload(uploaded, max_bytes=settings.ROSTER_IMPORT_MAX_BYTES)
+    check_upload(uploaded, max_bytes=settings.ROSTER_IMPORT_MAX_BYTES, max_rows=settings.ROSTER_IMPORT_MAX_ROWS)
 
 
 def _parse_choice(column: Column, text: str) -> str | None:

@@ -250,6 +250,16 @@ CPD_SITE_URL = env_str("CPD_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ROSTER_CONFIRMATION_MAX_AGE_DAYS = 183  # at least twice a year
 ROSTER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_IMPORT_MAX_ROWS = 100_000
+# Every spreadsheet import refuses, before a cell is read, a workbook beyond these limits (checked on
+# the zip directory and by streaming the XML: cpd/xlsx.py `inspect_workbook`). The largest legitimate
+# file (100,000 rows x 11 columns, 4.7 MB) has 9 parts, one 66 MB sheet part and 1.1 million cells.
+XLSX_MAX_PARTS = env_int("XLSX_MAX_PARTS", 100)
+XLSX_MAX_UNCOMPRESSED_BYTES = env_int("XLSX_MAX_UNCOMPRESSED_BYTES", 160 * 1024 * 1024)
+XLSX_MAX_PART_BYTES = env_int("XLSX_MAX_PART_BYTES", 128 * 1024 * 1024)
+XLSX_MAX_COLUMNS = env_int("XLSX_MAX_COLUMNS", 200)
+XLSX_MAX_CELLS = env_int("XLSX_MAX_CELLS", 3_000_000)
+XLSX_MAX_SHARED_STRINGS = env_int("XLSX_MAX_SHARED_STRINGS", 2_000_000)
+XLSX_MAX_SHARED_STRINGS_BYTES = env_int("XLSX_MAX_SHARED_STRINGS_BYTES", 64 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from python_calamine import CalamineWorkbook
 
+from .xlsx_guard import inspect_workbook
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -38,8 +40,12 @@ class RowErrors:
         return sorted(self.items, key=lambda e: (e["row"], order.get(e["column"], 99)))
 
 
-def check_upload(uploaded, *, max_bytes: int, field: str = "file") -> None:
-    """Refuse at once what is too big or not an xlsx (zip) file, before reading a row."""
+def check_upload(uploaded, *, max_bytes: int, field: str = "file", max_rows: int | None = None) -> None:
+    """Refuse at once what is too big or not an xlsx (zip) file, before reading a row.
+
+    The zip directory and the head of each part are checked too (`inspect_workbook`, cheap and
+    bounded in memory), so a spreadsheet bomb is refused in the request that uploads it.
+    """
     size = getattr(uploaded, "size", None)
     if size is not None and size > max_bytes:
         raise ValidationError({field: _("文件超过 %(mb)s MB，请拆分后分批导入。") % {"mb": max_bytes // (1024 * 1024)}})
@@ -47,6 +53,10 @@ def check_upload(uploaded, *, max_bytes: int, field: str = "file") -> None:
     uploaded.seek(0)
     if head != b"PK\x03\x04":
         raise ValidationError({field: _("文件不是 Excel（.xlsx）格式，请使用下载的模板。")})
+    try:
+        inspect_workbook(uploaded, max_rows=max_rows, stream=False)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.message_dict["file"]}) from exc
 
 
 def cell_text(value: Any) -> str:
@@ -91,8 +101,10 @@ def iter_rows(
 
     Read with python-calamine (a Rust reader, about twenty times faster than openpyxl on big
     sheets). Raises ValidationError for an unreadable file, a missing header or more than
-    `max_rows` data rows — the row count is known before any row is read.
+    `max_rows` data rows — the row count is known before any row is read. A spreadsheet bomb is
+    refused before calamine sees it (`inspect_workbook`: calamine would allocate the whole grid).
     """
+    inspect_workbook(fileobj, max_rows=max_rows)
     try:
         workbook = CalamineWorkbook.from_filelike(fileobj)
         sheet = workbook.get_sheet_by_index(0)

@@ -56,7 +56,7 @@ def _parse(content: bytes):
 def points_import_upload(*, role: Role, actor, uploaded) -> PointsImport:
     if role is None or role.kind != RoleKind.CITY_ADMIN:
         raise PermissionDenied(_("只有市管理员可以导入积分。"))
-    check_upload(uploaded, max_bytes=MAX_BYTES)
+    check_upload(uploaded, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
     content = uploaded.read()
     rows, errors = _parse(content)
     record = PointsImport(

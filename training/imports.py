@@ -80,7 +80,7 @@ def hours_import_upload(*, role: Role, actor, uploaded, kind: str, project: Trai
         project = None
     else:
         raise ValidationError({"kind": _("未知的导入类型。")})
-    check_upload(uploaded, max_bytes=MAX_BYTES)
+    check_upload(uploaded, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
     content = uploaded.read()
     # Reject an unreadable file or a wrong header at once rather than in the task.
     headers, required = (
