@@ -364,13 +364,22 @@ def review_bulk_approve(request):
 # --- evidence -----------------------------------------------------------------------------
 
 
+EVIDENCE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+
+
 @login_required
 @xframe_options_sameorigin
 def evidence_file(request, token: str):
     """Serve an evidence file to whoever may see its declaration (teacher, reviewers in scope, the city)."""
     evidence = get_object_or_404(selectors.evidence_visible_to(request.role), token=token)
     response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
-    response["Content-Disposition"] = f'inline; filename="evidence-{evidence.pk}{evidence.extension}"'
+    # Never active content on the platform's origin: a PDF is downloaded, not opened in the
+    # browser's viewer beside the session; an image stays inline (the review pages preview it).
+    # The sandbox makes whatever the browser does render an opaque-origin document that runs
+    # no script, and nosniff keeps it from being read as anything but its declared type.
+    disposition = "inline" if evidence.is_image else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="evidence-{evidence.pk}{evidence.extension}"'
+    response["Content-Security-Policy"] = EVIDENCE_CSP
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
