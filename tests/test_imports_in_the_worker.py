@@ -14,10 +14,11 @@ import time_machine
 import cpd.xlsx
 from accounts import roster_import
 from accounts.models import RosterImport, Teacher
-from hours import imports as hours_imports
-from hours.models import HoursImport, LedgerEntry, Source
+from hours.models import LedgerEntry, Source
 from points import imports as points_imports
 from points.models import EarningRule, PointsImport
+from training import imports as hours_imports
+from training.models import HoursImport
 
 from .accounts.test_roster_import import make_xlsx, teacher_row
 from .hours.projects_kit import make_project, xlsx_upload

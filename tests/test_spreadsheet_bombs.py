@@ -21,8 +21,8 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import RosterImport
-from hours.models import HoursImport
 from points.models import PointsImport
+from training.models import HoursImport
 
 from . import xlsx_bombs
 from .hours.projects_kit import make_project

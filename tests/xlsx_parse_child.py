@@ -39,8 +39,8 @@ def main(path: str) -> None:
 
     from accounts.roster_import import read_rows
     from cpd.xlsx import check_upload, iter_rows
-    from hours import imports as hours_imports
     from points import imports as points_imports
+    from training import imports as hours_imports
 
     def hours_reader(headers, required):
         return lambda data: list(
