@@ -59,6 +59,25 @@ def check_upload(uploaded, *, max_bytes: int, field: str = "file", max_rows: int
         raise ValidationError({field: exc.message_dict["file"]}) from exc
 
 
+# A cell a spreadsheet program would read as a formula (or DDE command) when it starts with one of
+# these: OWASP "CSV injection". Excel and WPS honour them in CSV files and in typed-in text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """The value to write into an exported CSV or xlsx cell: a text starting with a formula trigger
+    gets a leading apostrophe (OWASP's advice), so `=cmd|' /C calc'!A0` shows as text and runs
+    nothing. Only text changes: numbers (negative ones too) stay numbers. Every export uses this.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def neutralise_row(row: Sequence[Any]) -> list[Any]:
+    return [neutralise_formula(v) for v in row]
+
+
 def cell_text(value: Any) -> str:
     if value is None:
         return ""
@@ -130,7 +149,8 @@ def iter_rows(
 
 
 def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]] = (), title: str = "Sheet1") -> bytes:
-    """A one-sheet xlsx with a bold header row (templates, small exports)."""
+    """A one-sheet xlsx with a bold header row (templates, small exports); text cells that would
+    start a formula are neutralised (`neutralise_formula`)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title)
     from openpyxl.cell import WriteOnlyCell
@@ -142,7 +162,8 @@ def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]] = (), t
         header_cells.append(cell)
     ws.append(header_cells)
     for row in rows:
-        ws.append(list(row))
+        # openpyxl writes a text starting with "=" as a formula: neutralised first.
+        ws.append(neutralise_row(row))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
