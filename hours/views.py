@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import RoleKind, Teacher
+from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
 
 from . import ledger, selectors, services
@@ -202,7 +203,7 @@ def declaration_form(request, pk: int | None = None):
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
         data = {f: form.cleaned_data[f] for f in services.DECLARATION_FIELDS}
-        remove = [int(x) for x in request.POST.getlist("remove_evidence") if x.isdigit()]
+        remove = [int(x) for x in request.POST.getlist("remove_evidence") if is_int_text(x)]
         try:
             decl = services.declaration_save(
                 role=role,
@@ -349,7 +350,7 @@ def review_action(request, pk: int):
 @require_POST
 def review_bulk_approve(request):
     role = _role(request, lambda r: selectors.review_level(r) is not None)
-    ids = [int(x) for x in request.POST.getlist("ids") if x.isdigit()]
+    ids = [int(x) for x in request.POST.getlist("ids") if is_int_text(x)]
     if not ids:
         messages.error(request, _("请先勾选要通过的申报。"))
         return redirect("review_queue")
@@ -414,7 +415,7 @@ def year_list(request):
     Year.get(this_year)
     edit_year = request.GET.get("edit") or request.POST.get("year")
     form = None
-    if edit_year and str(edit_year).isdigit() and int(edit_year) in Year.SUPPORTED:
+    if edit_year and is_int_text(str(edit_year)) and int(edit_year) in Year.SUPPORTED:
         obj = Year.get(int(edit_year))
         form = YearForm(request.POST or None, instance=obj)
         if request.method == "POST" and form.is_valid():
