@@ -15,11 +15,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from cpd.api import ObjectJSONParser
+from cpd.bad_input import is_int_text
 
 from . import roster_import as importer
 from . import selectors, services
@@ -282,7 +285,7 @@ class TeacherViewSet(
         for key in ("status", "stage", "subject"):
             if params.get(key):
                 qs = qs.filter(**{key: params[key]})
-        if params.get("school", "").isdigit():
+        if is_int_text(params.get("school", "")):
             qs = qs.filter(school_id=int(params["school"]))
         return qs
 
@@ -366,7 +369,7 @@ class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     """Upload a roster (dry run), read its problems, confirm it (atomic)."""
 
     serializer_class = RosterImportSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, ObjectJSONParser]
 
     def get_queryset(self):
         return selectors.roster_imports_visible_to(api_role(self.request))

@@ -24,7 +24,7 @@ def id_number_error(value: str) -> str | None:
     number = normalise_id_number(value)
     if len(number) != 18:
         return _("身份证号应为18位")
-    if not number[:-1].isdigit() or not (number[-1].isdigit() or number[-1] == "X"):
+    if not number.isascii() or not number[:-1].isdigit() or not (number[-1].isdigit() or number[-1] == "X"):
         return _("身份证号格式不正确")
     try:
         birth = ric.get_birth_date(number)

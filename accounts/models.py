@@ -358,7 +358,9 @@ class CpdNumberCounter(models.Model):
 
 
 class RosterImportStatus(models.TextChoices):
+    VALIDATING = "validating", _("校验中")
     VALIDATED = "validated", _("已校验")
+    IMPORTING = "importing", _("导入中")
     FAILED = "failed", _("有错误")
     IMPORTED = "imported", _("已导入")
 

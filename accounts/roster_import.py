@@ -26,6 +26,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from cpd.errors import StateConflict
+from cpd.tasks import enqueue
 from cpd.xlsx import cell_text, check_upload, iter_rows, parse_date
 
 from . import selectors
@@ -119,7 +120,7 @@ def build_template() -> bytes:
 
 def check_file(uploaded) -> None:
     """Refuse at once what is not a small-enough xlsx, before reading any row."""
-    check_upload(uploaded, max_bytes=settings.ROSTER_IMPORT_MAX_BYTES)
+    check_upload(uploaded, max_bytes=settings.ROSTER_IMPORT_MAX_BYTES, max_rows=settings.ROSTER_IMPORT_MAX_ROWS)
 
 
 def _parse_choice(column: Column, text: str) -> str | None:
@@ -235,31 +236,76 @@ def _require_importer(role: Role | None) -> None:
 
 
 def roster_import_upload(*, role: Role, actor: User, uploaded) -> RosterImport:
-    """Store the file and run the dry run. Raises ValidationError for a file that is not usable at all."""
+    """Store the file and run the dry run. Raises ValidationError for a file that is not usable at all.
+
+    With a broker the web request only checks the file's shape (`check_file`: size, zip directory,
+    the parts' heads) and a worker reads it (`roster_import_validate`): the Excel reader's memory
+    is the worker's, never the web process's. Without one the dry run runs now, as before.
+    """
     _require_importer(role)
     check_file(uploaded)
     content = uploaded.read()
-    rows = read_rows(io.BytesIO(content))
-    result = validate_rows(role=role, rows=rows)
+    result = None
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        result = validate_rows(role=role, rows=read_rows(io.BytesIO(content)))
     roster_import = RosterImport(
         organisation=role.organisation,
         uploaded_by=actor,
         original_name=getattr(uploaded, "name", "roster.xlsx")[:255],
         sha256=hashlib.sha256(content).hexdigest(),
-        status=RosterImportStatus.FAILED if result.errors else RosterImportStatus.VALIDATED,
-        total_rows=result.total,
-        new_rows=len(result.new_rows),
-        unchanged_rows=result.unchanged,
-        errors=result.errors,
+        status=RosterImportStatus.VALIDATING,
     )
+    if result is not None:
+        _apply_dry_run(roster_import, result)
     # Platform-generated name; the original name is only kept as text.
     roster_import.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{roster_import.sha256[:16]}.xlsx", ContentFile(content), save=False)
     roster_import.save()
+    if result is None:
+        from .tasks import roster_import_validate as task
+
+        enqueue(task, roster_import.pk, role.pk)
+    return roster_import
+
+
+def _apply_dry_run(roster_import: RosterImport, result: ImportResult) -> None:
+    roster_import.status = RosterImportStatus.FAILED if result.errors else RosterImportStatus.VALIDATED
+    roster_import.total_rows = result.total
+    roster_import.new_rows = len(result.new_rows)
+    roster_import.unchanged_rows = result.unchanged
+    roster_import.errors = result.errors
+
+
+def roster_import_validate(*, import_id: int, role_id: int) -> RosterImport:
+    """The dry run of a stored file (the worker's side of `roster_import_upload`). Idempotent."""
+    roster_import = RosterImport.objects.get(pk=import_id)
+    if roster_import.status != RosterImportStatus.VALIDATING:
+        return roster_import
+    role = Role.objects.select_related("organisation").get(pk=role_id)
+    try:
+        with roster_import.file.open("rb") as fh:
+            result = validate_rows(role=role, rows=read_rows(io.BytesIO(fh.read())))
+    except ValidationError as exc:
+        result = ImportResult()
+        for message in exc.messages:
+            result.error(0, "", message)
+    _apply_dry_run(roster_import, result)
+    RosterImport.objects.filter(pk=import_id, status=RosterImportStatus.VALIDATING).update(
+        status=roster_import.status,
+        total_rows=roster_import.total_rows,
+        new_rows=roster_import.new_rows,
+        unchanged_rows=roster_import.unchanged_rows,
+        errors=roster_import.errors,
+    )
+    roster_import.refresh_from_db()
     return roster_import
 
 
 def roster_import_confirm(*, role: Role, actor: User, roster_import: RosterImport) -> RosterImport:
-    """Import every new row in one transaction, or nothing. Re-validates against today's data."""
+    """Import every new row in one transaction, or nothing. Re-validates against today's data.
+
+    With a broker the file is claimed (`importing`) here and read and imported by a worker
+    (`roster_import_run`); without one it is imported now.
+    """
     _require_importer(role)
     if not selectors.roster_imports_visible_to(role).filter(pk=roster_import.pk).exists():
         from django.http import Http404
@@ -267,6 +313,38 @@ def roster_import_confirm(*, role: Role, actor: User, roster_import: RosterImpor
         raise Http404
     if roster_import.status != RosterImportStatus.VALIDATED:
         raise StateConflict(_("此文件有错误或已导入，不能确认导入。"))
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return _import(role=role, actor=actor, roster_import=roster_import, expected=RosterImportStatus.VALIDATED)
+    claimed = RosterImport.objects.filter(pk=roster_import.pk, status=RosterImportStatus.VALIDATED).update(
+        status=RosterImportStatus.IMPORTING
+    )
+    if not claimed:
+        raise StateConflict(_("此文件已导入。"))
+    from .tasks import roster_import_run as task
+
+    enqueue(task, roster_import.pk, role.pk, actor.pk if actor else None)
+    roster_import.refresh_from_db()
+    return roster_import
+
+
+def roster_import_run(*, import_id: int, role_id: int, actor_id: int | None) -> RosterImport:
+    """The worker's side of `roster_import_confirm`. Idempotent: only an `importing` file is imported."""
+    roster_import = RosterImport.objects.get(pk=import_id)
+    if roster_import.status != RosterImportStatus.IMPORTING:
+        return roster_import
+    role = Role.objects.select_related("organisation").get(pk=role_id)
+    actor = User.objects.filter(pk=actor_id).first() if actor_id else None
+    try:
+        return _import(role=role, actor=actor, roster_import=roster_import, expected=RosterImportStatus.IMPORTING)
+    except (ValidationError, StateConflict) as exc:
+        RosterImport.objects.filter(pk=import_id, status=RosterImportStatus.IMPORTING).update(
+            status=RosterImportStatus.FAILED, errors=[{"row": 0, "column": "", "message": m} for m in exc.messages]
+        )
+        roster_import.refresh_from_db()
+        return roster_import
+
+
+def _import(*, role: Role, actor: User | None, roster_import: RosterImport, expected: str) -> RosterImport:
     with roster_import.file.open("rb") as fh:
         rows = read_rows(io.BytesIO(fh.read()))
     result = validate_rows(role=role, rows=rows)
@@ -279,7 +357,7 @@ def roster_import_confirm(*, role: Role, actor: User, roster_import: RosterImpor
     try:
         with transaction.atomic():
             locked = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
-            if locked.status != RosterImportStatus.VALIDATED:
+            if locked.status != expected:
                 raise StateConflict(_("此文件已导入。"))
             numbers = cpd_numbers_issue(count=len(result.new_rows))
             teachers = []

@@ -3,15 +3,75 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
+from django.db import DataError
+from django.utils.translation import gettext as _
+from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ServiceUnavailable, StateConflict
 
+MAX_JSON_DEPTH = 32
+
+
+def _too_deep(value, limit: int) -> bool:
+    """Whether `value` nests more than `limit` arrays/objects (iterative: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class ObjectJSONParser(JSONParser):
+    """JSON bodies as every endpoint of this API expects them: one object, at most 32 levels deep.
+
+    A body that is an array, a string, a number or null reached views as something without
+    `.get()`, and 5,000 nested arrays exhausted the decoder's recursion: both were 500s. Here
+    they are 400s saying what the body must be, for every view at once.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError(_("JSON 请求体嵌套过深（最多 %(n)s 层）。") % {"n": MAX_JSON_DEPTH}) from exc
+        if not isinstance(data, dict):
+            kind = type(data).__name__ if data is not None else "null"
+            raise ParseError(_("请求体必须是 JSON 对象（{...}），收到的是 %(kind)s。") % {"kind": kind})
+        if _too_deep(data, MAX_JSON_DEPTH):
+            raise ParseError(_("JSON 请求体嵌套过深（最多 %(n)s 层）。") % {"n": MAX_JSON_DEPTH})
+        return data
+
+
+def query_int(request, name: str, *, default: int | None = None, min_value: int = 0, max_value: int = 2**31 - 1):
+    """An integer query parameter, or `default` when absent; anything else is a 400 naming it."""
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    field = serializers.IntegerField(min_value=min_value, max_value=max_value)
+    try:
+        return field.run_validation(raw)
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({name: exc.detail}) from exc
+
 
 def exception_handler(exc, context):
     """Turn model/service validation errors into 400 with field messages, never 500."""
+    if isinstance(exc, DataError | OverflowError):
+        # The database refused a value (out of range, too long, a NUL byte on PostgreSQL): the
+        # request's input was wrong, not the server.
+        return Response({"non_field_errors": [_("请求中有超出范围或格式不正确的值。")]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, StateConflict):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
     unavailable = service_unavailable_message(exc)

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "accounts.middleware.DefaultChineseLocaleMiddleware",
+    "cpd.bad_input.BadInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -221,6 +222,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "cpd.api.exception_handler",
+    # Bodies must be JSON objects, at most 32 levels deep (cpd.api.ObjectJSONParser).
+    "DEFAULT_PARSER_CLASSES": [
+        "cpd.api.ObjectJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -302,6 +309,16 @@ VERIFY_CHUNK_TEACHERS = env_int("CPD_VERIFY_CHUNK_TEACHERS", 5000)
 ROSTER_CONFIRMATION_MAX_AGE_DAYS = 183  # at least twice a year
 ROSTER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_IMPORT_MAX_ROWS = 100_000
+# Every spreadsheet import refuses, before a cell is read, a workbook beyond these limits (checked on
+# the zip directory and by streaming the XML: cpd/xlsx.py `inspect_workbook`). The largest legitimate
+# file (100,000 rows x 11 columns, 4.7 MB) has 9 parts, one 66 MB sheet part and 1.1 million cells.
+XLSX_MAX_PARTS = env_int("XLSX_MAX_PARTS", 100)
+XLSX_MAX_UNCOMPRESSED_BYTES = env_int("XLSX_MAX_UNCOMPRESSED_BYTES", 160 * 1024 * 1024)
+XLSX_MAX_PART_BYTES = env_int("XLSX_MAX_PART_BYTES", 128 * 1024 * 1024)
+XLSX_MAX_COLUMNS = env_int("XLSX_MAX_COLUMNS", 200)
+XLSX_MAX_CELLS = env_int("XLSX_MAX_CELLS", 3_000_000)
+XLSX_MAX_SHARED_STRINGS = env_int("XLSX_MAX_SHARED_STRINGS", 2_000_000)
+XLSX_MAX_SHARED_STRINGS_BYTES = env_int("XLSX_MAX_SHARED_STRINGS_BYTES", 64 * 1024 * 1024)
 
 # One JSON object per line with the request id (cpd/logs.py); LOG_FORMAT=text for reading in a terminal.
 LOGGING = logs.logging_config(json_format=env_str("LOG_FORMAT", "json") == "json", level=env_str("LOG_LEVEL", "WARNING"))

@@ -18,6 +18,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from python_calamine import CalamineWorkbook
 
+from .xlsx_guard import inspect_workbook
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -38,8 +40,12 @@ class RowErrors:
         return sorted(self.items, key=lambda e: (e["row"], order.get(e["column"], 99)))
 
 
-def check_upload(uploaded, *, max_bytes: int, field: str = "file") -> None:
-    """Refuse at once what is too big or not an xlsx (zip) file, before reading a row."""
+def check_upload(uploaded, *, max_bytes: int, field: str = "file", max_rows: int | None = None) -> None:
+    """Refuse at once what is too big or not an xlsx (zip) file, before reading a row.
+
+    The zip directory and the head of each part are checked too (`inspect_workbook`, cheap and
+    bounded in memory), so a spreadsheet bomb is refused in the request that uploads it.
+    """
     size = getattr(uploaded, "size", None)
     if size is not None and size > max_bytes:
         raise ValidationError({field: _("文件超过 %(mb)s MB，请拆分后分批导入。") % {"mb": max_bytes // (1024 * 1024)}})
@@ -47,6 +53,29 @@ def check_upload(uploaded, *, max_bytes: int, field: str = "file") -> None:
     uploaded.seek(0)
     if head != b"PK\x03\x04":
         raise ValidationError({field: _("文件不是 Excel（.xlsx）格式，请使用下载的模板。")})
+    try:
+        inspect_workbook(uploaded, max_rows=max_rows, stream=False)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.message_dict["file"]}) from exc
+
+
+# A cell a spreadsheet program would read as a formula (or DDE command) when it starts with one of
+# these: OWASP "CSV injection". Excel and WPS honour them in CSV files and in typed-in text.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """The value to write into an exported CSV or xlsx cell: a text starting with a formula trigger
+    gets a leading apostrophe (OWASP's advice), so `=cmd|' /C calc'!A0` shows as text and runs
+    nothing. Only text changes: numbers (negative ones too) stay numbers. Every export uses this.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def neutralise_row(row: Sequence[Any]) -> list[Any]:
+    return [neutralise_formula(v) for v in row]
 
 
 def cell_text(value: Any) -> str:
@@ -91,8 +120,10 @@ def iter_rows(
 
     Read with python-calamine (a Rust reader, about twenty times faster than openpyxl on big
     sheets). Raises ValidationError for an unreadable file, a missing header or more than
-    `max_rows` data rows — the row count is known before any row is read.
+    `max_rows` data rows — the row count is known before any row is read. A spreadsheet bomb is
+    refused before calamine sees it (`inspect_workbook`: calamine would allocate the whole grid).
     """
+    inspect_workbook(fileobj, max_rows=max_rows)
     try:
         workbook = CalamineWorkbook.from_filelike(fileobj)
         sheet = workbook.get_sheet_by_index(0)
@@ -118,7 +149,8 @@ def iter_rows(
 
 
 def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]] = (), title: str = "Sheet1") -> bytes:
-    """A one-sheet xlsx with a bold header row (templates, small exports)."""
+    """A one-sheet xlsx with a bold header row (templates, small exports); text cells that would
+    start a formula are neutralised (`neutralise_formula`)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title)
     from openpyxl.cell import WriteOnlyCell
@@ -130,7 +162,8 @@ def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]] = (), t
         header_cells.append(cell)
     ws.append(header_cells)
     for row in rows:
-        ws.append(list(row))
+        # openpyxl writes a text starting with "=" as a formula: neutralised first.
+        ws.append(neutralise_row(row))
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -11,12 +11,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts import selectors as account_selectors
 from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import RoleKind, Teacher
+from cpd.api import ObjectJSONParser
+from cpd.bad_input import is_int_text
 
 from . import ledger, selectors, services
 from .models import Declaration, DeclarationEvent, Evidence, EvidenceKind, LedgerEntry, Notification, Year
@@ -83,10 +85,10 @@ class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         qs = selectors.ledger_visible_to(api_role(self.request)).order_by("year", "created_at", "pk")
         p = self.request.query_params
-        if p.get("teacher", "").isdigit():
+        if is_int_text(p.get("teacher", "")):
             # An id beyond the database's integer range matches no one (and must not be a 500).
             qs = qs.filter(teacher_id=int(p["teacher"])) if int(p["teacher"]) < 2**63 else qs.none()
-        if p.get("year", "").isdigit():
+        if is_int_text(p.get("year", "")):
             qs = qs.filter(year=int(p["year"]))
         if p.get("category"):
             qs = qs.filter(category=p["category"])
@@ -221,7 +223,7 @@ class BulkApproveSerializer(serializers.Serializer):
 class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Declarations in the caller's scope; teachers create and edit theirs, reviewers act on them."""
 
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [ObjectJSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
         role = api_role(self.request)
@@ -233,7 +235,7 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             qs = selectors.declarations_visible_to(role).prefetch_related("evidence").order_by("-updated_at", "-pk")
         if p.get("state"):
             qs = qs.filter(state=p["state"])
-        if p.get("year", "").isdigit():
+        if is_int_text(p.get("year", "")):
             qs = qs.filter(year=int(p["year"]))
         if self.action == "retrieve":
             qs = qs.prefetch_related("events__actor")

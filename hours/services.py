@@ -31,6 +31,7 @@ from accounts.models import Role, RoleKind, Teacher, TeacherStatus, User
 from cpd.errors import StateConflict
 
 from . import ledger, selectors
+from .evidence_scan import active_content, active_content_message
 from .models import (
     Category,
     Declaration,
@@ -141,7 +142,8 @@ def sniff_content_type(head: bytes) -> str | None:
 
 
 def check_evidence_file(uploaded) -> tuple[bytes, str]:
-    """Read and check one upload: at most 10 MB, and a PDF, JPEG or PNG by its content, whatever its name."""
+    """Read and check one upload: at most 10 MB, a PDF, JPEG or PNG by its content whatever its name,
+    and nothing active in it (no script, launch action, attachment or HTML: `evidence_scan`)."""
     size = getattr(uploaded, "size", None)
     if size is not None and size > MAX_EVIDENCE_BYTES:
         raise ValidationError({"evidence": _("文件“%(name)s”超过10 MB。") % {"name": uploaded.name}})
@@ -153,6 +155,9 @@ def check_evidence_file(uploaded) -> tuple[bytes, str]:
         raise ValidationError(
             {"evidence": _("文件“%(name)s”不是PDF、JPEG或PNG（按文件内容识别）。") % {"name": getattr(uploaded, "name", "")}}
         )
+    active = active_content(content, content_type)
+    if active:
+        raise ValidationError({"evidence": active_content_message(getattr(uploaded, "name", ""), active)})
     return content, content_type
 
 

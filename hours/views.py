@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import RoleKind, Teacher
+from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
 
 from . import ledger, selectors, services
@@ -202,7 +203,7 @@ def declaration_form(request, pk: int | None = None):
     if request.method == "POST" and form.is_valid():
         submit = "submit" in request.POST
         data = {f: form.cleaned_data[f] for f in services.DECLARATION_FIELDS}
-        remove = [int(x) for x in request.POST.getlist("remove_evidence") if x.isdigit()]
+        remove = [int(x) for x in request.POST.getlist("remove_evidence") if is_int_text(x)]
         try:
             decl = services.declaration_save(
                 role=role,
@@ -349,7 +350,7 @@ def review_action(request, pk: int):
 @require_POST
 def review_bulk_approve(request):
     role = _role(request, lambda r: selectors.review_level(r) is not None)
-    ids = [int(x) for x in request.POST.getlist("ids") if x.isdigit()]
+    ids = [int(x) for x in request.POST.getlist("ids") if is_int_text(x)]
     if not ids:
         messages.error(request, _("请先勾选要通过的申报。"))
         return redirect("review_queue")
@@ -364,13 +365,22 @@ def review_bulk_approve(request):
 # --- evidence -----------------------------------------------------------------------------
 
 
+EVIDENCE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+
+
 @login_required
 @xframe_options_sameorigin
 def evidence_file(request, token: str):
     """Serve an evidence file to whoever may see its declaration (teacher, reviewers in scope, the city)."""
     evidence = get_object_or_404(selectors.evidence_visible_to(request.role), token=token)
     response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
-    response["Content-Disposition"] = f'inline; filename="evidence-{evidence.pk}{evidence.extension}"'
+    # Never active content on the platform's origin: a PDF is downloaded, not opened in the
+    # browser's viewer beside the session; an image stays inline (the review pages preview it).
+    # The sandbox makes whatever the browser does render an opaque-origin document that runs
+    # no script, and nosniff keeps it from being read as anything but its declared type.
+    disposition = "inline" if evidence.is_image else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="evidence-{evidence.pk}{evidence.extension}"'
+    response["Content-Security-Policy"] = EVIDENCE_CSP
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -405,7 +415,7 @@ def year_list(request):
     Year.get(this_year)
     edit_year = request.GET.get("edit") or request.POST.get("year")
     form = None
-    if edit_year and str(edit_year).isdigit() and int(edit_year) in Year.SUPPORTED:
+    if edit_year and is_int_text(str(edit_year)) and int(edit_year) in Year.SUPPORTED:
         obj = Year.get(int(edit_year))
         form = YearForm(request.POST or None, instance=obj)
         if request.method == "POST" and form.is_valid():

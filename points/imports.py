@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleKind
 from cpd.errors import StateConflict
+from cpd.tasks import enqueue
 from cpd.xlsx import RowErrors, check_upload, iter_rows, parse_date, workbook_bytes
 
 from . import services
@@ -54,30 +56,73 @@ def _parse(content: bytes):
 
 
 def points_import_upload(*, role: Role, actor, uploaded) -> PointsImport:
+    """Store the file and run its dry run: now without a broker, in a worker with one (the web
+    request then only checks the file's shape, so the Excel reader never runs in it)."""
     if role is None or role.kind != RoleKind.CITY_ADMIN:
         raise PermissionDenied(_("只有市管理员可以导入积分。"))
-    check_upload(uploaded, max_bytes=MAX_BYTES)
+    check_upload(uploaded, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
     content = uploaded.read()
-    rows, errors = _parse(content)
     record = PointsImport(
         uploaded_by=actor,
         original_name=(getattr(uploaded, "name", "") or "points.xlsx")[:255],
-        status="failed" if errors else "validated",
-        total_rows=len(rows) + len({e["row"] for e in errors}),
-        errors=errors[:5000],
+        status="validating",
     )
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        _apply_dry_run(record, *_parse(content))
     record.file.save(f"points-{timezone.now():%Y%m%d%H%M%S}.xlsx", ContentFile(content), save=False)
     record.save()
+    if record.status == "validating":
+        from . import tasks
+
+        enqueue(tasks.points_import_validate, record.pk)
+    return record
+
+
+def _apply_dry_run(record: PointsImport, rows: list, errors: list) -> None:
+    record.status = "failed" if errors else "validated"
+    record.total_rows = len(rows) + len({e["row"] for e in errors})
+    record.errors = errors[:5000]
+
+
+def points_import_validate(import_id: int) -> PointsImport:
+    """The worker's dry run of a stored file. Idempotent: only a `validating` file is read."""
+    record = PointsImport.objects.get(pk=import_id)
+    if record.status != "validating":
+        return record
+    try:
+        with record.file.open("rb") as fh:
+            _apply_dry_run(record, *_parse(fh.read()))
+    except ValidationError as exc:
+        _apply_dry_run(record, [], [{"row": 0, "column": "", "message": m} for m in exc.messages])
+    PointsImport.objects.filter(pk=import_id, status="validating").update(
+        status=record.status, total_rows=record.total_rows, errors=record.errors
+    )
+    record.refresh_from_db()
     return record
 
 
 def points_import_confirm(*, role: Role, record: PointsImport) -> PointsImport:
-    """Every row through `services.points_earn` (idempotent by event id: a re-upload adds nothing)."""
+    """Every row through `services.points_earn` (idempotent by event id: a re-upload adds nothing).
+
+    With a broker a worker reads the file and counts the rows (`points_import_run`)."""
     if role is None or role.kind != RoleKind.CITY_ADMIN:
         raise PermissionDenied(_("只有市管理员可以导入积分。"))
     claimed = PointsImport.objects.filter(pk=record.pk, status="validated").update(status="importing")
     if not claimed:
         raise StateConflict(_("只有校验通过且尚未导入的文件可以确认导入。"))
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        from . import tasks
+
+        enqueue(tasks.points_import_run, record.pk)
+        record.refresh_from_db()
+        return record
+    return points_import_run(record.pk)
+
+
+def points_import_run(import_id: int) -> PointsImport:
+    record = PointsImport.objects.get(pk=import_id)
+    if record.status != "importing":
+        return record
     try:
         return _import_rows(record)
     except Exception:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import RoleKind, Teacher
+from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE
 
@@ -114,7 +115,7 @@ def school_requests(request):
     )
     qs = services.requests_visible_to(role)
     if request.method == "POST":
-        ids = [int(x) for x in request.POST.getlist("ids") if x.isdigit()]
+        ids = [int(x) for x in request.POST.getlist("ids") if is_int_text(x)]
         try:
             if request.POST.get("action") == "refuse":
                 for pk in ids:
@@ -146,7 +147,7 @@ def school_requests(request):
 def rules(request):
     role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
     edit = request.GET.get("edit")
-    instance = get_object_or_404(EarningRule, pk=edit) if edit and edit.isdigit() else None
+    instance = get_object_or_404(EarningRule, pk=edit) if edit and is_int_text(edit) else None
     rule_form = RuleForm(request.POST if request.POST.get("form") == "rule" else None, instance=instance)
     window_form = WindowForm(
         request.POST if request.POST.get("form") == "window" else None, initial={"year": timezone.localdate().year}

@@ -7,12 +7,14 @@ from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import RoleKind
+from cpd.api import ObjectJSONParser
+from cpd.bad_input import is_int_text
 from cpd.platform import PlatformKeyAuthentication
 
 from . import imports, projects
@@ -195,7 +197,7 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         p = self.request.query_params
         if p.get("state"):
             qs = qs.filter(state=p["state"])
-        if p.get("project", "").isdigit():
+        if is_int_text(p.get("project", "")):
             qs = qs.filter(project_id=int(p["project"]))
         return qs
 
@@ -260,7 +262,7 @@ class HoursImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Attendance registration and provincial public-subject imports: dry run, then confirm."""
 
     serializer_class = HoursImportSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, ObjectJSONParser]
 
     def get_queryset(self):
         return imports.imports_visible_to(api_role(self.request))

@@ -80,21 +80,20 @@ def hours_import_upload(*, role: Role, actor, uploaded, kind: str, project: Trai
         project = None
     else:
         raise ValidationError({"kind": _("未知的导入类型。")})
-    check_upload(uploaded, max_bytes=MAX_BYTES)
+    check_upload(uploaded, max_bytes=MAX_BYTES, max_rows=MAX_ROWS)
     content = uploaded.read()
-    # Reject an unreadable file or a wrong header at once rather than in the task.
-    headers, required = (
-        (REGISTRATION_HEADERS, REGISTRATION_REQUIRED)
-        if kind == HoursImportKind.REGISTRATION
-        else (PROVINCIAL_HEADERS, PROVINCIAL_REQUIRED)
-    )
-    rows = iter_rows(io.BytesIO(content), headers=headers, required_headers=required, max_rows=MAX_ROWS)
-    first = next(rows, None)
     parsed = None
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        # No broker: the dry run runs now, in this request. Finish this read and keep its rows for
-        # the dry run rather than parse the file twice.
-        parsed = [] if first is None else [first, *rows]
+        # No broker: the dry run runs now, in this request; an unreadable file or a wrong header is
+        # refused at once, and the rows read are kept for the dry run rather than parsed twice.
+        # With a broker the web request reads no cell (the Excel reader's memory is the worker's):
+        # `check_upload` has checked the file's shape, and the task reports a wrong header.
+        headers, required = (
+            (REGISTRATION_HEADERS, REGISTRATION_REQUIRED)
+            if kind == HoursImportKind.REGISTRATION
+            else (PROVINCIAL_HEADERS, PROVINCIAL_REQUIRED)
+        )
+        parsed = list(iter_rows(io.BytesIO(content), headers=headers, required_headers=required, max_rows=MAX_ROWS))
     record = HoursImport(
         kind=kind,
         project=project,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, OrgKind, RoleKind, TeacherStatus
+from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE
 from hours.models import LedgerEntry, Source
@@ -250,7 +251,7 @@ def enrolment_list(request):
 def enrolment_action(request):
     role = _role(request)
     action = request.POST.get("action")
-    ids = [int(x) for x in request.POST.getlist("ids") if x.isdigit()]
+    ids = [int(x) for x in request.POST.getlist("ids") if is_int_text(x)]
     reason = request.POST.get("reason", "")
     if action == "approve":
         action = APPROVE_ACTION.get(role.kind, "")
@@ -505,7 +506,9 @@ def course_list(request):
     can_manage = role.kind == RoleKind.CITY_ADMIN
     form = None
     if can_manage:
-        instance = get_object_or_404(OnlineCourse, pk=request.GET.get("edit")) if request.GET.get("edit", "").isdigit() else None
+        instance = (
+            get_object_or_404(OnlineCourse, pk=request.GET.get("edit")) if is_int_text(request.GET.get("edit", "")) else None
+        )
         form = CourseForm(request.POST or None, instance=instance)
         if request.method == "POST" and form.is_valid():
             form.save()
@@ -537,6 +540,6 @@ def project_approval(request, pk: int):
 def _posted_id(request, name: str) -> int:
     """The id a form posted; anything but digits is a 404 like an unknown id, never a 500."""
     value = request.POST.get(name, "")
-    if not value.isdigit():
+    if not is_int_text(value):
         raise Http404
     return int(value)

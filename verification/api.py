@@ -13,6 +13,8 @@ from rest_framework.response import Response
 from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import Organisation, RoleKind
 from accounts.selectors import teachers_visible_to
+from cpd.api import query_int
+from cpd.bad_input import is_int_text
 from cpd.xlsx import XLSX_CONTENT_TYPE
 
 from . import exports, selectors, services
@@ -164,11 +166,11 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         qs = selectors.results_visible_to(api_role(self.request)).order_by("year", "school_id", "teacher_id")
         p = self.request.query_params
-        if p.get("year", "").isdigit():
+        if is_int_text(p.get("year", "")):
             qs = qs.filter(year=int(p["year"]))
         if p.get("status"):
             qs = qs.filter(status=p["status"])
-        if p.get("school", "").isdigit():
+        if is_int_text(p.get("school", "")):
             qs = qs.filter(school_id=int(p["school"]))
         return qs
 
@@ -331,7 +333,7 @@ def statistics(request):
     role = require_role(request)
     if role.kind in (RoleKind.TEACHER, RoleKind.PROVIDER):
         raise PermissionDenied("No statistics for this role.")
-    year = int(request.query_params.get("year") or 0) or None
+    year = query_int(request, "year", min_value=1900, max_value=9999)
     if year is None:
         from django.utils import timezone
 

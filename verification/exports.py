@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from accounts.models import Role, RoleKind
 from cpd.tasks import enqueue
+from cpd.xlsx import neutralise_formula, neutralise_row
 from hours.ledger import public_topics
 
 from . import selectors
@@ -186,7 +187,7 @@ def _xlsx_cell(ref: str, value) -> str:
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
     if kind is not str and isinstance(value, int | float | Decimal):
         return _xlsx_cell(ref, float(value))
-    text = _NOT_IN_XML.sub("", str(value))
+    text = neutralise_formula(_NOT_IN_XML.sub("", str(value)))
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
@@ -196,7 +197,7 @@ def write_xlsx(path: str, title: str, columns: list[str], rows: Iterator[list]) 
     faster than openpyxl's write-only mode, which builds a cell object and an XML element per value
     (200,000 rows of 9 columns: 40 s there; see bench/bench_stats_export.py). The cells are the
     ones openpyxl writes (numbers, inline strings), so any reader sees the same values; a text
-    that starts with "=" stays text instead of becoming a formula."""
+    that starts a formula is neutralised (`neutralise_formula`), as in every export."""
     sheet_title = _NOT_IN_SHEET_TITLE.sub("_", str(title))[:31] or "Sheet1"
     letters: list[str] = []
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -238,7 +239,7 @@ def write_csv(path: str, columns: list[str], rows: Iterator[list]) -> None:
         writer = csv.writer(fh)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(neutralise_row(row))
 
 
 def export_request(*, role: Role, actor, kind: str, year: int, school_id: int | None = None) -> ExportJob:

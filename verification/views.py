@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, OrgKind, RoleKind, Teacher
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, teachers_visible_to
+from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE
 from hours import ledger
@@ -80,7 +81,7 @@ def _is_city(role) -> bool:
 
 def _year(request, default: int | None = None) -> int:
     value = request.GET.get("year") or request.POST.get("year")
-    if value and str(value).isdigit():
+    if value and is_int_text(str(value)):
         return int(value)
     return default or timezone.localdate().year - 1
 
@@ -101,7 +102,7 @@ def policy_list(request):
         p.deadlines = years.get(p.year)
     edit = request.GET.get("edit") or request.POST.get("year")
     form = None
-    if edit and str(edit).isdigit():
+    if edit and is_int_text(str(edit)):
         policy = get_object_or_404(YearPolicy, year=int(edit))
         year_obj = Year.get(policy.year)
         initial = {f: getattr(year_obj, f) for f in services.DEADLINE_FIELDS}
@@ -124,7 +125,7 @@ def policy_list(request):
             return redirect(f"/verification/policies/?edit={created.year}")
         return redirect("policy_list")
     revisions = []
-    if edit and str(edit).isdigit():
+    if edit and is_int_text(str(edit)):
         revisions = YearPolicy.objects.get(year=int(edit)).revisions.select_related("actor")[:20]
     return render(
         request,
@@ -262,7 +263,7 @@ def result_list(request):
     if status in ResultStatus.values:
         qs = qs.filter(status=status)
     school = request.GET.get("school")
-    if school and school.isdigit():
+    if school and is_int_text(school):
         qs = qs.filter(school_id=int(school))
     q = request.GET.get("q", "").strip()
     if q:
@@ -510,6 +511,6 @@ def export_download(request, pk: int):
 def _posted_id(request, name: str) -> int:
     """The id a form posted; anything but digits is a 404 like an unknown id, never a 500."""
     value = request.POST.get(name, "")
-    if not value.isdigit():
+    if not is_int_text(value):
         raise Http404
     return int(value)
