@@ -30,7 +30,7 @@ class Worker:
     def __init__(self):
         self.queue = []
 
-    def enqueue(self, task, *args):
+    def enqueue(self, task, *args, on_failure=None):
         self.queue.append((task, args))
 
     def run(self):

@@ -35,7 +35,9 @@ def _dockerfile() -> tuple[dict[str, str], list[str]]:
 
 def _run_step(command: str, tmp_path: Path) -> subprocess.CompletedProcess:
     env_values, _runs = _dockerfile()
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY")}
+    # A deployment has none of the test run's switches (pytest-playwright sets DJANGO_ALLOW_ASYNC_UNSAFE).
+    dropped = ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_values)
     env["STATIC_ROOT"] = str(tmp_path / "static")
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
