@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from cpd import logs
@@ -54,6 +55,14 @@ if PRODUCTION and SECRET_KEY in ("", DEV_SECRET_KEY):
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
+# Verification regime of this deployment: "annual" (Guangzhou: yearly verification with carry-over)
+# or "cycle" (Henan/Zhengzhou: 360 hours per five-year cycle with a registration certificate).
+# It is a boundary: the cycle app, its URLs, navigation and beat task exist only in a cycle
+# deployment; the annual engine's URLs and beat task only in an annual one.
+CPD_REGIME = env_str("CPD_REGIME", "annual")
+if CPD_REGIME not in ("annual", "cycle"):
+    raise ImproperlyConfigured("CPD_REGIME must be 'annual' or 'cycle'")
+
 INSTALLED_APPS = [
     "cpd.apps.AdminConfig",
     "django.contrib.auth",
@@ -77,6 +86,7 @@ INSTALLED_APPS = [
     "training",
     "verification",
     "points",
+    *(["cycles"] if CPD_REGIME == "cycle" else []),
     "home",
 ]
 
@@ -282,11 +292,15 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Synced into django-celery-beat's tables by the database scheduler at start.
 CELERY_BEAT_SCHEDULE = {
     "close-due-years": {"task": "hours.tasks.close_due_years", "schedule": 60 * 60 * 24},
-    "auto-verify-due": {"task": "verification.tasks.auto_verify_due", "schedule": 60 * 60 * 24},
     "points-expire-due": {"task": "points.tasks.expire_due", "schedule": 60 * 60 * 6},
     "send-reminders": {"task": "home.tasks.send_reminders", "schedule": 60 * 60 * 24},
     # Readiness (cpd/health.py) reads this entry's last run: beat is alive when it is recent.
     "beat-heartbeat": {"task": "cpd.beat_heartbeat", "schedule": 30},
+    **(
+        {"open-due-cycles": {"task": "cycles.tasks.open_due_cycles", "schedule": 60 * 60 * 24}}
+        if CPD_REGIME == "cycle"
+        else {"auto-verify-due": {"task": "verification.tasks.auto_verify_due", "schedule": 60 * 60 * 24}}
+    ),
 }
 # Beat writes last-run times every few minutes (DatabaseScheduler sync): older than this, beat is down.
 CPD_BEAT_MAX_AGE_SECONDS = env_int("CPD_BEAT_MAX_AGE_SECONDS", 600)
@@ -295,11 +309,6 @@ CPD_OPS_TOKEN = env_str("CPD_OPS_TOKEN", "")
 
 # Platform facts.
 CPD_CITY_CODE = env_str("CPD_CITY_CODE", "4401")
-# Verification regime of this deployment: "annual" (Guangzhou: yearly verification with carry-over)
-# or "cycle" (Henan/Zhengzhou: 360 hours per five-year cycle with a registration certificate).
-CPD_REGIME = env_str("CPD_REGIME", "annual")
-if CPD_REGIME not in ("annual", "cycle"):
-    raise ValueError("CPD_REGIME must be 'annual' or 'cycle'")
 # Reminder channels (home/channels.py): dotted paths of Channel classes; add WeCom/DingTalk/SMS here.
 CPD_REMINDER_CHANNELS = env_list("CPD_REMINDER_CHANNELS", ["home.channels.InAppChannel", "home.channels.EmailChannel"])
 # Absolute address of the platform, for links in e-mails and QR codes.

@@ -4,7 +4,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cpd import health, metrics
-from verification.cycle_views import certificate_verify
+
+# The regime is a boundary: an annual deployment has no cycle address, a cycle deployment no
+# address of the annual verification (its runs, results, notice, statistics and exports).
+if settings.CPD_REGIME == "cycle":
+    regime_api = [path("api/v1/", include("cycles.api_urls"))]
+    regime_pages = [path("", include("cycles.urls"))]
+else:
+    regime_api = [path("api/v1/", include("verification.api_urls"))]
+    regime_pages = [path("verification/", include("verification.urls"))]
 
 urlpatterns = [
     path("health/live/", health.live, name="health_live"),
@@ -15,14 +23,13 @@ urlpatterns = [
     path("api/v1/", include("accounts.api_urls")),
     path("api/v1/", include("hours.api_urls")),
     path("api/v1/", include("training.api_urls")),
-    path("api/v1/", include("verification.api_urls")),
+    *regime_api,
     path("api/v1/", include("points.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
-    path("certificates/verify/", certificate_verify, name="certificate_verify"),
     path("hours/", include("hours.urls")),
     path("hours/", include("training.urls")),
-    path("verification/", include("verification.urls")),
+    *regime_pages,
     path("points/", include("points.urls")),
     path("", include("home.urls")),  # before accounts: "/" is the role's home page
     path("", include("accounts.urls")),

@@ -21,7 +21,7 @@ from hours.models import Category, LedgerEntry, Source
 from training import projects as project_services
 from training.models import ProjectKind, ProjectLevel, TargetStage, TrainingProject
 
-from .cycles import add_years
+from .rules import add_years
 
 PROVINCE = ("41", "河南省")
 CITY = ("4101", "郑州市")

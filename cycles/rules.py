@@ -38,25 +38,53 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
 
 
 def current_cycle(teacher: Teacher, policy: CyclePolicy | None = None, today: datetime.date | None = None) -> TeacherCycle:
-    """The teacher's active cycle. A cycle starts on the date of the last certificate, or on the first
-    employment; a cycle that ended without a certificate is followed by the next five years."""
+    """The teacher's cycle containing `today`, as stored or, when none is stored yet, as `cycle_open`
+    would open it (unsaved). A read never writes: pages show the projection, services open it.
+
+    A cycle starts on the date of the last certificate, or on the first employment; a cycle that ended
+    without a certificate is followed by the next five years."""
     today = today or timezone.localdate()
     policy = policy or CyclePolicy.current()
     cycle = TeacherCycle.objects.filter(teacher=teacher, state=CycleState.ACTIVE).first()
     if cycle is not None and cycle.end_date > today:
         return cycle
     if cycle is not None:
-        TeacherCycle.objects.filter(pk=cycle.pk).update(state=CycleState.LAPSED)
         start = cycle.end_date
     else:
         last = CycleCertificate.objects.filter(teacher=teacher).order_by("-issued_on").first()
         start = last.issued_on if last else (teacher.first_employment_date or teacher.created_at.date())
     start = _roll_forward(start, policy.years, today)
-    try:
-        with transaction.atomic():
-            return TeacherCycle.objects.create(teacher=teacher, start_date=start, end_date=add_years(start, policy.years))
-    except IntegrityError:
-        return TeacherCycle.objects.get(teacher=teacher, state=CycleState.ACTIVE)
+    return TeacherCycle(teacher=teacher, start_date=start, end_date=add_years(start, policy.years))
+
+
+def cycle_open(*, teacher: Teacher, today: datetime.date | None = None) -> TeacherCycle:
+    """Store the teacher's current cycle: an ended active cycle is marked lapsed and the next one opened.
+
+    Idempotent; safe against a concurrent opener (the one-active-cycle constraint decides)."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        cycle = current_cycle(teacher, today=today)
+        if cycle.pk is not None:
+            return cycle
+        TeacherCycle.objects.filter(teacher=teacher, state=CycleState.ACTIVE, end_date__lte=today).update(state=CycleState.LAPSED)
+        try:
+            with transaction.atomic():
+                cycle.save()
+                return cycle
+        except IntegrityError:
+            return TeacherCycle.objects.get(teacher=teacher, state=CycleState.ACTIVE)
+
+
+def cycles_open_due(*, today: datetime.date | None = None) -> int:
+    """Daily (beat task `cycles.tasks.open_due_cycles`): open the cycle of every active teacher who has
+    no current stored cycle (new teachers, cycles that ended). Returns how many were opened."""
+    today = today or timezone.localdate()
+    current = TeacherCycle.objects.filter(state=CycleState.ACTIVE, end_date__gt=today).values("teacher_id")
+    opened = 0
+    for teacher in Teacher.objects.filter(status=TeacherStatus.ACTIVE).exclude(pk__in=current).iterator(chunk_size=500):
+        cycle_open(teacher=teacher, today=today)
+        opened += 1
+    return opened
 
 
 def _roll_forward(start: datetime.date, years: int, today: datetime.date) -> datetime.date:
@@ -174,6 +202,7 @@ def certificate_issue(*, role: Role, actor, teacher: Teacher | None = None) -> C
     with transaction.atomic():
         Teacher.objects.select_for_update().get(pk=teacher.pk)
         today = timezone.localdate()
+        cycle_open(teacher=teacher, today=today)
         p = progress(teacher, today)
         # Asked again (a second click): the certificate issued today, which opened the current cycle.
         existing = (

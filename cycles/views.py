@@ -16,7 +16,7 @@ from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
 from cpd.errors import StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE, workbook_bytes
 
-from . import cycles
+from . import rules as cycles
 from .models import CycleCertificate
 
 
@@ -35,7 +35,7 @@ def my_cycle(request):
     teacher = _teacher(request)
     p = cycles.progress(teacher)
     certificates = CycleCertificate.objects.filter(teacher=teacher).select_related("cycle")
-    return render(request, "verification/my_cycle.html", {"p": p, "teacher": teacher, "certificates": certificates})
+    return render(request, "cycles/my_cycle.html", {"p": p, "teacher": teacher, "certificates": certificates})
 
 
 @login_required
@@ -67,7 +67,7 @@ def certificate_verify(request):
     """Public: anyone checks a certificate code; shows the masked name, the dates and the validity only."""
     code = request.GET.get("code", "").strip()
     result = cycles.certificate_check(code) if code else None
-    return render(request, "verification/certificate_verify.html", {"code": code, "result": result, "checked": bool(code)})
+    return render(request, "cycles/certificate_verify.html", {"code": code, "result": result, "checked": bool(code)})
 
 
 @login_required
@@ -85,4 +85,4 @@ def cycle_statistics(request):
         response["Content-Disposition"] = 'attachment; filename="cycle-statistics.xlsx"'
         return response
     totals = {k: sum(r[k] for r in rows) for k in ("teachers", "with_cycle", "complete", "behind", "certified_this_year")}
-    return render(request, "verification/cycle_statistics.html", {"rows": rows, "totals": totals})
+    return render(request, "cycles/cycle_statistics.html", {"rows": rows, "totals": totals})

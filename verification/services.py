@@ -116,6 +116,12 @@ def policy_update(*, role: Role, actor: User, year: int, data: dict[str, Any]) -
 # --- runs --------------------------------------------------------------------------------------------
 
 
+def _require_annual_regime() -> None:
+    """The annual engine refuses to run in a cycle deployment (its verdicts would mean nothing there)."""
+    if settings.CPD_REGIME != "annual":
+        raise StateConflict(_("本平台按五年周期考核，不进行年度验证。"))
+
+
 def run_start(
     *, role: Role | None, actor: User | None, year: int, district: Organisation | None = None, inline: bool = False
 ) -> VerificationRun:
@@ -124,6 +130,7 @@ def run_start(
     A run whose workers stopped reporting for 15 minutes is marked interrupted and may be
     started again; results are upserted, so the new run gives the same results.
     """
+    _require_annual_regime()
     if role is not None:
         _require_city(role)
     _require_not_finalised(year)
@@ -226,6 +233,7 @@ def run_finish(run_id: int) -> VerificationRun:
 
 def auto_verify_due(today: datetime.date | None = None) -> VerificationRun | None:
     """Celery beat, daily: once last year's district review deadline has passed, verify that year once."""
+    _require_annual_regime()
     today = today or timezone.localdate()
     year = today.year - 1
     year_obj = Year.objects.filter(year=year).first()

@@ -1,7 +1,8 @@
 from django.urls import path
 
-from . import cycle_views, views
+from . import views
 
+# The annual regime's pages: mounted by cpd/urls.py in an annual deployment only.
 urlpatterns = [
     path("policies/", views.policy_list, name="policy_list"),
     path("runs/", views.run_list, name="run_list"),
@@ -16,8 +17,4 @@ urlpatterns = [
     path("statistics/", views.statistics, name="statistics"),
     path("exports/", views.export_list, name="export_list"),
     path("exports/<int:pk>/download/", views.export_download, name="export_download"),
-    path("cycle/", cycle_views.my_cycle, name="my_cycle"),
-    path("cycle/certificate/", cycle_views.certificate_issue, name="certificate_issue"),
-    path("cycle/certificate/<str:code>.pdf", cycle_views.certificate_pdf, name="certificate_pdf"),
-    path("cycle/statistics/", cycle_views.cycle_statistics, name="cycle_statistics"),
 ]

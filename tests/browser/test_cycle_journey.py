@@ -11,10 +11,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from cycles.models import CycleCertificate
+from cycles.rules import add_years
 from hours.models import Category, LedgerEntry, Source
 from training import projects as project_services
-from verification.cycles import add_years
-from verification.models import CycleCertificate
+
+pytestmark = pytest.mark.cycle
 
 
 @pytest.fixture

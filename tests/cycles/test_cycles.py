@@ -30,14 +30,16 @@ from rest_framework.test import APIClient
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, User
 from cpd.errors import StateConflict
+from cycles import rules as cycles
+from cycles.models import CycleCertificate, CycleState, TeacherCycle
 from hours import services as hours_services
 from hours.models import Category, Declaration, LedgerEntry, Source
 from tests.conftest import World
 from tests.factories import OrganisationFactory, TeacherFactory, UserFactory
 from training import projects as project_services
 from training.models import ApprovalState, ProjectKind, TrainingProject
-from verification import cycles
-from verification.models import CycleCertificate, CycleState, TeacherCycle
+
+pytestmark = pytest.mark.cycle
 
 CST = datetime.timezone(datetime.timedelta(hours=8))
 TODAY = datetime.date(2026, 6, 15)
@@ -185,11 +187,12 @@ def test_a_new_teacher_sees_the_first_year_new_teacher_training_apart(world, fro
 
 
 def test_a_new_hire_whose_record_opened_the_cycle_before_the_first_employment_date_was_filled_in_is_a_new_teacher(world, frozen):
-    """The school adds its new hire to the roster in August; the teacher looks at the cycle page before the
+    """The school adds its new hire to the roster in August; the nightly job opens the cycle before the
     first employment date (September 1) is filled in; from then on the new-teacher rule applies."""
     frozen.move_to(datetime.datetime(2025, 8, 20, 10, tzinfo=CST))
     teacher = TeacherFactory(school=world.school_a1, first_employment_date=None)
     assert cycles.progress(teacher).cycle.start_date == datetime.date(2025, 8, 20)
+    assert cycles.cycles_open_due() >= 1
 
     frozen.move_to(datetime.datetime(2026, 6, 15, 10, tzinfo=CST))
     teacher.first_employment_date = datetime.date(2025, 9, 1)
@@ -200,6 +203,24 @@ def test_a_new_hire_whose_record_opened_the_cycle_before_the_first_employment_da
     assert (p.cycle.start_date, p.cycle.end_date) == (datetime.date(2025, 8, 20), datetime.date(2030, 8, 20))
     assert p.is_new_teacher is True
     assert (p.new_teacher_hours, p.new_teacher_deadline) == (Decimal("36"), datetime.date(2026, 9, 1))
+
+
+def test_looking_at_the_cycle_stores_nothing_and_the_nightly_job_opens_it_once(world, frozen):
+    teacher = veteran(world)
+    assert "2024-06-15" in cycle_page(world)
+    world.client("teacher_a1").get("/api/v1/cycle/")
+    assert not TeacherCycle.objects.filter(teacher=teacher).exists()
+
+    from cycles.tasks import open_due_cycles
+
+    open_due_cycles.apply()
+    open_due_cycles.apply()
+    stored = TeacherCycle.objects.get(teacher=teacher)
+    assert (stored.start_date, stored.end_date, stored.state) == (
+        datetime.date(2024, 6, 15),
+        datetime.date(2029, 6, 15),
+        CycleState.ACTIVE,
+    )
 
 
 def test_a_teacher_employed_before_the_cycle_is_not_shown_the_new_teacher_rule(world, frozen):
@@ -291,10 +312,12 @@ def test_a_complete_cycle_is_never_behind_pace(world):
 def test_a_cycle_that_ended_without_a_certificate_is_followed_by_the_next_five_years(world, frozen):
     teacher = veteran(world)
     hours_of(teacher, total=100, school_based=40)
-    first = cycles.progress(teacher).cycle
+    first = cycles.cycle_open(teacher=teacher)
 
     frozen.move_to(datetime.datetime(2029, 7, 1, 10, tzinfo=CST))
     p = cycles.progress(teacher)
+    assert (p.cycle.start_date, p.cycle.end_date) == (datetime.date(2029, 6, 15), datetime.date(2034, 6, 15))
+    cycles.cycles_open_due()  # the nightly job closes the ended cycle and opens the next
 
     assert (p.cycle.start_date, p.cycle.end_date) == (datetime.date(2029, 6, 15), datetime.date(2034, 6, 15))
     assert p.total == Decimal("0")  # the lapsed cycle's hours stay with it
@@ -450,7 +473,7 @@ def test_a_school_designs_teaching_research_whose_hours_count_as_school_based_bu
 
 @pytest.mark.parametrize(("designer", "stage", "kind"), [(d, s, k) for d, s, k, _f, _m in REFUSED])
 def test_in_the_annual_regime_any_organiser_designs_any_stage(henan, settings, designer, stage, kind):
-    assert settings.CPD_REGIME == "annual"
+    settings.CPD_REGIME = "annual"
     response = henan.api(designer).post("/api/v1/projects/", payload(designer, stage=stage, kind=kind), format="json")
     assert response.status_code == 201, response.content
 
@@ -529,6 +552,7 @@ def test_only_the_city_approves_a_county_key_teacher_project(henan, cycle_regime
 
 
 def test_key_teacher_projects_of_the_city_itself_and_of_the_annual_regime_need_no_approval(henan, settings):
+    settings.CPD_REGIME = "annual"
     annual = design(henan, "county", stage="primary", key=True)
     assert annual.approval == ApprovalState.NOT_NEEDED
     assert henan.api("county").post(f"/api/v1/projects/{annual.pk}/publish/").status_code == 200
@@ -876,7 +900,75 @@ def test_seed_demo_builds_a_cycle_deployment(db, settings, capsys):
 
 
 def test_seed_demo_refuses_a_cycle_deployment_without_the_cycle_regime(db, settings):
-    assert settings.CPD_REGIME == "annual"
+    settings.CPD_REGIME = "annual"
     with pytest.raises(CommandError, match="CPD_REGIME=cycle"):
         call_command("seed_demo", "--regime", "cycle")
     assert not Organisation.objects.exists()
+
+
+# --- 6. the cycle API (/api/v1/) ------------------------------------------------------------------------
+
+
+def test_the_api_gives_a_teacher_their_own_cycle_and_progress(world, frozen):
+    teacher = veteran(world)
+    hours_of(teacher, total=100, school_based=30)
+    body = world.api("teacher_a1").get("/api/v1/cycle/").json()
+    assert (body["start_date"], body["end_date"]) == ("2024-06-15", "2029-06-15")
+    assert (body["total_hours"], body["school_based_hours"]) == ("100.0", "30.0")
+    assert (body["required_hours"], body["required_school_based_hours"]) == ("360.0", "80.0")
+    assert (body["missing_hours"], body["missing_school_based_hours"]) == ("260.0", "50.0")
+    assert body["expected_by_now"] == "143.9" and body["behind_pace"] is True and body["complete"] is False
+    assert body["new_teacher"] is None and body["certificates"] == []
+
+
+def test_the_api_shows_the_new_teacher_requirement_only_while_it_applies(world, frozen):
+    teacher = world.teachers["teacher_a1"]
+    teacher.first_employment_date = datetime.date(2025, 9, 1)
+    teacher.save()
+    give(teacher, 36, day=datetime.date(2025, 11, 3), new_teacher=True)
+    body = world.api("teacher_a1").get("/api/v1/cycle/").json()
+    assert body["new_teacher"] == {"required_hours": "120.0", "hours": "36.0", "deadline": "2026-09-01"}
+
+    hours_of(teacher, total=360, school_based=80)
+    assert world.api("teacher_a1").get("/api/v1/cycle/").json()["new_teacher"] is None
+
+
+@pytest.mark.parametrize("persona", ["school_a1_admin", "principal_a1", "district_a_admin", "city_admin", "provider"])
+def test_only_a_teacher_has_a_cycle_in_the_api(world, frozen, persona):
+    assert world.api(persona).get("/api/v1/cycle/").status_code == 403
+    assert world.api(persona).post("/api/v1/cycle/certificates/").status_code == 403
+
+
+def test_the_api_issues_the_certificate_once_and_downloads_it_as_pdf(world, frozen):
+    teacher = veteran(world)
+    api = world.api("teacher_a1")
+    refused = api.post("/api/v1/cycle/certificates/")
+    assert refused.status_code == 409 and "360" in refused.json()["detail"]
+    hours_of(teacher, total=360, school_based=80)
+    first = api.post("/api/v1/cycle/certificates/")
+    assert first.status_code == 201
+    again = api.post("/api/v1/cycle/certificates/")
+    assert again.status_code == 200 and again.json()["code"] == first.json()["code"]
+    assert CycleCertificate.objects.count() == 1
+    pdf = api.get(f"/api/v1/cycle/certificates/{first.json()['code']}/pdf/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert api.get("/api/v1/cycle/").json()["certificates"][0]["code"] == first.json()["code"]
+
+
+def test_another_teachers_certificate_is_not_found_in_the_api(world, certificate):
+    assert world.api("teacher_a2").get(f"/api/v1/cycle/certificates/{certificate.code}/pdf/").status_code == 404
+    assert world.api("teacher_a1").get(f"/api/v1/cycle/certificates/{certificate.code}/pdf/").status_code == 200
+
+
+@pytest.mark.parametrize("persona", list(SCOPES))
+def test_cycle_statistics_in_the_api_show_each_level_its_own_schools(stats_world, persona):
+    rows = {
+        r["unit"]: (r["teachers"], r["complete"], r["behind"])
+        for r in stats_world.api(persona).get("/api/v1/cycle-statistics/").json()["rows"]
+    }
+    assert rows == {name: EXPECTED[name] for name in SCOPES[persona]}
+
+
+@pytest.mark.parametrize("persona", ["teacher_a1", "provider"])
+def test_teachers_and_providers_get_no_cycle_statistics_in_the_api(world, persona):
+    assert world.api(persona).get("/api/v1/cycle-statistics/").status_code == 403

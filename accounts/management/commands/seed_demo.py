@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     "A cycle deployment needs CPD_REGIME=cycle in the environment (python3 run.py demo --cycle sets it)."
                 )
-            from verification.cycle_demo import seed_cycle_demo
+            from cycles.demo import seed_cycle_demo
 
             logins = seed_cycle_demo()
         else:

@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from . import rules
+
+
+@shared_task(name="cycles.tasks.open_due_cycles")
+def open_due_cycles() -> int:
+    """Daily: open the current cycle of every active teacher who has none stored (new teachers, ended cycles)."""
+    return rules.cycles_open_due()
