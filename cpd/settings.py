@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "points",
     *(["cycles"] if CPD_REGIME == "cycle" else []),
     "home",
+    "demo",
 ]
 
 MIDDLEWARE = [

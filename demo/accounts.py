@@ -12,8 +12,8 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
-from .idnumber import gender_from_id_number, make_id_number
-from .models import (
+from accounts.idnumber import gender_from_id_number, make_id_number
+from accounts.models import (
     Organisation,
     OrgKind,
     PostType,
@@ -29,7 +29,7 @@ from .models import (
     TeacherStatus,
     User,
 )
-from .services import cpd_numbers_issue
+from accounts.services import cpd_numbers_issue
 
 DEMO_PASSWORD = "cpd-demo-2026"
 

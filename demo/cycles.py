@@ -13,15 +13,14 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD, _org, _teacher_rows, _user
 from accounts.models import OrgKind, Role, RoleKind, Stage, Teacher, TeacherEvent, TeacherEventKind, TeacherStatus
 from accounts.services import cpd_numbers_issue
+from cycles.rules import add_years
+from demo.accounts import DEMO_PASSWORD, _org, _teacher_rows, _user
 from hours import ledger
 from hours.models import Category, LedgerEntry, Source
 from training import projects as project_services
 from training.models import ProjectKind, ProjectLevel, TargetStage, TrainingProject
-
-from .rules import add_years
 
 PROVINCE = ("41", "河南省")
 CITY = ("4101", "郑州市")

@@ -13,9 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus
-
-from . import ledger, services
-from .models import ActivityType, Category, Declaration, Source, Year
+from hours import ledger, services
+from hours.models import ActivityType, Category, Declaration, Source, Year
 
 
 def demo_png(seed: int = 0) -> bytes:
@@ -283,8 +282,8 @@ def _district_projects(years) -> dict:
 
 
 def _ensure_login(teacher: Teacher) -> Role:
-    from accounts.demo import DEMO_PASSWORD
     from accounts.models import User
+    from demo.accounts import DEMO_PASSWORD
 
     user, _created = User.objects.get_or_create(username=teacher.cpd_number, defaults={"name": teacher.name})
     user.set_password(DEMO_PASSWORD)
@@ -297,8 +296,8 @@ def _ensure_login(teacher: Teacher) -> Role:
 
 
 def _school_admin_for(teacher: Teacher) -> Role:
-    from accounts.demo import DEMO_PASSWORD
     from accounts.models import User
+    from demo.accounts import DEMO_PASSWORD
 
     role = (
         Role.objects.select_related("user", "organisation")

@@ -9,9 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, RoleKind, Teacher
-
-from . import services
-from .models import EarningRule, EntryKind, ExchangeWindow, PointsAccount, RuleKind
+from points import services
+from points.models import EarningRule, EntryKind, ExchangeWindow, PointsAccount, RuleKind
 
 RULES = [
     ("login", "每日登录研修平台", 1, RuleKind.BASIC, 1, 300),

@@ -12,9 +12,8 @@ from django.utils import timezone
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus
 from cpd.models import PlatformClient
 from hours.models import Category
-
-from . import projects
-from .models import OnlineCourse, ProjectKind, ProjectLevel, TrainingProject
+from training import projects
+from training.models import OnlineCourse, ProjectKind, ProjectLevel, TrainingProject
 
 DEMO_PLATFORM_KEY = "demo-online-platform-key-change-me"
 

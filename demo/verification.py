@@ -9,10 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organisation, OrgKind, Role, RoleKind
-from hours.demo import DEMO_YEARS
-
-from . import services
-from .models import Confirmation, Notice, VerificationRun
+from demo.hours import DEMO_YEARS
+from verification import services
+from verification.models import Confirmation, Notice, VerificationRun
 
 
 @transaction.atomic

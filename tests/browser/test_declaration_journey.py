@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from hours.demo import demo_png
+from demo.hours import demo_png
 from hours.models import Declaration, DeclarationState, Evidence
 
 SCHOOL_REASON = "学时与证书不一致"  # one of services.COMMON_RETURN_REASONS

@@ -27,11 +27,11 @@ from django.test import Client
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from accounts.demo import DEMO_PASSWORD
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, User
 from cpd.errors import StateConflict
 from cycles import rules as cycles
 from cycles.models import CycleCertificate, CycleState, TeacherCycle
+from demo.accounts import DEMO_PASSWORD
 from hours import services as hours_services
 from hours.models import Category, Declaration, LedgerEntry, Source
 from tests.conftest import World

@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import seed_demo
-from hours.demo import seed_hours_demo
-from points.demo import seed_points_demo
-from training.demo import DEMO_PLATFORM_KEY, seed_projects_demo
-from verification.demo import seed_verification_demo
+from demo.accounts import seed_demo
+from demo.hours import seed_hours_demo
+from demo.points import seed_points_demo
+from demo.training import DEMO_PLATFORM_KEY, seed_projects_demo
+from demo.verification import seed_verification_demo
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     "A cycle deployment needs CPD_REGIME=cycle in the environment (python3 run.py demo --cycle sets it)."
                 )
-            from cycles.demo import seed_cycle_demo
+            from demo.cycles import seed_cycle_demo
 
             logins = seed_cycle_demo()
         else:
