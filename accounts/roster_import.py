@@ -261,9 +261,7 @@ def roster_import_upload(*, role: Role, actor: User, uploaded) -> RosterImport:
     roster_import.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{roster_import.sha256[:16]}.xlsx", ContentFile(content), save=False)
     roster_import.save()
     if result is None:
-        from .tasks import roster_import_validate as task
-
-        enqueue(task, roster_import.pk, role.pk)
+        enqueue("accounts.tasks.roster_import_validate", roster_import.pk, role.pk)
     return roster_import
 
 
@@ -320,9 +318,7 @@ def roster_import_confirm(*, role: Role, actor: User, roster_import: RosterImpor
     )
     if not claimed:
         raise StateConflict(_("此文件已导入。"))
-    from .tasks import roster_import_run as task
-
-    enqueue(task, roster_import.pk, role.pk, actor.pk if actor else None)
+    enqueue("accounts.tasks.roster_import_run", roster_import.pk, role.pk, actor.pk if actor else None)
     roster_import.refresh_from_db()
     return roster_import
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -68,16 +69,22 @@ def years_with_entries(teacher_id: int) -> list[int]:
     return sorted(ledger_years | decl_years | {timezone.localdate().year}, reverse=True)
 
 
-def year_minimums(year: int) -> dict[str, Decimal] | None:
-    """The year's minimum hours per category and total, from the year's verification policy.
+# hours sits below the regimes, so the annual regime (verification) hands its minimums in at start-up
+# (verification.apps) instead of hours importing it. A cycle deployment registers none.
+_year_minimums_provider: Callable[[int], dict[str, Decimal] | None] | None = None
 
-    Returns None while no policy exists for the year (the page then shows totals only).
+
+def register_year_minimums(provider: Callable[[int], dict[str, Decimal] | None] | None) -> None:
+    global _year_minimums_provider
+    _year_minimums_provider = provider
+
+
+def year_minimums(year: int) -> dict[str, Decimal] | None:
+    """The year's minimum hours per category and total, from the regime that verifies years.
+
+    Returns None while no policy exists for the year, or in a cycle deployment (the page then shows totals only).
     """
-    try:
-        from verification.selectors import policy_minimums
-    except ImportError:
-        return None
-    return policy_minimums(year)
+    return _year_minimums_provider(year) if _year_minimums_provider is not None else None
 
 
 def duplicate_candidates_for(declarations: list[Declaration]) -> dict[int, list[dict]]:

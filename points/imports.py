@@ -72,9 +72,7 @@ def points_import_upload(*, role: Role, actor, uploaded) -> PointsImport:
     record.file.save(f"points-{timezone.now():%Y%m%d%H%M%S}.xlsx", ContentFile(content), save=False)
     record.save()
     if record.status == "validating":
-        from . import tasks
-
-        enqueue(tasks.points_import_validate, record.pk)
+        enqueue("points.tasks.points_import_validate", record.pk)
     return record
 
 
@@ -111,9 +109,7 @@ def points_import_confirm(*, role: Role, record: PointsImport) -> PointsImport:
     if not claimed:
         raise StateConflict(_("只有校验通过且尚未导入的文件可以确认导入。"))
     if not settings.CELERY_TASK_ALWAYS_EAGER:
-        from . import tasks
-
-        enqueue(tasks.points_import_run, record.pk)
+        enqueue("points.tasks.points_import_run", record.pk)
         record.refresh_from_db()
         return record
     return points_import_run(record.pk)

@@ -30,13 +30,16 @@ class Worker:
     def __init__(self):
         self.queue = []
 
-    def enqueue(self, task, *args, on_failure=None):
-        self.queue.append((task, args))
+    def enqueue(self, name, *args, on_failure=None):
+        self.queue.append((name, args))
 
     def run(self):
+        from cpd.celery import app
+
+        app.loader.import_default_modules()
         queued, self.queue = self.queue, []
-        for task, args in queued:
-            task.apply(args=args, throw=True)
+        for name, args in queued:
+            app.tasks[name].apply(args=args, throw=True)
         return len(queued)
 
 

@@ -108,10 +108,8 @@ def hours_import_upload(*, role: Role, actor, uploaded, kind: str, project: Trai
     if parsed is not None:
         _cache_rows(record, parsed)
         parsed = None  # the dry run reads the kept copy
-    from .tasks import hours_import_validate
-
     enqueue(
-        hours_import_validate,
+        "training.tasks.hours_import_validate",
         record.pk,
         on_failure=lambda reason: HoursImport.objects.filter(pk=record.pk, status=HoursImportStatus.VALIDATING).update(
             status=HoursImportStatus.FAILED, errors=[{"row": 0, "column": "", "message": reason}]
@@ -414,11 +412,9 @@ def hours_import_confirm(*, role: Role, actor, record: HoursImport) -> HoursImpo
     )
     if not claimed:
         raise StateConflict(_("只有校验通过且尚未导入的文件可以确认导入。"))
-    from .tasks import hours_import_run
-
     # A confirm that could not be queued goes back to validated: the same file can be confirmed again.
     enqueue(
-        hours_import_run,
+        "training.tasks.hours_import_run",
         record.pk,
         actor.pk if actor else None,
         on_failure=lambda _reason: HoursImport.objects.filter(pk=record.pk, status=HoursImportStatus.IMPORTING).update(

@@ -7,12 +7,16 @@ class VerificationConfig(AppConfig):
 
     def ready(self) -> None:
         # hours sits below verification in the import order, so what it counts by is handed down here:
-        # the carry-in as the engine reads it (last year's verified carry-out), and in the cycle regime the
-        # cycle summary 我的学时 shows instead of annual figures.
-        from hours import ledger
+        # the carry-in as the engine reads it (last year's verified carry-out) and the year minimums.
+        # In the cycle regime the cycles app hands down the cycle summary 我的学时 shows instead.
+        from django.conf import settings
 
-        from . import cycles
+        from hours import ledger
+        from hours.selectors import register_year_minimums
+
         from .engine import carry_in_from_results
+        from .selectors import policy_minimums
 
         ledger.register_carry_in(carry_in_from_results)
-        ledger.register_period_summary(cycles.hours_page_summary)
+        # The hours pages measure a year against its policy only where years are verified.
+        register_year_minimums(policy_minimums if settings.CPD_REGIME == "annual" else None)

@@ -260,9 +260,7 @@ def export_request(*, role: Role, actor, kind: str, year: int, school_id: int | 
         organisation=role.organisation,
         requested_by=actor,
     )
-    from .tasks import build_export
-
-    enqueue(build_export, job.pk, on_failure=lambda reason: export_fail(job_id=job.pk, reason=reason))
+    enqueue("verification.tasks.build_export", job.pk, on_failure=lambda reason: export_fail(job_id=job.pk, reason=reason))
     job.refresh_from_db()
     return job
 

@@ -166,9 +166,7 @@ def run_start(
     if inline:
         run_execute(run.pk)
     else:
-        from .tasks import run_verification
-
-        enqueue(run_verification, run.pk, on_failure=lambda reason: run_fail(run_id=run.pk, reason=reason))
+        enqueue("verification.tasks.run_verification", run.pk, on_failure=lambda reason: run_fail(run_id=run.pk, reason=reason))
     run.refresh_from_db()
     return run
 

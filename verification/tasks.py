@@ -1,6 +1,6 @@
 from celery import group, shared_task
 
-from . import services
+from . import exports, services
 
 
 @shared_task(name="verification.tasks.run_verification", acks_late=True)
@@ -32,6 +32,4 @@ def auto_verify_due() -> int | None:
 
 @shared_task(name="verification.tasks.build_export", acks_late=True)
 def build_export(job_id: int) -> str:
-    from .exports import export_build
-
-    return export_build(job_id).status
+    return exports.export_build(job_id).status

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
+from cpd.celery import app as celery_app
 from hours.models import LedgerEntry, Source, Year
 from training import imports, projects
 from training.imports import PROVINCIAL_HEADERS, REGISTRATION_HEADERS
@@ -472,7 +473,7 @@ def test_dates_typed_as_excel_dates_are_read_as_dates(world, project):
 def test_with_a_broker_the_dry_run_and_the_confirm_give_the_same_results(world, project, settings, monkeypatch):
     # A worker runs the tasks: the upload only checks the header; the task reads the file.
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    monkeypatch.setattr(imports, "enqueue", lambda task, *args, **_kw: task.apply(args=args, throw=True))
+    monkeypatch.setattr(imports, "enqueue", lambda name, *args, **_kw: celery_app.tasks[name].apply(args=args, throw=True))
     teachers = _school_teachers(world, 3)
 
     bad = _upload(world, project, [_row(teachers[0]), _row(teachers[1], hours=13)]).json()
