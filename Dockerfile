@@ -5,9 +5,9 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 # collectstatic needs a secret key at build time only; the real one comes from the environment.
-RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
+RUN DJANGO_SECRET_KEY=build-only CELERY_BROKER_URL=redis://build-only python manage.py collectstatic --noinput -v 0
 # The deployment checklist must be clean with production settings (a random key of the real length).
-RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" python manage.py check --deploy --fail-level WARNING
+RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" CELERY_BROKER_URL=redis://build-only python manage.py check --deploy --fail-level WARNING
 RUN useradd --create-home cpd && mkdir -p /data/private && chown -R cpd /data /app
 USER cpd
 EXPOSE 8000

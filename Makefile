@@ -4,7 +4,7 @@ demo:
 test:
 	python3 run.py test
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && CPD_REGIME=cycle .venv/bin/mypy
 fmt:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 migrate:

@@ -7,7 +7,7 @@ from .models import Organisation, Role, RosterConfirmation, Teacher, TeacherEven
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*BaseUserAdmin.fieldsets, ("cpd", {"fields": ("name",)}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("cpd", {"fields": ("name",)}))
     list_display = ("username", "name", "is_active", "is_superuser")
     search_fields = ("username", "name")
 

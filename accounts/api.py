@@ -7,8 +7,9 @@ The acting role is the session's role, or the one named by the `X-CPD-Role` head
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib.auth import authenticate
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -28,7 +29,7 @@ from . import roster_import as importer
 from . import selectors, services
 from .idnumber import id_number_error, normalise_id_number
 from .middleware import SESSION_ROLE_KEY
-from .models import Organisation, Role, RosterImport, Teacher
+from .models import Organisation, Role, RosterImport, Teacher, User
 
 ROLE_HEADER = OpenApiParameter(
     "X-CPD-Role", OpenApiTypes.INT, OpenApiParameter.HEADER, required=False, description="Act in this role (a role id of yours)."
@@ -42,11 +43,11 @@ def api_role(request: Request) -> Role | None:
     return selectors.resolve_role(request.user, requested)
 
 
-def require_role(request: Request) -> Role:
-    role = api_role(request)
-    if role is None:
-        raise PermissionDenied("No role.")
-    return role
+def require_role(request: Request, *kinds: str) -> Role:
+    """The caller's role, one of `kinds` if given (see accounts.permissions.require_role)."""
+    from .permissions import require_role as require
+
+    return require(request, *kinds)
 
 
 # --- auth and me ----------------------------------------------------------------
@@ -142,7 +143,7 @@ class MeSerializer(serializers.Serializer):
 class MeView(APIView):
     @extend_schema(responses=MeSerializer, parameters=[ROLE_HEADER])
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = cast(User, request.user)  # IsAuthenticated
         teacher = Teacher.objects.filter(user=user).select_related("school").first()
         data = {
             "id": user.pk,
@@ -171,7 +172,8 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 
 class OrganisationWriteSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())
+    # The API field is called `parent` like DRF's Field.parent attribute, hence the ignore.
+    parent = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all())  # type: ignore[assignment]
 
     class Meta:
         model = Organisation
@@ -227,7 +229,7 @@ class TeacherWriteSerializer(serializers.ModelSerializer):
     class Meta:
         model = Teacher
         fields = list(services.ADMIN_EDITABLE_FIELDS)
-        extra_kwargs = {"id_number": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"id_number": {"validators": []}}
 
     def validate_id_number(self, value: str) -> str:
         value = normalise_id_number(value)
@@ -242,7 +244,7 @@ class TeacherCreateSerializer(TeacherWriteSerializer):
 
     class Meta(TeacherWriteSerializer.Meta):
         fields = [*services.ADMIN_EDITABLE_FIELDS, "school"]
-        extra_kwargs = {"id_number": {"validators": []}, "name": {"required": True}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"id_number": {"validators": []}, "name": {"required": True}}
 
 
 class TransferSerializer(serializers.Serializer):

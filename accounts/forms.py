@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +14,8 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class RequiredMarksMixin:
     """Marks the SPEC §2 required fields in the form even where the DB lets them be blank."""
+
+    fields: dict[str, Any]
 
     def mark_required(self) -> None:
         for name, field in self.fields.items():

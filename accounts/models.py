@@ -24,7 +24,7 @@ class OrgKind(models.TextChoices):
 
 
 # Which kind may hang under which: a city-direct unit plays a district's part.
-ALLOWED_PARENT = {
+ALLOWED_PARENT: dict[str, tuple[str | None, ...]] = {
     OrgKind.PROVINCE: (None,),
     # A province level sits above cities in the five-year cycle regime (SPEC §7).
     OrgKind.CITY: (None, OrgKind.PROVINCE),
@@ -62,13 +62,13 @@ class Organisation(models.Model):
 
     def clean(self) -> None:
         allowed = ALLOWED_PARENT.get(self.kind, ())
-        parent_kind = self.parent.kind if self.parent_id else None
+        parent_kind = self.parent.kind if self.parent is not None else None
         if parent_kind not in allowed:
             raise ValidationError({"parent": _("该类型的机构不能挂在此上级机构下。")})
 
     def save(self, *args, **kwargs) -> None:
         super().save(*args, **kwargs)
-        expected = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
+        expected = (self.parent.path if self.parent is not None else "/") + f"{self.pk}/"
         if self.path != expected:
             self.path = expected
             Organisation.objects.filter(pk=self.pk).update(path=expected)
@@ -78,11 +78,17 @@ class Organisation(models.Model):
         return self.kind == OrgKind.SCHOOL
 
     @property
+    def root_path(self) -> str:
+        """The path of the top of this organisation's tree (the city, or the province above it in a
+        cycle deployment): "everything in my deployment" is `path__startswith=org.root_path`."""
+        return "/".join(self.path.split("/")[:2]) + "/"
+
+    @property
     def district(self) -> Organisation | None:
         """The district (or city-direct unit) this organisation belongs to, itself included."""
         if self.kind in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT):
             return self
-        if self.parent_id and self.parent.kind in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT):
+        if self.parent is not None and self.parent.kind in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT):
             return self.parent
         return None
 
@@ -111,7 +117,7 @@ class RoleKind(models.TextChoices):
 
 
 # Where each role may be bound.
-ROLE_ORG_KINDS = {
+ROLE_ORG_KINDS: dict[str, tuple[str, ...]] = {
     RoleKind.TEACHER: (OrgKind.SCHOOL,),
     RoleKind.SCHOOL_ADMIN: (OrgKind.SCHOOL,),
     RoleKind.PRINCIPAL: (OrgKind.SCHOOL,),
@@ -121,7 +127,7 @@ ROLE_ORG_KINDS = {
     RoleKind.PROVIDER: (OrgKind.PROVIDER,),
 }
 # Most powerful first: a user with several roles starts in the first one.
-ROLE_PRIORITY = [
+ROLE_PRIORITY: list[str] = [
     RoleKind.PROVINCE_ADMIN,
     RoleKind.CITY_ADMIN,
     RoleKind.DISTRICT_ADMIN,
@@ -297,7 +303,7 @@ class Teacher(models.Model):
         for field_name in self.REQUIRED_FIELDS:
             value = getattr(self, field_name + "_id", None) if field_name == "school" else getattr(self, field_name)
             if value in (None, ""):
-                missing.append(str(self._meta.get_field(field_name).verbose_name))
+                missing.append(str(getattr(self._meta.get_field(field_name), "verbose_name", field_name)))
         return missing
 
     @property

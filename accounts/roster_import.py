@@ -25,7 +25,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from cpd.errors import StateConflict
+from cpd.errors import NotFound, StateConflict
 from cpd.tasks import enqueue
 from cpd.xlsx import cell_text, check_upload, iter_rows, parse_date
 
@@ -201,7 +201,7 @@ def validate_rows(*, role: Role, rows: list[tuple[int, tuple]]) -> ImportResult:
                     continue
                 item[column.key] = text
             else:
-                limit = Teacher._meta.get_field(column.key).max_length
+                limit = getattr(Teacher._meta.get_field(column.key), "max_length", None)
                 if limit and len(text) > limit:
                     result.error(row_number, column.header, _("超过 %(n)s 个字符") % {"n": limit})
                     row_ok = False
@@ -306,9 +306,7 @@ def roster_import_confirm(*, role: Role, actor: User, roster_import: RosterImpor
     """
     _require_importer(role)
     if not selectors.roster_imports_visible_to(role).filter(pk=roster_import.pk).exists():
-        from django.http import Http404
-
-        raise Http404
+        raise NotFound
     if roster_import.status != RosterImportStatus.VALIDATED:
         raise StateConflict(_("此文件有错误或已导入，不能确认导入。"))
     if settings.CELERY_TASK_ALWAYS_EAGER:

@@ -9,18 +9,22 @@ so a detail lookup through these querysets answers 404.
 from __future__ import annotations
 
 import datetime
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Model, Q, QuerySet
 from django.utils import timezone
 
 from .models import ROLE_PRIORITY, Organisation, OrgKind, Role, RoleKind, RosterImport, Teacher, TeacherStatus
+from .permissions import role_is
+
+_M = TypeVar("_M", bound=Model)
 
 SCHOOL_ROLES = (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL)
 AREA_ROLES = (RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN, RoleKind.PROVINCE_ADMIN)
 
 
-def roles_of(user) -> list[Role]:
+def roles_of(user: Any) -> list[Role]:
     if not getattr(user, "is_authenticated", False):
         return []
     roles = list(Role.objects.filter(user=user).select_related("organisation"))
@@ -28,7 +32,7 @@ def roles_of(user) -> list[Role]:
     return roles
 
 
-def resolve_role(user, requested_id: int | str | None = None) -> Role | None:
+def resolve_role(user: Any, requested_id: int | str | None = None) -> Role | None:
     """The role `user` acts in: the requested one if it is theirs, else their first."""
     return pick_role(roles_of(user), requested_id)
 
@@ -73,20 +77,27 @@ def roster_imports_visible_to(role: Role | None) -> QuerySet[RosterImport]:
     return RosterImport.objects.filter(organisation__in=organisations_visible_to(role))
 
 
+# Who does what with the roster and the organisations (SPEC §2): school admins keep the roster;
+# principals and area admins read it; the city keeps the organisation tree.
+ROSTER_MANAGERS = (RoleKind.SCHOOL_ADMIN,)
+ROSTER_CONFIRMERS = SCHOOL_ROLES
+ROSTER_READERS = (*SCHOOL_ROLES, *AREA_ROLES)
+ORGANISATION_MANAGERS = (RoleKind.CITY_ADMIN,)
+
+
 def can_manage_roster(role: Role | None) -> bool:
-    """School admins keep the roster (SPEC §2); principals and area admins read it."""
-    return role is not None and role.kind == RoleKind.SCHOOL_ADMIN
+    return role_is(role, *ROSTER_MANAGERS)
 
 
 def can_confirm_roster(role: Role | None) -> bool:
-    return role is not None and role.kind in SCHOOL_ROLES
+    return role_is(role, *ROSTER_CONFIRMERS)
 
 
 def can_manage_organisations(role: Role | None) -> bool:
-    return role is not None and role.kind == RoleKind.CITY_ADMIN
+    return role_is(role, *ORGANISATION_MANAGERS)
 
 
-def can_use_django_admin(user, roles: list[Role] | None = None) -> bool:
+def can_use_django_admin(user: Any, roles: list[Role] | None = None) -> bool:
     """Superusers and city admins run the Django admin; the role grants it, not the is_staff flag.
 
     Why: a city admin appointed through a role must be able to use the admin at once, and
@@ -100,30 +111,13 @@ def can_use_django_admin(user, roles: list[Role] | None = None) -> bool:
     return any(r.kind == RoleKind.CITY_ADMIN for r in roles)
 
 
-def can_browse_roster(role: Role | None) -> bool:
-    return role is not None and role.kind in (*SCHOOL_ROLES, *AREA_ROLES)
-
-
 def transfer_targets_for(role: Role | None) -> QuerySet[Organisation]:
     """Schools a teacher may be transferred to: any active school of the same city."""
     if role is None:
         return Organisation.objects.none()
-    city_path = "/".join(role.organisation.path.split("/")[:2]) + "/"
+    city_path = role.organisation.root_path
     return Organisation.objects.filter(kind=OrgKind.SCHOOL, is_active=True, path__startswith=city_path).exclude(
         pk=role.organisation_id
-    )
-
-
-def organisations_with_counts(role: Role | None) -> QuerySet[Organisation]:
-    """Visible organisations annotated with active-teacher counts (their own and their schools')."""
-    active = Q(teachers__status=TeacherStatus.ACTIVE)
-    return (
-        organisations_visible_to(role)
-        .select_related("parent")
-        .annotate(
-            teacher_count=Count("teachers", filter=active, distinct=True),
-            school_count=Count("children", filter=Q(children__kind=OrgKind.SCHOOL), distinct=True),
-        )
     )
 
 
@@ -160,7 +154,7 @@ def schools_overdue_confirmation(role: Role | None) -> QuerySet[Organisation]:
     return schools_with_confirmation(role).filter(Q(last_confirmed__isnull=True) | Q(last_confirmed__lt=cutoff))
 
 
-def scope_by_teacher(qs: QuerySet, role: Role | None, *, teacher: str = "teacher", school: str | None = None) -> QuerySet:
+def scope_by_teacher(qs: QuerySet[_M], role: Role | None, *, teacher: str = "teacher", school: str | None = None) -> QuerySet[_M]:
     """Restrict `qs` (objects that belong to a teacher) to what `role` may see — the one rule behind
     every `*_visible_to` of teacher-owned objects: a teacher their own, a school role its school's,
     an area role its subtree's, anyone else nothing.
@@ -179,3 +173,12 @@ def scope_by_teacher(qs: QuerySet, role: Role | None, *, teacher: str = "teacher
     if role.kind in AREA_ROLES:
         return qs.filter(**{f"{school}__path__startswith": role.organisation.path})
     return qs.none()
+
+
+def deployment_city() -> Organisation:
+    """The city this deployment serves (the first city-level organisation): the scope of a city-wide job
+    started from the shell or by the scheduler, where there is no acting role."""
+    city = Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first()
+    if city is None:
+        raise Organisation.DoesNotExist("This deployment has no city yet.")
+    return city

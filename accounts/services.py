@@ -1,7 +1,7 @@
 """Every write to organisations, roles and teacher records goes through here.
 
 Services take the acting role, check it may act on the object (out of scope ->
-Http404, role not allowed -> PermissionDenied), validate, write inside a
+NotFound, role not allowed -> PermissionDenied), validate, write inside a
 transaction and record the history event.
 """
 
@@ -14,11 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cpd.errors import StateConflict
+from cpd.errors import NotFound, StateConflict
 
 from . import selectors
 from .idnumber import gender_from_id_number, normalise_id_number
@@ -53,7 +52,7 @@ ADMIN_EDITABLE_FIELDS = (
 
 def _require_in_scope(role: Role | None, teacher: Teacher) -> None:
     if role is None or not selectors.teachers_visible_to(role).filter(pk=teacher.pk).exists():
-        raise Http404
+        raise NotFound
 
 
 def _require_roster_manager(role: Role | None) -> None:
@@ -68,7 +67,7 @@ def organisation_create(*, role: Role, name: str, code: str, kind: str, parent: 
     if not selectors.can_manage_organisations(role):
         raise PermissionDenied(_("只有市管理员可以管理机构。"))
     if parent is not None and not selectors.organisations_visible_to(role).filter(pk=parent.pk).exists():
-        raise Http404
+        raise NotFound
     org = Organisation(name=name, code=code, kind=kind, parent=parent)
     org.full_clean()
     with transaction.atomic():
@@ -80,7 +79,7 @@ def organisation_update(*, role: Role, organisation: Organisation, data: dict[st
     if not selectors.can_manage_organisations(role):
         raise PermissionDenied(_("只有市管理员可以管理机构。"))
     if not selectors.organisations_visible_to(role).filter(pk=organisation.pk).exists():
-        raise Http404
+        raise NotFound
     old_parent_id = organisation.parent_id
     for field in ("name", "code", "is_active", "parent"):
         if field in data:
@@ -122,7 +121,7 @@ def teacher_create(*, role: Role, school: Organisation, data: dict[str, Any], ac
     """Onboard a teacher at `school` (must be in the role's scope)."""
     _require_roster_manager(role)
     if not selectors.schools_visible_to(role).filter(pk=school.pk).exists():
-        raise Http404
+        raise NotFound
     fields = {k: v for k, v in data.items() if k in ADMIN_EDITABLE_FIELDS}
     if fields.get("id_number"):
         fields["id_number"] = normalise_id_number(fields["id_number"])
@@ -152,7 +151,7 @@ def teacher_update(*, role: Role, teacher: Teacher, data: dict[str, Any], actor:
     """Change record fields. A teacher edits only their own, and never school, status or ID."""
     _require_in_scope(role, teacher)
     if role.kind == RoleKind.TEACHER:
-        allowed = Teacher.SELF_EDITABLE_FIELDS
+        allowed: tuple[str, ...] = Teacher.SELF_EDITABLE_FIELDS
     else:
         _require_roster_manager(role)
         allowed = ADMIN_EDITABLE_FIELDS
@@ -176,7 +175,7 @@ def teacher_update(*, role: Role, teacher: Teacher, data: dict[str, Any], actor:
             teacher=locked,
             kind=TeacherEventKind.UPDATED,
             effective_date=timezone.localdate(),
-            note=", ".join(str(Teacher._meta.get_field(f).verbose_name) for f in changed)[:500],
+            note=", ".join(str(getattr(Teacher._meta.get_field(f), "verbose_name", f)) for f in changed)[:500],
             actor=actor,
         )
     return locked

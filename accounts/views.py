@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
 from django.http import Http404, HttpResponse
@@ -28,13 +28,7 @@ from .forms import (
 )
 from .middleware import SESSION_ROLE_KEY
 from .models import Organisation, OrgKind, RoleKind, RosterImportStatus, Teacher, TeacherStatus
-
-
-def _role_or_403(request, check=None):
-    role = request.role
-    if role is None or (check is not None and not check(role)):
-        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
-    return role
+from .permissions import require_role
 
 
 def _get_teacher_for_user(request, pk: int) -> Teacher:
@@ -114,7 +108,7 @@ def switch_role(request):
 
 @login_required
 def my_record(request):
-    role = _role_or_403(request, lambda r: r.kind == RoleKind.TEACHER)
+    role = require_role(request, RoleKind.TEACHER)
     teacher = selectors.teachers_visible_to(role).first()
     if teacher is None:
         raise Http404
@@ -148,7 +142,7 @@ ROSTER_COLUMNS: list = []
 
 @login_required
 def roster_list(request):
-    role = _role_or_403(request, selectors.can_browse_roster)
+    role = require_role(request, *selectors.ROSTER_READERS)
     schools = None if role.kind in selectors.SCHOOL_ROLES else selectors.schools_visible_to(role)
     form = RosterFilterForm(request.GET or None, schools=schools)
     qs = selectors.teachers_visible_to(role)
@@ -187,7 +181,7 @@ def roster_list(request):
 
 @login_required
 def teacher_add(request):
-    role = _role_or_403(request, selectors.can_manage_roster)
+    role = require_role(request, *selectors.ROSTER_MANAGERS)
     form = TeacherAdminForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -204,7 +198,7 @@ def teacher_add(request):
 
 @login_required
 def teacher_detail(request, pk: int):
-    role = _role_or_403(request, selectors.can_browse_roster)
+    role = require_role(request, *selectors.ROSTER_READERS)
     teacher = _get_teacher_for_user(request, pk)
     events = teacher.events.select_related("from_school", "to_school", "actor")
     return render(
@@ -221,7 +215,7 @@ def teacher_detail(request, pk: int):
 
 @login_required
 def teacher_edit(request, pk: int):
-    role = _role_or_403(request, selectors.can_manage_roster)
+    role = require_role(request, *selectors.ROSTER_MANAGERS)
     teacher = _get_teacher_for_user(request, pk)
     form = TeacherAdminForm(request.POST or None, instance=Teacher.objects.get(pk=teacher.pk))
     if request.method == "POST" and form.is_valid():
@@ -238,7 +232,7 @@ def teacher_edit(request, pk: int):
 
 @login_required
 def teacher_transfer(request, pk: int):
-    role = _role_or_403(request, selectors.can_manage_roster)
+    role = require_role(request, *selectors.ROSTER_MANAGERS)
     teacher = _get_teacher_for_user(request, pk)
     form = TransferForm(request.POST or None, targets=selectors.transfer_targets_for(role).select_related("parent"))
     if request.method == "POST" and form.is_valid():
@@ -271,7 +265,7 @@ def teacher_transfer(request, pk: int):
 def _status_view(service, title: str, done: str):
     @login_required
     def view(request, pk: int):
-        role = _role_or_403(request, selectors.can_manage_roster)
+        role = require_role(request, *selectors.ROSTER_MANAGERS)
         teacher = _get_teacher_for_user(request, pk)
         form = StatusChangeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -297,7 +291,7 @@ teacher_leave = _status_view(services.teacher_leave, "办理离职", "%(name)s �
 @login_required
 @require_POST
 def teacher_issue_login(request, pk: int):
-    role = _role_or_403(request, selectors.can_manage_roster)
+    role = require_role(request, *selectors.ROSTER_MANAGERS)
     teacher = _get_teacher_for_user(request, pk)
     try:
         user, password = services.teacher_issue_login(role=role, teacher=teacher, actor=request.user)
@@ -310,7 +304,7 @@ def teacher_issue_login(request, pk: int):
 @login_required
 @require_POST
 def roster_confirm(request):
-    role = _role_or_403(request, selectors.can_confirm_roster)
+    role = require_role(request, *selectors.ROSTER_CONFIRMERS)
     confirmation = services.roster_confirm(role=role, actor=request.user)
     messages.success(request, _("已确认名册（在职教师 %(n)s 人）。") % {"n": confirmation.active_teachers})
     return redirect("roster_list")
@@ -321,7 +315,7 @@ def roster_confirm(request):
 
 @login_required
 def roster_import_template(request):
-    _role_or_403(request, selectors.can_manage_roster)
+    require_role(request, *selectors.ROSTER_MANAGERS)
     response = HttpResponse(
         importer.build_template(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -331,7 +325,7 @@ def roster_import_template(request):
 
 @login_required
 def roster_import_upload(request):
-    role = _role_or_403(request, selectors.can_manage_roster)
+    role = require_role(request, *selectors.ROSTER_MANAGERS)
     form = RosterUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -346,7 +340,7 @@ def roster_import_upload(request):
 
 @login_required
 def roster_import_detail(request, pk: int):
-    role = _role_or_403(request, selectors.can_manage_roster)
+    role = require_role(request, *selectors.ROSTER_MANAGERS)
     record = get_object_or_404(selectors.roster_imports_visible_to(role), pk=pk)
     if request.method == "POST":
         try:
@@ -375,7 +369,7 @@ def roster_import_detail(request, pk: int):
 
 @login_required
 def organisation_list(request):
-    role = _role_or_403(request, lambda r: r.kind in selectors.AREA_ROLES)
+    role = require_role(request, *selectors.AREA_ROLES)
     totals = selectors.active_teacher_counts_below(role)
     orgs = list(
         selectors.organisations_visible_to(role)
@@ -397,7 +391,7 @@ def organisation_list(request):
 
 @login_required
 def organisation_form(request, pk: int | None = None):
-    role = _role_or_403(request, selectors.can_manage_organisations)
+    role = require_role(request, *selectors.ORGANISATION_MANAGERS)
     instance = get_object_or_404(selectors.organisations_visible_to(role), pk=pk) if pk else None
     if instance is not None and instance.kind == OrgKind.CITY:
         raise Http404

@@ -429,8 +429,8 @@ def generate(
     stamps = [(now - datetime.timedelta(days=d, hours=h)).strftime(stamp_format) for d in range(0, 300, 7) for h in (0, 3)]
     dates = [datetime.date(year, m, d).isoformat() for m in range(1, 13) for d in (3, 10, 17, 24)]
     today = datetime.date.today().isoformat()
-    Year.get(year - 1)
-    Year.get(year)
+    Year.get_or_create_for(year - 1)
+    Year.get_or_create_for(year)
 
     counts = {"teachers": 0, "ledger": 0, "last_year_results": 0, "exemptions": 0, "schools": 0}
     with transaction.atomic():

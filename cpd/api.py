@@ -11,7 +11,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import ServiceUnavailable, StateConflict
+from .errors import NotFound, ServiceUnavailable, StateConflict
 
 MAX_JSON_DEPTH = 32
 
@@ -68,6 +68,8 @@ def query_int(request, name: str, *, default: int | None = None, min_value: int 
 
 def exception_handler(exc, context):
     """Turn model/service validation errors into 400 with field messages, never 500."""
+    if isinstance(exc, NotFound):
+        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DataError | OverflowError):
         # The database refused a value (out of range, too long, a NUL byte on PostgreSQL): the
         # request's input was wrong, not the server.

@@ -20,3 +20,11 @@ class ServiceUnavailable(Exception):
         super().__init__(message)
         self.message = message
         self.messages = [message]
+
+
+class NotFound(Exception):
+    """The object does not exist or is outside the actor's scope (the two are not told apart).
+
+    Raised by services; the API answers 404 (cpd.api.exception_handler) and pages show the 404 page
+    (cpd.middleware.DomainErrorMiddleware), so services need not know about HTTP.
+    """

@@ -25,10 +25,16 @@ def env_str(name: str, default: str = "") -> str:
 
 
 def env_bool(name: str, default: bool = False) -> bool:
+    """1/true/yes/on or 0/false/no/off; anything else is refused rather than read as False."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    text = value.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean (use 1/0, true/false, yes/no or on/off)")
 
 
 def env_int(name: str, default: int) -> int:
@@ -104,6 +110,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "cpd.middleware.DomainErrorMiddleware",
     "accounts.middleware.ActiveRoleMiddleware",
     "accounts.middleware.AdminAccessMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -265,6 +272,9 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if PRODUCTION and not CELERY_BROKER_URL:
+    # Eager tasks would run verification runs and imports inside web requests, and beat would have nothing to send to.
+    raise ImproperlyConfigured("CPD_PRODUCTION=1 needs CELERY_BROKER_URL (a Redis broker): tasks must not run in web requests")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

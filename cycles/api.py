@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.api import ROLE_HEADER, require_role
@@ -21,9 +20,7 @@ from .models import CycleCertificate
 
 
 def _teacher(request) -> Teacher:
-    role = require_role(request)
-    if role.kind != RoleKind.TEACHER:
-        raise PermissionDenied("Only a teacher has a cycle.")
+    role = require_role(request, RoleKind.TEACHER)
     teacher = Teacher.objects.select_related("school").filter(user_id=role.user_id).first()
     if teacher is None:
         raise Http404
@@ -143,9 +140,7 @@ class CycleStatRowSerializer(serializers.Serializer):
 @api_view(["GET"])
 def cycle_statistics(request):
     """Per school in the caller's scope: teachers, cycles complete, behind pace, certified this year."""
-    role = require_role(request)
-    if role.kind not in (*SCHOOL_ROLES, *AREA_ROLES):
-        raise PermissionDenied("No cycle statistics for this role.")
+    role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     rows = [
         {**{k: v for k, v in r.items() if k != "unit"}, "unit": r["unit"].name, "unit_id": r["unit"].pk}
         for r in rules.cycle_statistics(role)

@@ -55,7 +55,9 @@ class TeacherCycle(models.Model):
         db_table = "verification_teachercycle"
         ordering = ["-start_date"]
         constraints = [
-            models.UniqueConstraint(fields=["teacher"], condition=Q(state="active"), name="one_active_cycle_per_teacher"),
+            models.UniqueConstraint(
+                fields=["teacher"], condition=Q(state=CycleState.ACTIVE), name="one_active_cycle_per_teacher"
+            ),
         ]
 
 

@@ -12,16 +12,16 @@ import datetime
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus
-from cpd.errors import StateConflict
+from cpd.errors import NotFound, StateConflict
 from hours import ledger
 from hours.models import ActivityType, Declaration, DeclarationState
 
@@ -118,7 +118,7 @@ class CycleProgress:
     missing_total: Decimal = ZERO
     missing_school_based: Decimal = ZERO
     years_elapsed: Decimal = ZERO
-    entries: list = field(default_factory=list)
+    entries: list[LedgerEntry] = field(default_factory=list)
 
     @property
     def percent(self) -> int:
@@ -184,21 +184,21 @@ def progress(teacher: Teacher, today: datetime.date | None = None) -> CycleProgr
     return p
 
 
-def hours_page_summary(teacher: Teacher) -> dict | None:
-    """What 我的学时 shows in the cycle regime instead of annual figures (registered in verification/apps.py);
+def hours_page_summary(teacher: Teacher) -> dict[str, Any] | None:
+    """What 我的学时 shows in the cycle regime instead of annual figures (registered in cycles/apps.py);
     None in the annual regime."""
     if settings.CPD_REGIME != "cycle":
         return None
     return {"template": "verification/_cycle_summary.html", "p": progress(teacher)}
 
 
-def certificate_issue(*, role: Role, actor, teacher: Teacher | None = None) -> CycleCertificate:
+def certificate_issue(*, role: Role, actor: Any, teacher: Teacher | None = None) -> CycleCertificate:
     """Issue the registration certificate of the teacher's completed cycle, once; the next cycle starts on its date."""
     if role is None or role.kind != RoleKind.TEACHER:
-        raise Http404
+        raise NotFound
     teacher = teacher or Teacher.objects.filter(user_id=role.user_id).first()
     if teacher is None or teacher.user_id != role.user_id:
-        raise Http404
+        raise NotFound
     with transaction.atomic():
         Teacher.objects.select_for_update().get(pk=teacher.pk)
         today = timezone.localdate()
@@ -241,7 +241,7 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
-def certificate_check(code: str) -> dict | None:
+def certificate_check(code: str) -> dict[str, Any] | None:
     """What the public verification page shows for a code: masked name, dates, validity. Nothing else."""
     code = (code or "").strip().upper()
     if not code or len(code) > 32:
@@ -301,7 +301,7 @@ def certificate_pdf(cert: CycleCertificate) -> bytes:
     return buffer.getvalue()
 
 
-def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> list[dict]:
+def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> list[dict[str, Any]]:
     """Per school in scope: teachers, cycles complete (degree exemptions included), behind pace. Computed
     from a handful of queries over the teachers, their cycles, certificates, degrees and the ledger (no
     query per teacher). Each teacher's current cycle is worked out as `current_cycle` would open it, without
@@ -341,7 +341,7 @@ def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> l
         teacher__in=scope, activity_type=ActivityType.DEGREE, state=DeclarationState.APPROVED
     ).values_list("teacher_id", "end_date"):
         degrees.setdefault(teacher_id, []).append(end_date)
-    rows = {
+    rows: dict[int, dict[str, Any]] = {
         s.pk: {"unit": s, "teachers": 0, "with_cycle": 0, "complete": 0, "behind": 0, "certified_this_year": 0} for s in schools
     }
     for teacher_id, school_id, _first, _created in teachers:
@@ -350,9 +350,9 @@ def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> l
         row["with_cycle"] += 1
         row["certified_this_year"] += any(issued_on.year == today.year for issued_on, _c in certificates.get(teacher_id, []))
         start, end, _opened = bounds[teacher_id]
-        total, school_based = figures[teacher_id].total, figures[teacher_id].school_based
+        total, school_based_total = figures[teacher_id].total, figures[teacher_id].school_based
         exempt = any(start <= d < end for d in degrees.get(teacher_id, []))
-        if exempt or (total >= policy.total_hours and school_based >= policy.min_school_based):
+        if exempt or (total >= policy.total_hours and school_based_total >= policy.min_school_based):
             row["complete"] += 1
         elif total < _expected_by(policy, start, end, today)[1]:
             row["behind"] += 1

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import RoleKind, Teacher
+from accounts.permissions import require_role
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
 from cpd.errors import StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE, workbook_bytes
@@ -21,9 +21,7 @@ from .models import CycleCertificate
 
 
 def _teacher(request) -> Teacher:
-    role = request.role
-    if role is None or role.kind != RoleKind.TEACHER:
-        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
+    role = require_role(request, RoleKind.TEACHER)
     teacher = Teacher.objects.select_related("school").filter(user_id=role.user_id).first()
     if teacher is None:
         raise Http404
@@ -72,9 +70,7 @@ def certificate_verify(request):
 
 @login_required
 def cycle_statistics(request):
-    role = request.role
-    if role is None or role.kind not in (*SCHOOL_ROLES, *AREA_ROLES):
-        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
+    role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     rows = cycles.cycle_statistics(role)
     if request.GET.get("format") == "xlsx":
         headers = [_("学校"), _("教师"), _("有进行中周期"), _("已满学时"), _("进度落后"), _("本年发证")]

@@ -125,7 +125,7 @@ def seed_demo(stdout=None) -> list[tuple[str, str, str]]:
                 new_rows.append(row)
     if new_rows:
         numbers = cpd_numbers_issue(count=len(new_rows))
-        teachers = Teacher.objects.bulk_create([Teacher(cpd_number=n, **row) for row, n in zip(new_rows, numbers, strict=True)])
+        Teacher.objects.bulk_create([Teacher(cpd_number=n, **row) for row, n in zip(new_rows, numbers, strict=True)])
         teachers = Teacher.objects.filter(cpd_number__in=numbers)
         TeacherEvent.objects.bulk_create(
             [
@@ -164,6 +164,7 @@ def seed_demo(stdout=None) -> list[tuple[str, str, str]]:
         Teacher.objects.filter(user=teacher_user).first()
         or Teacher.objects.filter(school=school1, status=TeacherStatus.ACTIVE, user__isnull=True).order_by("pk").first()
     )
+    assert demo_teacher is not None  # the demo schools have teachers
     demo_teacher.user = teacher_user
     demo_teacher.name = "陈晓明"
     demo_teacher.save()
@@ -175,6 +176,7 @@ def seed_demo(stdout=None) -> list[tuple[str, str, str]]:
     newbie = Teacher.objects.filter(user=new_user).first()
     if newbie is None:
         newbie = Teacher.objects.filter(school=school1, status=TeacherStatus.ACTIVE, user__isnull=True).order_by("-pk").first()
+        assert newbie is not None
         newbie.user = new_user
         newbie.name = "林小雨"
         newbie.subject = ""
@@ -192,6 +194,7 @@ def seed_demo(stdout=None) -> list[tuple[str, str, str]]:
     multi_teacher = Teacher.objects.filter(user=multi_user).first()
     if multi_teacher is None:
         multi_teacher = Teacher.objects.filter(school=school2, status=TeacherStatus.ACTIVE, user__isnull=True).first()
+        assert multi_teacher is not None
         multi_teacher.user = multi_user
         multi_teacher.name = "黄志强"
         multi_teacher.save()

@@ -150,7 +150,7 @@ def _cycle_hours(
                 hours=hours,
                 source=Source.REGISTRATION,
                 title="校本研修：课例研讨" if sb else "区县学科培训",
-                organiser=teacher.school.name if sb else teacher.school.parent.name,
+                organiser=teacher.school.name if sb or teacher.school.parent is None else teacher.school.parent.name,
                 start_date=day,
                 end_date=day + datetime.timedelta(days=3),
                 school_based=sb,
@@ -252,6 +252,7 @@ def _projects(orgs, today: datetime.date) -> None:
             .exclude(kind=RoleKind.TEACHER)
             .first()
         )
+        assert role is not None  # the demo's designers exist
         project = project_services.project_save(role=role, actor=role.user, data={**base, **data})
         if not project.for_key_teachers:
             project_services.project_publish(role=role, project=project)

@@ -113,7 +113,7 @@ def seed_hours_demo() -> None:
     # Hours that arrived without a declaration, for every active teacher, the last three years and this one.
     years = DEMO_YEARS(year)
     for y in years:
-        Year.get(y)
+        Year.get_or_create_for(y)
     district_projects = _district_projects(years)
     entries = []
     topics = ["师德师风建设", "心理健康教育", "法治教育与依法执教", "人工智能通识"]

@@ -64,7 +64,7 @@ def seed_projects_demo() -> None:
         Teacher.objects.filter(school=teacher_role.organisation, status=TeacherStatus.ACTIVE).exclude(user=None)[:4]
     )
     for i, t in enumerate(candidates):
-        role = Role.objects.select_related("organisation").get(user_id=t.user_id, kind=RoleKind.TEACHER)
+        role = Role.objects.select_related("organisation").get(user=t.user, kind=RoleKind.TEACHER)
         e = projects.enrolment_apply(role=role, actor=role.user, project=city_project)
         if i >= 1:
             projects.enrolment_transition(enrolment_id=e.pk, action="principal_approve", role=principal, actor=principal.user)

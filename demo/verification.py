@@ -33,8 +33,8 @@ def seed_verification_demo() -> None:
             Confirmation.objects.get_or_create(organisation=district, year=y)
         services.year_finalise(role=city, actor=city.user, year=y)
     services.run_start(role=city, actor=city.user, year=last, inline=True)
-    school = Role.objects.select_related("user", "organisation").get(user__username="school", kind=RoleKind.SCHOOL_ADMIN)
-    services.notice_publish(role=school, actor=school.user, year=last)
+    school_role = Role.objects.select_related("user", "organisation").get(user__username="school", kind=RoleKind.SCHOOL_ADMIN)
+    services.notice_publish(role=school_role, actor=school_role.user, year=last)
     teacher = Role.objects.select_related("user", "organisation").get(user__username="teacher", kind=RoleKind.TEACHER)
     services.complaint_file(
         role=teacher, actor=teacher.user, year=last, field="professional", message="4月参加的区教研培训应为42学时，公示为36学时。"

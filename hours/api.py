@@ -21,7 +21,7 @@ from cpd.api import ObjectJSONParser
 from cpd.bad_input import is_int_text
 
 from . import ledger, selectors, services
-from .models import Declaration, DeclarationEvent, Evidence, EvidenceKind, LedgerEntry, Notification, Year
+from .models import Category, Declaration, DeclarationEvent, Evidence, EvidenceKind, LedgerEntry, Notification, Year
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
@@ -69,7 +69,7 @@ class CorrectionSerializer(serializers.Serializer):
     revokes = serializers.PrimaryKeyRelatedField(queryset=LedgerEntry.objects.all(), required=False, allow_null=True)
     teacher = serializers.PrimaryKeyRelatedField(queryset=Teacher.objects.all(), required=False, allow_null=True)
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
-    category = serializers.ChoiceField(choices=LedgerEntry._meta.get_field("category").choices, required=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
     hours = serializers.DecimalField(max_digits=6, decimal_places=1, required=False)
     title = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
@@ -151,7 +151,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 
 class DeclarationEventSerializer(serializers.ModelSerializer):
-    actor = serializers.StringRelatedField()
+    actor: serializers.StringRelatedField = serializers.StringRelatedField()
 
     class Meta:
         model = DeclarationEvent
@@ -376,13 +376,11 @@ class YearViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         year = int(self.kwargs["pk"])
         if year not in Year.SUPPORTED:
             raise Http404
-        return Year.get(year)
+        return Year.of(year)
 
     @extend_schema(request=YearSerializer, responses=YearSerializer)
     def partial_update(self, request, pk=None):
-        role = require_role(request)
-        if role.kind != RoleKind.CITY_ADMIN:
-            raise PermissionDenied("Only the city admin sets deadlines.")
+        role = require_role(request, RoleKind.CITY_ADMIN)
         data = YearSerializer(self.get_object(), data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         return Response(YearSerializer(services.year_update(role=role, year=int(pk), data=data.validated_data)).data)

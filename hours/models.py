@@ -83,10 +83,28 @@ class Year(models.Model):
         }
 
     @classmethod
-    def get(cls, year: int) -> Year:
+    def check_supported(cls, year: int) -> None:
         if year not in cls.SUPPORTED:
             bounds = {"first": cls.SUPPORTED[0], "last": cls.SUPPORTED[-1]}
             raise ValidationError({"year": _("年度须在%(first)s至%(last)s之间。") % bounds})
+
+    @classmethod
+    def of(cls, year: int) -> Year:
+        """The year as stored, or with its default deadlines (unsaved) while nobody stored it: a read never writes."""
+        cls.check_supported(year)
+        return cls.objects.filter(year=year).first() or cls(year=year, **cls.defaults_for(year))
+
+    @classmethod
+    def of_many(cls, years: list[int]) -> dict[int, Year]:
+        """`Year.of` for several years in one query."""
+        stored = {y.year: y for y in cls.objects.filter(year__in=list(years))}
+        return {y: stored.get(y) or cls(year=y, **cls.defaults_for(y)) for y in years if y in cls.SUPPORTED}
+
+    @classmethod
+    def get_or_create_for(cls, year: int) -> Year:
+        """For services that change the year (deadlines, lock, policies): the stored row, created with the
+        default deadlines on first use."""
+        cls.check_supported(year)
         obj, _created = cls.objects.get_or_create(year=year, defaults=cls.defaults_for(year))
         return obj
 
@@ -176,7 +194,10 @@ class DeclarationState(models.TextChoices):
 
 
 S = DeclarationState
+# Undecided declarations: voided when their year closes.
 OPEN_STATES = (S.DRAFT, S.SUBMITTED, S.SCHOOL_APPROVED, S.RETURNED)
+# Waiting for a reviewer: shown beside a teacher's counted hours, never added in.
+PENDING_STATES = (S.SUBMITTED, S.SCHOOL_APPROVED)
 
 
 class Declaration(ConcurrentTransitionMixin, models.Model):
@@ -240,7 +261,7 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
 
     def required_evidence_kinds(self) -> list[str]:
         """Which evidence the declaration needs: the certificate, plus a translation or hours statement when due."""
-        kinds = [EvidenceKind.CERTIFICATE]
+        kinds: list[str] = [EvidenceKind.CERTIFICATE]
         if not self.certificate_in_chinese:
             kinds.append(EvidenceKind.TRANSLATION)
         if not self.certificate_states_hours:

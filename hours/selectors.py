@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import datetime
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -28,15 +29,14 @@ def evidence_visible_to(role: Role | None) -> QuerySet[Evidence]:
     return Evidence.objects.filter(declaration__in=declarations_visible_to(role).values("pk"))
 
 
+# Who reviews declarations at which level: the school admin first (初审), the district/city-direct admin second (复审).
+REVIEW_LEVEL: dict[str, str] = {RoleKind.SCHOOL_ADMIN: "school", RoleKind.DISTRICT_ADMIN: "district"}
+REVIEWERS = tuple(REVIEW_LEVEL)
+
+
 def review_level(role: Role | None) -> str | None:
-    """'school' for a school admin (初审), 'district' for a district/city-direct admin (复审)."""
-    if role is None:
-        return None
-    if role.kind == RoleKind.SCHOOL_ADMIN:
-        return "school"
-    if role.kind == RoleKind.DISTRICT_ADMIN:
-        return "district"
-    return None
+    """'school' for a school admin (初审), 'district' for a district/city-direct admin (复审), else None."""
+    return REVIEW_LEVEL.get(role.kind) if role is not None else None
 
 
 QUEUE_STATE = {"school": DeclarationState.SUBMITTED, "district": DeclarationState.SCHOOL_APPROVED}
@@ -45,7 +45,7 @@ QUEUE_STATE = {"school": DeclarationState.SUBMITTED, "district": DeclarationStat
 def review_queue(role: Role | None, level: str) -> QuerySet[Declaration]:
     """The declarations waiting for this reviewer, oldest first, with their evidence prefetched."""
     if review_level(role) != level:
-        return Declaration.objects.none()
+        return Declaration.objects.none()  # type: ignore[no-any-return]  # django-stubs: none() on a manager is Any
     return (
         declarations_visible_to(role).filter(state=QUEUE_STATE[level]).prefetch_related("evidence").order_by("submitted_at", "pk")
     )
@@ -59,7 +59,7 @@ def queue_counts(role: Role | None, level: str) -> dict[int, int]:
     return {r["year"]: r["n"] for r in rows}
 
 
-def days_left(deadline) -> int:
+def days_left(deadline: datetime.date) -> int:
     return (deadline - timezone.localdate()).days
 
 
@@ -87,38 +87,7 @@ def year_minimums(year: int) -> dict[str, Decimal] | None:
     return _year_minimums_provider(year) if _year_minimums_provider is not None else None
 
 
-def duplicate_candidates_for(declarations: list[Declaration]) -> dict[int, list[dict]]:
-    """Flags stored on submit, keyed by declaration id (already computed; no query)."""
-    return {d.pk: d.duplicate_flags for d in declarations}
-
-
-def unread_count(user) -> int:
+def unread_count(user: Any) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
-def has_revoking_entry():
-    return Exists(LedgerEntry.objects.filter(revokes=OuterRef("pk")))
-
-
-def entries_by_year(entries) -> dict[int, list]:
-    grouped: dict[int, list] = defaultdict(list)
-    for e in entries:
-        grouped[e.year].append(e)
-    return grouped
-
-
-def open_declaration_filter() -> Q:
-    return Q(
-        state__in=[
-            DeclarationState.DRAFT,
-            DeclarationState.SUBMITTED,
-            DeclarationState.SCHOOL_APPROVED,
-            DeclarationState.RETURNED,
-        ]
-    )
-
-
-def year_of(year: int) -> Year:
-    return Year.get(year)

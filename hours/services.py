@@ -1,7 +1,7 @@
 """Every write to the hours bank and to declarations goes through here.
 
 `declaration_transition` is the one path for a state change: it checks the actor's
-scope (out of scope -> Http404), the role's right to the action (PermissionDenied),
+scope (out of scope -> NotFound), the role's right to the action (PermissionDenied),
 the deadline (DeadlinePassed) and the state (StateConflict), locks the row, writes
 the event, notifies the teacher and, on final approval, writes the ledger entry
 exactly once (its `source_ref` is unique).
@@ -13,6 +13,7 @@ import datetime
 import hashlib
 import secrets
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,11 +28,12 @@ from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus, User
-from cpd.errors import StateConflict
+from cpd.errors import NotFound, StateConflict
 
 from . import ledger, selectors
 from .evidence_scan import active_content, active_content_message
 from .models import (
+    OPEN_STATES,
     Category,
     Declaration,
     DeclarationEvent,
@@ -112,12 +113,12 @@ def ledger_correction(
     with transaction.atomic():
         if revokes is not None:
             if not selectors.ledger_visible_to(role).filter(pk=revokes.pk).exists():
-                raise Http404
+                raise NotFound
             return ledger.entry_revoke(entry=revokes, actor=actor, reason=reason, correction=True)
         if teacher is None or not year or not category or not hours:
             raise ValidationError({"hours": _("请填写教师、年度、类别和学时。")})
         if not Teacher.objects.filter(pk=teacher.pk, school__path__startswith=role.organisation.path).exists():
-            raise Http404
+            raise NotFound
         return ledger.entry_create(
             teacher=teacher,
             year=year,
@@ -141,7 +142,7 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
-def check_evidence_file(uploaded) -> tuple[bytes, str]:
+def check_evidence_file(uploaded: Any) -> tuple[bytes, str]:
     """Read and check one upload: at most 10 MB, a PDF, JPEG or PNG by its content whatever its name,
     and nothing active in it (no script, launch action, attachment or HTML: `evidence_scan`)."""
     size = getattr(uploaded, "size", None)
@@ -161,7 +162,7 @@ def check_evidence_file(uploaded) -> tuple[bytes, str]:
     return content, content_type
 
 
-def _store_evidence(declaration: Declaration, kind: str, uploaded, content: bytes, content_type: str) -> Evidence:
+def _store_evidence(declaration: Declaration, kind: str, uploaded: Any, content: bytes, content_type: str) -> Evidence:
     from django.core.files.base import ContentFile
 
     evidence = Evidence(
@@ -186,7 +187,7 @@ def _teacher_for(role: Role) -> Teacher:
         raise PermissionDenied(_("只有教师本人可以申报学时。"))
     teacher = Teacher.objects.filter(user_id=role.user_id).select_related("school").first()
     if teacher is None:
-        raise Http404
+        raise NotFound
     return teacher
 
 
@@ -210,7 +211,7 @@ def declaration_save(
         raise StateConflict(_("只有在职教师可以申报学时（当前状态：%(status)s）。") % {"status": teacher.get_status_display()})
     if declaration is not None:
         if not selectors.declarations_visible_to(role).filter(pk=declaration.pk).exists():
-            raise Http404
+            raise NotFound
     files = files or []
     remove_evidence_ids = remove_evidence_ids or []
     checked = []
@@ -224,7 +225,7 @@ def declaration_save(
     try:
         with transaction.atomic():
             if declaration is None:
-                decl = Declaration(teacher=teacher)
+                decl: Declaration = Declaration(teacher=teacher)
             else:
                 decl = Declaration.objects.select_for_update().get(pk=declaration.pk)
                 if not decl.is_editable:
@@ -236,15 +237,13 @@ def declaration_save(
                     setattr(decl, field, data[field])
             if decl.year:
                 # A returned declaration may be corrected until the school's review deadline.
-                _check_deadline(
-                    Year.get(decl.year), "school_review" if decl.state == DeclarationState.RETURNED else "declaration"
-                )
+                _check_deadline(Year.of(decl.year), "school_review" if decl.state == DeclarationState.RETURNED else "declaration")
             decl.full_clean(exclude=["teacher", "state"])
             decl.save()
             if remove_evidence_ids:
                 for ev in decl.evidence.filter(pk__in=remove_evidence_ids):
                     # The file goes only once the removal is committed: a refused save keeps it.
-                    transaction.on_commit(lambda name=ev.file.name, storage=ev.file.storage: storage.delete(name))
+                    transaction.on_commit(partial(ev.file.storage.delete, str(ev.file.name)))
                     ev.delete()
             existing = decl.evidence.count()
             if existing + len(checked) > MAX_EVIDENCE_FILES:
@@ -321,14 +320,14 @@ def declaration_transition(*, declaration_id: int, action: str, role: Role, acto
     allowed_roles, _deadline = ACTIONS[action]
     visible = selectors.declarations_visible_to(role)
     if not visible.filter(pk=declaration_id).exists():
-        raise Http404
+        raise NotFound
     if role.kind not in allowed_roles:
         raise PermissionDenied(_("您当前的角色不能办理此操作。"))
     reason = (reason or "").strip()
     if action in NEEDS_REASON and not reason:
         raise ValidationError({"reason": _("退回或不予认定必须填写原因。")})
     with transaction.atomic():
-        decl = Declaration.objects.select_for_update().select_related("teacher").get(pk=declaration_id)
+        decl: Declaration = Declaration.objects.select_for_update().select_related("teacher").get(pk=declaration_id)
         if action == "reject":
             # Each level rejects only what waits at its level.
             level_state = DeclarationState.SUBMITTED if role.kind == RoleKind.SCHOOL_ADMIN else DeclarationState.SCHOOL_APPROVED
@@ -356,7 +355,7 @@ def _do_transition(decl: Declaration, action: str, *, role: Role | None, actor: 
         raise StateConflict(_("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": DeclarationState(from_state).label})
     # The deadline is checked after the state so that a wrong state answers 409 with its own message.
     if deadline is not None:
-        _check_deadline(Year.get(decl.year), deadline)
+        _check_deadline(Year.of(decl.year), deadline)
     if reason:
         decl.last_reason = reason[:1000]
     if action == "submit":
@@ -396,7 +395,7 @@ def _do_transition(decl: Declaration, action: str, *, role: Role | None, actor: 
         _notify_teacher(decl, action, reason)
 
 
-def declarations_bulk_approve(*, ids: list[int], role: Role, actor: User) -> dict[str, list]:
+def declarations_bulk_approve(*, ids: list[int], role: Role, actor: User) -> dict[str, list[Any]]:
     """Approve many at the reviewer's level; each in its own transaction. Returns {'approved': [...], 'failed': [...]}."""
     level = selectors.review_level(role)
     if level is None:
@@ -406,7 +405,7 @@ def declarations_bulk_approve(*, ids: list[int], role: Role, actor: User) -> dic
     for pk in ids:
         try:
             declaration_transition(declaration_id=pk, action=action, role=role, actor=actor)
-        except Http404:
+        except NotFound:
             failed.append({"id": pk, "error": _("未找到")})
         except (StateConflict, ValidationError, PermissionDenied) as exc:
             failed.append({"id": pk, "error": " ".join(getattr(exc, "messages", [str(exc)]))})
@@ -499,7 +498,7 @@ def year_update(*, role: Role, year: int, data: dict[str, Any]) -> Year:
     if role is None or role.kind != RoleKind.CITY_ADMIN:
         raise PermissionDenied(_("只有市管理员可以设置截止日期。"))
     with transaction.atomic():
-        obj = Year.get(year)
+        obj = Year.get_or_create_for(year)
         obj = Year.objects.select_for_update().get(pk=obj.pk)
         if obj.is_locked:
             raise StateConflict(_("%(year)s年度已锁定。") % {"year": year})
@@ -517,22 +516,14 @@ def year_close_if_due(*, year: int, today: datetime.date | None = None) -> dict[
     Idempotent: a second run finds nothing open and the year already locked.
     """
     today = today or timezone.localdate()
-    obj = Year.get(year)
+    obj = Year.get_or_create_for(year)
     if today <= obj.district_review_deadline:
         return {"voided": 0, "locked": 0}
     voided = 0
     open_ids = list(
         Declaration.objects.filter(
             year=year,
-            state__in=[
-                s.value
-                for s in (
-                    DeclarationState.DRAFT,
-                    DeclarationState.SUBMITTED,
-                    DeclarationState.SCHOOL_APPROVED,
-                    DeclarationState.RETURNED,
-                )
-            ],
+            state__in=OPEN_STATES,
         ).values_list("pk", flat=True)
     )
     for pk in open_ids:
@@ -550,9 +541,11 @@ def years_close_due(*, today: datetime.date | None = None) -> dict[int, dict[str
     """The daily job: close every unlocked year whose last deadline has passed."""
     today = today or timezone.localdate()
     results = {}
-    # A year with declarations but no Year row yet gets its default deadlines.
-    for y in set(Declaration.objects.filter(year__lt=today.year).values_list("year", flat=True).distinct()):
-        Year.get(y)
+    # A past year with declarations or hours but no Year row yet (reads never store one) gets its default deadlines.
+    past = set(Declaration.objects.filter(year__lt=today.year).values_list("year", flat=True).distinct())
+    past |= set(LedgerEntry.objects.filter(year__lt=today.year).values_list("year", flat=True).distinct())
+    for y in past:
+        Year.get_or_create_for(y)
     for y in Year.objects.filter(locked_at__isnull=True, district_review_deadline__lt=today).values_list("year", flat=True):
         results[y] = year_close_if_due(year=y, today=today)
     return results

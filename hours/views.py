@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404
@@ -19,23 +19,13 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import RoleKind, Teacher
+from accounts.permissions import require_role
 from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
 
 from . import ledger, selectors, services
 from .forms import CorrectionForm, DeclarationFilterForm, DeclarationForm, QueueFilterForm, ReviewForm, YearForm
 from .models import Category, Declaration, EvidenceKind, LedgerEntry, Notification, Source, Year
-
-
-def _role(request, check=None):
-    role = request.role
-    if role is None or (check is not None and not check(role)):
-        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
-    return role
-
-
-def _is_teacher(role) -> bool:
-    return role.kind == RoleKind.TEACHER
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -122,7 +112,7 @@ def _year_param(request) -> int:
 
 @login_required
 def my_hours(request):
-    role = _role(request, _is_teacher)
+    role = require_role(request, RoleKind.TEACHER)
     teacher = account_selectors.teachers_visible_to(role).first()
     if teacher is None:
         raise Http404
@@ -131,7 +121,7 @@ def my_hours(request):
 
 @login_required
 def teacher_hours(request, pk: int):
-    role = _role(request, account_selectors.can_browse_roster)
+    role = require_role(request, *account_selectors.ROSTER_READERS)
     teacher = get_object_or_404(account_selectors.teachers_visible_to(role), pk=pk)
     context = _hours_context(teacher, _year_param(request))
     context["can_correct"] = role.kind == RoleKind.CITY_ADMIN
@@ -142,7 +132,7 @@ def teacher_hours(request, pk: int):
 @login_required
 @require_POST
 def ledger_revoke(request, pk: int):
-    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    role = require_role(request, RoleKind.CITY_ADMIN)
     entry = get_object_or_404(selectors.ledger_visible_to(role), pk=pk)
     form = CorrectionForm(request.POST)
     if not form.is_valid():
@@ -168,7 +158,7 @@ def _url(name, *args):
 
 @login_required
 def declaration_list(request):
-    role = _role(request, _is_teacher)
+    role = require_role(request, RoleKind.TEACHER)
     form = DeclarationFilterForm(request.GET or None)
     qs = selectors.declarations_visible_to(role).order_by("-updated_at", "-pk")
     if form.is_valid() and form.cleaned_data.get("state"):
@@ -187,7 +177,7 @@ def _files_from(request) -> list[tuple[str, object]]:
 
 @login_required
 def declaration_form(request, pk: int | None = None):
-    role = _role(request, _is_teacher)
+    role = require_role(request, RoleKind.TEACHER)
     teacher = account_selectors.teachers_visible_to(role).first()
     if teacher is None:
         raise Http404
@@ -235,7 +225,7 @@ def declaration_form(request, pk: int | None = None):
 
 @login_required
 def declaration_detail(request, pk: int):
-    role = _role(request)
+    role = require_role(request)
     decl = get_object_or_404(selectors.declarations_visible_to(role).prefetch_related("evidence"), pk=pk)
     events = decl.events.select_related("actor")
     level = selectors.review_level(role)
@@ -249,7 +239,7 @@ def declaration_detail(request, pk: int):
             "can_review": can_review,
             "review_form": ReviewForm(),
             "is_owner": role.kind == RoleKind.TEACHER,
-            "year_obj": Year.get(decl.year),
+            "year_obj": Year.of(decl.year),
         },
     )
 
@@ -257,7 +247,7 @@ def declaration_detail(request, pk: int):
 @login_required
 @require_POST
 def declaration_submit(request, pk: int):
-    role = _role(request, _is_teacher)
+    role = require_role(request, RoleKind.TEACHER)
     decl = get_object_or_404(selectors.declarations_visible_to(role), pk=pk)
     try:
         services.declaration_transition(declaration_id=decl.pk, action="submit", role=role, actor=request.user)
@@ -273,7 +263,7 @@ def declaration_submit(request, pk: int):
 
 @login_required
 def review_queue(request):
-    role = _role(request, lambda r: selectors.review_level(r) is not None)
+    role = require_role(request, *selectors.REVIEWERS)
     level = selectors.review_level(role)
     counts = selectors.queue_counts(role, level)
     form = QueueFilterForm(request.GET or None, years=sorted(counts))
@@ -292,7 +282,7 @@ def review_queue(request):
             qs = qs.exclude(duplicate_flags=[])
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     deadline_field = "school_review_deadline" if level == "school" else "district_review_deadline"
-    years = {y.year: y for y in Year.objects.filter(year__in=list(counts))}
+    years = Year.of_many(list(counts))
     deadlines = [
         {
             "year": y,
@@ -323,7 +313,7 @@ def review_queue(request):
 @login_required
 @require_POST
 def review_action(request, pk: int):
-    role = _role(request, lambda r: selectors.review_level(r) is not None)
+    role = require_role(request, *selectors.REVIEWERS)
     level = selectors.review_level(role)
     form = ReviewForm(request.POST)
     if not form.is_valid():
@@ -349,7 +339,7 @@ def review_action(request, pk: int):
 @login_required
 @require_POST
 def review_bulk_approve(request):
-    role = _role(request, lambda r: selectors.review_level(r) is not None)
+    role = require_role(request, *selectors.REVIEWERS)
     ids = [int(x) for x in request.POST.getlist("ids") if is_int_text(x)]
     if not ids:
         messages.error(request, _("请先勾选要通过的申报。"))
@@ -410,13 +400,12 @@ def notification_open(request, pk: int):
 
 @login_required
 def year_list(request):
-    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    role = require_role(request, RoleKind.CITY_ADMIN)
     this_year = timezone.localdate().year
-    Year.get(this_year)
     edit_year = request.GET.get("edit") or request.POST.get("year")
     form = None
     if edit_year and is_int_text(str(edit_year)) and int(edit_year) in Year.SUPPORTED:
-        obj = Year.get(int(edit_year))
+        obj = Year.of(int(edit_year))
         form = YearForm(request.POST or None, instance=obj)
         if request.method == "POST" and form.is_valid():
             try:
@@ -426,4 +415,7 @@ def year_list(request):
             else:
                 messages.success(request, _("%(year)s年度的截止日期已保存。") % {"year": obj.year})
                 return redirect("year_list")
-    return render(request, "hours/years.html", {"years": Year.objects.all(), "form": form, "edit_year": edit_year})
+    years = list(Year.objects.all())
+    if this_year not in {y.year for y in years}:
+        years = sorted([*years, Year.of(this_year)], key=lambda y: -y.year)  # shown with its defaults, not stored
+    return render(request, "hours/years.html", {"years": years, "form": form, "edit_year": edit_year})

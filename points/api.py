@@ -3,7 +3,6 @@ payment confirmation, rules and windows."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -16,7 +15,7 @@ from accounts.models import RoleKind, Teacher
 from cpd.platform import PlatformKeyAuthentication
 
 from . import services
-from .models import EarningRule, ExchangeRequest, ExchangeWindow, PointsEntry
+from .models import EarningRule, EventStatus, ExchangeRequest, ExchangeWindow, PointsEntry
 
 
 class PointsEventInSerializer(serializers.Serializer):
@@ -54,7 +53,7 @@ def points_event(request):
         event_id=v["event_id"], teacher_key=v["teacher"], action_code=v["action_code"], occurred_on=v["occurred_on"]
     )
     body = {"event_id": event.event_id, "status": event.status, "points": event.points, "reason": event.reason}
-    return Response(body, status=status.HTTP_201_CREATED if event.status == "accepted" else status.HTTP_200_OK)
+    return Response(body, status=status.HTTP_201_CREATED if event.status == EventStatus.ACCEPTED else status.HTTP_200_OK)
 
 
 class EntrySerializer(serializers.ModelSerializer):
@@ -216,8 +215,6 @@ class WindowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def create(self, request):
         data = WindowSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        role = require_role(request)
-        if role.kind != RoleKind.CITY_ADMIN:
-            raise PermissionDenied("Only the city admin sets exchange windows.")
+        role = require_role(request, RoleKind.CITY_ADMIN)
         window = services.window_save(role=role, **data.validated_data)
         return Response(WindowSerializer(window).data, status=status.HTTP_201_CREATED)

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
-from django.http import Http404
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus, User
-from cpd.errors import StateConflict
+from cpd.errors import NotFound, StateConflict
 
 from .models import (
     CAP_HOURS,
@@ -43,10 +43,11 @@ def _locked_account(teacher_id: int, year: int) -> PointsAccount:
     return PointsAccount.objects.select_for_update().get(teacher_id=teacher_id, year=year)
 
 
-def _entry(account: PointsAccount, kind: str, delta: int, amount: int, **extra) -> PointsEntry:
+def _entry(account: PointsAccount, kind: str, delta: int, amount: int, **extra: Any) -> PointsEntry:
     """Append an entry and move the cached balance/held in the same transaction (account locked)."""
     entry = PointsEntry.objects.create(account=account, kind=kind, delta=delta, amount=amount, **extra)
-    held_change = {EntryKind.HELD: amount, EntryKind.RELEASED: -amount, EntryKind.SPENT: -amount}.get(kind, 0)
+    held_changes: dict[str, int] = {EntryKind.HELD: amount, EntryKind.RELEASED: -amount, EntryKind.SPENT: -amount}
+    held_change = held_changes.get(kind, 0)
     PointsAccount.objects.filter(pk=account.pk).update(balance=F("balance") + delta, held=F("held") + held_change)
     account.balance += delta
     account.held += held_change
@@ -92,6 +93,7 @@ def points_earn(*, event_id: str, teacher_key: str, action_code: str, occurred_o
                     status=EventStatus.REFUSED,
                     reason=reason,
                 )
+            assert teacher is not None and rule is not None  # otherwise `reason` is set above
             account = _locked_account(teacher.pk, occurred_on.year)
             earned = PointsEntry.objects.filter(account=account, kind=EntryKind.EARNED, rule=rule)
             if rule.daily_limit is not None:
@@ -137,7 +139,7 @@ def points_earn(*, event_id: str, teacher_key: str, action_code: str, occurred_o
 # --- exchange ----------------------------------------------------------------------------------------
 
 
-def exchangeable_now(teacher: Teacher, year: int | None = None) -> dict:
+def exchangeable_now(teacher: Teacher, year: int | None = None) -> dict[str, Any]:
     """What the teacher may request now: per category, the hours left under the cap and affordable."""
     year = year or timezone.localdate().year
     window = ExchangeWindow.objects.filter(year=year).first()
@@ -170,7 +172,7 @@ def exchange_request(*, role: Role, actor: User, category: str, hours: int) -> E
         raise PermissionDenied(_("只有教师本人可以兑换积分。"))
     teacher = Teacher.objects.filter(user_id=role.user_id).first()
     if teacher is None:
-        raise Http404
+        raise NotFound
     if teacher.status != TeacherStatus.ACTIVE:
         raise StateConflict(_("只有在职教师可以兑换积分。"))
     if category not in CAP_HOURS:
@@ -209,7 +211,7 @@ def exchange_request(*, role: Role, actor: User, category: str, hours: int) -> E
     return request
 
 
-def requests_visible_to(role: Role | None):
+def requests_visible_to(role: Role | None) -> QuerySet[ExchangeRequest]:
     from accounts.selectors import scope_by_teacher
 
     return scope_by_teacher(ExchangeRequest.objects.select_related("teacher", "teacher__school"), role)
@@ -232,7 +234,7 @@ def _release(request: ExchangeRequest, state: str, actor: User | None, reason: s
 
 def exchange_cancel(*, role: Role, actor: User, request: ExchangeRequest) -> ExchangeRequest:
     if role is None or role.kind != RoleKind.TEACHER or not requests_visible_to(role).filter(pk=request.pk).exists():
-        raise Http404
+        raise NotFound
     with transaction.atomic():
         return _release(request, RequestState.CANCELLED, actor, _("教师取消"))
 
@@ -241,14 +243,14 @@ def exchange_refuse(*, role: Role, actor: User, request: ExchangeRequest, reason
     if role is None or role.kind != RoleKind.SCHOOL_ADMIN:
         raise PermissionDenied(_("由学校管理员确认或退回兑换申请。"))
     if not requests_visible_to(role).filter(pk=request.pk).exists():
-        raise Http404
+        raise NotFound
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写原因。")})
     with transaction.atomic():
         return _release(request, RequestState.REFUSED, actor, reason.strip())
 
 
-def exchange_confirm_paid(*, role: Role, actor: User, request_ids: list[int]) -> dict[str, list]:
+def exchange_confirm_paid(*, role: Role, actor: User, request_ids: list[int]) -> dict[str, list[Any]]:
     """The school confirms it paid: the held points are spent and the hours enter the ledger
     (source: points exchange, the year of the points). Each request in its own transaction."""
     if role is None or role.kind != RoleKind.SCHOOL_ADMIN:
@@ -380,7 +382,7 @@ def _require_city(role: Role | None) -> None:
         raise PermissionDenied(_("只有市管理员可以设置积分规则和兑换时间。"))
 
 
-def rule_save(*, role: Role, data: dict, rule: EarningRule | None = None) -> EarningRule:
+def rule_save(*, role: Role, data: dict[str, Any], rule: EarningRule | None = None) -> EarningRule:
     _require_city(role)
     obj = rule or EarningRule()
     for field in ("action_code", "name", "points", "kind", "daily_limit", "yearly_limit", "is_active"):

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import RoleKind, Teacher
 from cpd.bad_input import is_int_text
+from accounts.permissions import require_role
 from cpd.errors import StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE
 
@@ -46,20 +47,13 @@ class WindowForm(forms.Form):
     closes_on = forms.DateField(label=gettext_lazy("结束日期"), widget=DATE_WIDGET)
 
 
-def _role(request, check=None):
-    role = request.role
-    if role is None or (check is not None and not check(role)):
-        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
-    return role
-
-
 def _errors(request, exc) -> None:
     messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
 
 
 @login_required
 def my_points(request):
-    role = _role(request, lambda r: r.kind == RoleKind.TEACHER)
+    role = require_role(request, RoleKind.TEACHER)
     teacher = Teacher.objects.filter(user_id=role.user_id).first()
     if teacher is None:
         raise Http404
@@ -97,7 +91,7 @@ def my_points(request):
 @login_required
 @require_POST
 def request_cancel(request, pk: int):
-    role = _role(request, lambda r: r.kind == RoleKind.TEACHER)
+    role = require_role(request, RoleKind.TEACHER)
     req = get_object_or_404(services.requests_visible_to(role), pk=pk)
     try:
         services.exchange_cancel(role=role, actor=request.user, request=req)
@@ -110,9 +104,7 @@ def request_cancel(request, pk: int):
 
 @login_required
 def school_requests(request):
-    role = _role(
-        request, lambda r: r.kind in (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
-    )
+    role = require_role(request, RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
     qs = services.requests_visible_to(role)
     if request.method == "POST":
         ids = [int(x) for x in request.POST.getlist("ids") if is_int_text(x)]
@@ -145,7 +137,7 @@ def school_requests(request):
 
 @login_required
 def rules(request):
-    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    role = require_role(request, RoleKind.CITY_ADMIN)
     edit = request.GET.get("edit")
     instance = get_object_or_404(EarningRule, pk=edit) if edit and is_int_text(edit) else None
     rule_form = RuleForm(request.POST if request.POST.get("form") == "rule" else None, instance=instance)
@@ -179,7 +171,7 @@ def rules(request):
 
 @login_required
 def points_import(request, pk: int | None = None):
-    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    role = require_role(request, RoleKind.CITY_ADMIN)
     record = get_object_or_404(PointsImport, pk=pk) if pk else None
     if request.method == "POST":
         try:

@@ -23,12 +23,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleKind, Teacher
-from cpd.errors import StateConflict
+from cpd.errors import NotFound, StateConflict
 from cpd.tasks import enqueue
 from cpd.xlsx import RowErrors, check_upload, iter_rows, parse_date, parse_decimal, workbook_bytes
 from hours import ledger
@@ -145,7 +144,7 @@ def _rows(record: HoursImport):
 
 # Cells are kept as JSON; the date and time values openpyxl gives are tagged so that they come back
 # as the same objects, and validating the copy gives exactly what validating the file gives.
-_CELL_TYPES = {"datetime": datetime.datetime, "date": datetime.date, "time": datetime.time}
+_CELL_TYPES: dict[str, Any] = {"datetime": datetime.datetime, "date": datetime.date, "time": datetime.time}
 
 
 def _cell_to_json(value: Any) -> dict:
@@ -216,7 +215,7 @@ def _one_decimal(hours: Decimal) -> bool:
 
 
 def _validate_registration(record: HoursImport):
-    project = TrainingProject.objects.select_related("organiser").get(pk=record.project_id)
+    project = TrainingProject.objects.select_related("organiser").get(pk=record.project_id or 0)
     in_scope: dict[str, tuple[int, str]] = {}
     for pk, id_number, cpd_number, name in projects.organiser_teachers(project).values_list(
         "pk", "id_number", "cpd_number", "name"
@@ -349,7 +348,7 @@ def _validate_provincial(record: HoursImport):
         except ValueError:
             errors.add(row_number, "年度", _("年度须为不晚于今年的四位年份"))
             ok = False
-        if ok:
+        if ok and found is not None:
             parsed.append((row_number, found[0], year, topic, hours))
             years.add(year)
     locked = set(Year.objects.filter(year__in=years, locked_at__isnull=False).values_list("year", flat=True))
@@ -402,8 +401,10 @@ def hours_import_validate(import_id: int) -> HoursImport:
 def hours_import_confirm(*, role: Role, actor, record: HoursImport) -> HoursImport:
     """Start the import of a validated file (a task; eager locally). Refuses a failed or used file."""
     if not imports_visible_to(role).filter(pk=record.pk).exists():
-        raise Http404
+        raise NotFound
     if record.kind == HoursImportKind.REGISTRATION:
+        if record.project is None:
+            raise NotFound
         projects._require_organiser(role, record.project)
     elif role.kind != RoleKind.CITY_ADMIN:
         raise PermissionDenied(_("只有市管理员可以导入省平台公需科目学时。"))
@@ -439,7 +440,7 @@ def hours_import_run(import_id: int, actor_id: int | None) -> HoursImport:
     try:
         with transaction.atomic():
             if record.kind == HoursImportKind.REGISTRATION:
-                project = TrainingProject.objects.select_for_update().select_related("organiser").get(pk=record.project_id)
+                project = TrainingProject.objects.select_for_update().select_related("organiser").get(pk=record.project_id or 0)
                 projects.check_registration_deadline(project)
                 # Rows registered since the dry run (another upload, ticks) are skipped, not doubled.
                 done = projects.registered_teacher_ids(project)

@@ -132,7 +132,12 @@ class TrainingProject(models.Model):
         return max([self.default_registration_deadline(), *granted])
 
     def enrolment_open(self, today: datetime.date) -> bool:
-        return self.published_at is not None and self.has_enrolment and self.enrolment_start <= today <= self.enrolment_end
+        return (
+            self.published_at is not None
+            and self.enrolment_start is not None
+            and self.enrolment_end is not None
+            and self.enrolment_start <= today <= self.enrolment_end
+        )
 
 
 class ProjectQuota(models.Model):

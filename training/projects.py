@@ -16,14 +16,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus, User
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
-from cpd.errors import StateConflict
+from cpd.errors import NotFound, StateConflict
 from cpd.models import PlatformClient
 from hours import ledger
 from hours.models import LedgerEntry, Source, Year
@@ -32,6 +31,7 @@ from hours.services import DeadlinePassed
 from .models import (
     SCHOOL_BASED_KINDS,
     ApprovalState,
+    ComplaintState,
     Enrolment,
     EnrolmentEvent,
     EnrolmentState,
@@ -53,7 +53,7 @@ ORGANISER_ROLES = (
     RoleKind.SCHOOL_ADMIN,
     RoleKind.PROVIDER,
 )
-LEVELS_FOR_ORG = {
+LEVELS_FOR_ORG: dict[str, tuple[str, ...]] = {
     OrgKind.PROVINCE: (ProjectLevel.PROVINCE,),
     OrgKind.CITY: (ProjectLevel.CITY, ProjectLevel.PROVINCE),
     OrgKind.DISTRICT: (ProjectLevel.DISTRICT,),
@@ -78,7 +78,7 @@ PROJECT_FIELDS = (
 )
 # Five-year cycle regime (SPEC §7): who designs a project for which teachers. Whoever designs it
 # registers its hours; schools design school-based projects and set their hours themselves.
-CYCLE_DESIGNER_FOR_STAGE = {
+CYCLE_DESIGNER_FOR_STAGE: dict[str, Any] = {
     TargetStage.SENIOR: (OrgKind.PROVINCE,),
     TargetStage.JUNIOR: (OrgKind.CITY,),
     TargetStage.PRIMARY: (OrgKind.DISTRICT, OrgKind.CITY_DIRECT),
@@ -95,7 +95,7 @@ def projects_visible_to(role: Role | None) -> QuerySet[TrainingProject]:
     (a teacher of a school does not see the school's unpublished projects)."""
     if role is None:
         return TrainingProject.objects.none()
-    city_path = "/".join(role.organisation.path.split("/")[:2]) + "/"
+    city_path = role.organisation.root_path
     shown = Q(published_at__isnull=False)
     if role.kind in ORGANISER_ROLES:
         shown |= Q(organiser=role.organisation)
@@ -115,7 +115,7 @@ def _require_organiser(role: Role | None, project: TrainingProject) -> None:
     if role is None or not projects_managed_by(role).filter(pk=project.pk).exists():
         if projects_visible_to(role).filter(pk=project.pk).exists():
             raise PermissionDenied(_("只有主办单位可以办理此项目的登记。"))
-        raise Http404
+        raise NotFound
 
 
 def organiser_teachers(project: TrainingProject) -> QuerySet[Teacher]:
@@ -230,7 +230,7 @@ def project_approve(*, role: Role, actor: User, project: TrainingProject, approv
     if role is None or role.kind != RoleKind.CITY_ADMIN:
         raise PermissionDenied(_("由市教育局审批县区骨干教师项目。"))
     if not project.organiser.path.startswith(role.organisation.path):
-        raise Http404
+        raise NotFound
     with transaction.atomic():
         obj = TrainingProject.objects.select_for_update().get(pk=project.pk)
         if obj.approval != ApprovalState.PENDING:
@@ -276,10 +276,12 @@ def enrolment_apply(*, role: Role, actor: User, project: TrainingProject) -> Enr
     if role is None or role.kind != RoleKind.TEACHER:
         raise PermissionDenied(_("只有教师可以报名。"))
     if not projects_visible_to(role).filter(pk=project.pk, published_at__isnull=False).exists():
-        raise Http404
+        raise NotFound
     teacher = Teacher.objects.select_related("school", "school__parent").get(user_id=role.user_id)
     today = timezone.localdate()
     if not project.has_enrolment:
+        raise StateConflict(_("该项目不需要报名。"))
+    if project.enrolment_start is None or project.enrolment_end is None:
         raise StateConflict(_("该项目不需要报名。"))
     if today < project.enrolment_start:
         raise StateConflict(_("报名尚未开始（%(date)s 开始）。") % {"date": f"{project.enrolment_start:%Y-%m-%d}"})
@@ -288,6 +290,7 @@ def enrolment_apply(*, role: Role, actor: User, project: TrainingProject) -> Enr
     if teacher.status != TeacherStatus.ACTIVE:
         raise StateConflict(_("只有在职教师可以报名。"))
     district = teacher.school.district
+    assert district is not None  # every school sits in a district or the city-direct unit
     with transaction.atomic():
         TrainingProject.objects.select_for_update().get(pk=project.pk)  # serialise quota checks per project
         existing = Enrolment.objects.filter(project=project, teacher=teacher).first()
@@ -328,7 +331,7 @@ ENROLMENT_ACTIONS = {
     "reject": ({RoleKind.PRINCIPAL, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN}, None),
     "withdraw": ({RoleKind.TEACHER}, None),
 }
-REJECT_STATE_FOR = {
+REJECT_STATE_FOR: dict[str, str] = {
     RoleKind.PRINCIPAL: EnrolmentState.APPLIED,
     RoleKind.DISTRICT_ADMIN: EnrolmentState.PRINCIPAL_APPROVED,
     RoleKind.CITY_ADMIN: EnrolmentState.DISTRICT_APPROVED,
@@ -340,7 +343,7 @@ def enrolment_transition(*, enrolment_id: int, action: str, role: Role, actor: U
     if action not in ENROLMENT_ACTIONS:
         raise ValidationError({"action": _("未知的操作。")})
     if not enrolments_visible_to(role).filter(pk=enrolment_id).exists():
-        raise Http404
+        raise NotFound
     roles, quota_states = ENROLMENT_ACTIONS[action]
     if role.kind not in roles:
         raise PermissionDenied(_("您当前的角色不能办理此操作。"))
@@ -417,7 +420,7 @@ def check_registration_deadline(project: TrainingProject, today: datetime.date |
             _("已超过该项目的学时登记截止日期（%(date)s）。如需延期，须在12月1日前向市里申请。")
             % {"date": f"{deadline:%Y-%m-%d}"}
         )
-    if Year.get(project.year).is_locked:
+    if Year.of(project.year).is_locked:
         raise DeadlinePassed(_("%(year)s年度已锁定。") % {"year": project.year})
 
 
@@ -502,13 +505,13 @@ def registration_revoke(
     A complaint upheld after the registration deadline may still correct the entry until the year
     is locked (the ledger refuses a locked year): the teacher must not lose the remedy to the calendar.
     """
-    if entry.project_id is None or entry.source != Source.REGISTRATION:
-        raise Http404
+    if entry.project is None or entry.source != Source.REGISTRATION:
+        raise NotFound
     _require_organiser(role, entry.project)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写原因。")})
     with transaction.atomic():
-        project = TrainingProject.objects.select_for_update().get(pk=entry.project_id)
+        project = TrainingProject.objects.select_for_update().get(pk=entry.project.pk)
         if not upheld_complaint:
             check_registration_deadline(project)
         return ledger.entry_revoke(entry=entry, actor=actor, reason=reason, project=project, already=_("该登记已撤销。"))
@@ -582,12 +585,12 @@ def complaint_file(*, role: Role, actor: User, entry: LedgerEntry, message: str)
     if role is None or role.kind != RoleKind.TEACHER:
         raise PermissionDenied(_("只有教师本人可以提出异议。"))
     if entry.teacher.user_id != role.user_id:
-        raise Http404
+        raise NotFound
     if entry.source != Source.REGISTRATION or entry.project_id is None:
         raise ValidationError({"entry": _("只能对培训学时登记提出异议。")})
     if not (message or "").strip():
         raise ValidationError({"message": _("请说明哪里有误。")})
-    if entry.complaints.filter(state="open").exists():
+    if entry.complaints.filter(state=ComplaintState.OPEN).exists():
         raise StateConflict(_("您对这条登记的异议正在处理中。"))
     return RegistrationComplaint.objects.create(entry=entry, teacher=entry.teacher, message=message.strip())
 
@@ -603,12 +606,12 @@ def complaint_resolve(
 ) -> RegistrationComplaint:
     """The organiser answers: accepted (the registration is revoked; register the right hours again) or dismissed."""
     if not complaints_for_organiser(role).filter(pk=complaint.pk).exists():
-        raise Http404
+        raise NotFound
     if not (response or "").strip():
         raise ValidationError({"response": _("请填写处理意见。")})
     with transaction.atomic():
         c = RegistrationComplaint.objects.select_for_update().select_related("entry").get(pk=complaint.pk)
-        if c.state != "open":
+        if c.state != ComplaintState.OPEN:
             raise StateConflict(_("该异议已处理。"))
         if accept and not LedgerEntry.objects.filter(revokes=c.entry).exists():
             registration_revoke(

@@ -4,6 +4,7 @@ registration complaints and the online-course catalogue."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,8 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, OrgKind, RoleKind, TeacherStatus
+from accounts.permissions import require_role
 from cpd.bad_input import is_int_text
-from cpd.errors import StateConflict
+from cpd.errors import NotFound, StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE
 from hours.models import LedgerEntry, Source
 
@@ -56,13 +58,6 @@ APPROVE_ACTION = {
 }
 
 
-def _role(request, check=None):
-    role = request.role
-    if role is None or (check is not None and not check(role)):
-        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
-    return role
-
-
 def _errors_to_messages(request, exc) -> None:
     messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
 
@@ -77,7 +72,7 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 
 def _city_districts(role):
-    city_path = "/".join(role.organisation.path.split("/")[:2]) + "/"
+    city_path = role.organisation.root_path
     return Organisation.objects.filter(path__startswith=city_path, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by(
         "code"
     )
@@ -88,7 +83,7 @@ def _city_districts(role):
 
 @login_required
 def project_list(request):
-    role = _role(request)
+    role = require_role(request)
     qs = projects.projects_visible_to(role).order_by("-start_date", "-pk")
     mine = request.GET.get("mine") == "1"
     if mine:
@@ -118,7 +113,7 @@ def project_list(request):
 
 @login_required
 def project_form(request, pk: int | None = None):
-    role = _role(request, lambda r: r.kind in projects.ORGANISER_ROLES)
+    role = require_role(request, *projects.ORGANISER_ROLES)
     project = get_object_or_404(projects.projects_managed_by(role), pk=pk) if pk else None
     districts = _city_districts(role)
     quotas = {q.district_id: q.quota for q in project.quotas.all()} if project else {}
@@ -145,7 +140,7 @@ def project_form(request, pk: int | None = None):
 
 @login_required
 def project_detail(request, pk: int):
-    role = _role(request)
+    role = require_role(request)
     project = get_object_or_404(projects.projects_visible_to(role).prefetch_related("extensions"), pk=pk)
     is_organiser = project.organiser_id == role.organisation_id and role.kind in projects.ORGANISER_ROLES
     context = {
@@ -164,7 +159,7 @@ def project_detail(request, pk: int):
             .select_related("teacher", "teacher__school")
             .order_by("teacher__school__code", "teacher__name")
         )
-        candidates = list(final)
+        candidates: list[Any] = list(final)
         if not project.has_enrolment and project.organiser.kind == OrgKind.SCHOOL:
             # School-based training without enrolment: tick from the school's roster.
             from accounts.models import Teacher
@@ -196,7 +191,7 @@ def project_detail(request, pk: int):
 @login_required
 @require_POST
 def project_publish(request, pk: int):
-    role = _role(request)
+    role = require_role(request)
     project = get_object_or_404(projects.projects_managed_by(role), pk=pk)
     try:
         projects.project_publish(role=role, project=project)
@@ -213,7 +208,7 @@ def project_publish(request, pk: int):
 @login_required
 @require_POST
 def project_enrol(request, pk: int):
-    role = _role(request, lambda r: r.kind == RoleKind.TEACHER)
+    role = require_role(request, RoleKind.TEACHER)
     project = get_object_or_404(projects.projects_visible_to(role), pk=pk)
     try:
         projects.enrolment_apply(role=role, actor=request.user, project=project)
@@ -226,7 +221,7 @@ def project_enrol(request, pk: int):
 
 @login_required
 def enrolment_list(request):
-    role = _role(request)
+    role = require_role(request)
     qs = projects.enrolments_visible_to(role).order_by("project__start_date", "teacher__name")
     queue_state = ENROLMENT_QUEUE_STATE.get(role.kind)
     show = request.GET.get("show", "queue" if queue_state else "all")
@@ -249,7 +244,7 @@ def enrolment_list(request):
 @login_required
 @require_POST
 def enrolment_action(request):
-    role = _role(request)
+    role = require_role(request)
     action = request.POST.get("action")
     ids = [int(x) for x in request.POST.getlist("ids") if is_int_text(x)]
     reason = request.POST.get("reason", "")
@@ -260,7 +255,7 @@ def enrolment_action(request):
         try:
             projects.enrolment_transition(enrolment_id=pk, action=action, role=role, actor=request.user, reason=reason)
             done += 1
-        except Http404:
+        except (Http404, NotFound):
             failed.append(f"#{pk}: {_('未找到')}")
         except (StateConflict, ValidationError, PermissionDenied) as exc:
             failed.append(f"#{pk}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
@@ -282,7 +277,7 @@ def enrolment_action(request):
 @require_POST
 def project_register(request, pk: int):
     """Tick attendees: each checked teacher gets the hours typed next to them (default: the project's)."""
-    role = _role(request)
+    role = require_role(request)
     project = get_object_or_404(projects.projects_managed_by(role), pk=pk)
     rows = []
     try:
@@ -311,7 +306,7 @@ def project_register(request, pk: int):
 @login_required
 @require_POST
 def registration_revoke(request, entry_pk: int):
-    role = _role(request)
+    role = require_role(request)
     entry = get_object_or_404(LedgerEntry.objects.filter(project__in=projects.projects_managed_by(role)), pk=entry_pk)
     try:
         projects.registration_revoke(role=role, actor=request.user, entry=entry, reason=request.POST.get("reason", ""))
@@ -342,7 +337,7 @@ def provincial_template(request):
 @login_required
 @require_POST
 def project_import_upload(request, pk: int):
-    role = _role(request)
+    role = require_role(request)
     project = get_object_or_404(projects.projects_managed_by(role), pk=pk)
     form = ImportUploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -360,7 +355,7 @@ def project_import_upload(request, pk: int):
 
 @login_required
 def provincial_import(request):
-    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    role = require_role(request, RoleKind.CITY_ADMIN)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -377,7 +372,7 @@ def provincial_import(request):
 
 @login_required
 def hours_import_detail(request, pk: int):
-    role = _role(request)
+    role = require_role(request)
     record = get_object_or_404(imports.imports_visible_to(role), pk=pk)
     if request.method == "POST":
         try:
@@ -396,7 +391,7 @@ def hours_import_detail(request, pk: int):
 @login_required
 @require_POST
 def extension_request(request, pk: int):
-    role = _role(request)
+    role = require_role(request)
     project = get_object_or_404(projects.projects_managed_by(role), pk=pk)
     form = ExtensionRequestForm(request.POST)
     if not form.is_valid():
@@ -413,7 +408,7 @@ def extension_request(request, pk: int):
 
 @login_required
 def extension_list(request):
-    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    role = require_role(request, RoleKind.CITY_ADMIN)
     city_path = role.organisation.path
     qs = RegistrationExtension.objects.filter(project__organiser__path__startswith=city_path).select_related(
         "project", "project__organiser", "requested_by"
@@ -452,7 +447,7 @@ def extension_list(request):
 
 @login_required
 def complaint_new(request, entry_pk: int):
-    role = _role(request, lambda r: r.kind == RoleKind.TEACHER)
+    role = require_role(request, RoleKind.TEACHER)
     entry = get_object_or_404(LedgerEntry.objects.filter(teacher__user_id=role.user_id).select_related("project"), pk=entry_pk)
     form = ComplaintForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -468,7 +463,7 @@ def complaint_new(request, entry_pk: int):
 
 @login_required
 def complaint_list(request):
-    role = _role(request)
+    role = require_role(request)
     if role.kind == RoleKind.TEACHER:
         qs = projects.RegistrationComplaint.objects.filter(teacher__user_id=role.user_id).select_related(
             "entry", "entry__project"
@@ -502,7 +497,7 @@ def complaint_list(request):
 
 @login_required
 def course_list(request):
-    role = _role(request)
+    role = require_role(request)
     can_manage = role.kind == RoleKind.CITY_ADMIN
     form = None
     if can_manage:
@@ -522,7 +517,7 @@ def course_list(request):
 @require_POST
 def project_approval(request, pk: int):
     """The city office approves or refuses a county's key-teacher project (cycle regime)."""
-    role = _role(request, lambda r: r.kind == RoleKind.CITY_ADMIN)
+    role = require_role(request, RoleKind.CITY_ADMIN)
     project = get_object_or_404(
         TrainingProject.objects.select_related("organiser"), pk=pk, organiser__path__startswith=role.organisation.path
     )

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import Organisation, RoleKind
-from accounts.selectors import teachers_visible_to
+from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, teachers_visible_to
 from cpd.api import query_int
 from cpd.bad_input import is_int_text
 from cpd.xlsx import XLSX_CONTENT_TYPE
@@ -24,6 +24,8 @@ from .models import (
     Notice,
     PolicyRevision,
     ResultComplaint,
+    ResultStatus,
+    RunStatus,
     VerificationResult,
     VerificationRun,
     YearPolicy,
@@ -50,7 +52,7 @@ class PolicyUpdateSerializer(serializers.ModelSerializer):
 
 
 class RevisionSerializer(serializers.ModelSerializer):
-    actor = serializers.StringRelatedField()
+    actor: serializers.StringRelatedField = serializers.StringRelatedField()
 
     class Meta:
         model = PolicyRevision
@@ -94,7 +96,7 @@ class RunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_done(self, obj) -> int:
-        return services.run_progress(obj) if obj.status == "running" else obj.total
+        return services.run_progress(obj) if obj.status == RunStatus.RUNNING else obj.total
 
 
 class RunStartSerializer(serializers.Serializer):
@@ -154,7 +156,7 @@ class ResultSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_appraisal_note(self, obj) -> str:
-        return "验证不合格的年度，年度考核不能评为“优秀”。" if obj.status == "failed" else ""
+        return "验证不合格的年度，年度考核不能评为“优秀”。" if obj.status == ResultStatus.FAILED else ""
 
 
 @extend_schema(parameters=[ROLE_HEADER, YEAR_PARAM, OpenApiParameter("status", str), OpenApiParameter("school", int)])
@@ -330,9 +332,7 @@ class StatRowSerializer(serializers.Serializer):
 @api_view(["GET"])
 def statistics(request):
     """Teachers, verified, passed, pass rate and hours per category, per unit for a year, and the trend over years."""
-    role = require_role(request)
-    if role.kind in (RoleKind.TEACHER, RoleKind.PROVIDER):
-        raise PermissionDenied("No statistics for this role.")
+    role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     year = query_int(request, "year", min_value=1900, max_value=9999)
     if year is None:
         from django.utils import timezone

@@ -148,11 +148,11 @@ UPSERT_COLUMNS = [
 ]
 
 
-def _compose(template: str, pieces: dict[str, tuple[str, Sequence]], params: dict[str, Any]) -> tuple[str, list]:
+def _compose(template: str, pieces: dict[str, tuple[str, Sequence[Any]]], params: dict[str, Any]) -> tuple[str, list[Any]]:
     """`template` with each {name} replaced by the SQL of `pieces[name]` and each %(name)s by a positional
     placeholder, and the parameters of both in the order they occur (ORM subqueries come with positional ones)."""
     sql: list[str] = []
-    values: list = []
+    values: list[Any] = []
     for part in re.split(r"(\{\w+\}|%\(\w+\)s)", template):
         if part.startswith("{") and part.endswith("}"):
             piece, piece_params = pieces[part[1:-1]]
@@ -181,7 +181,7 @@ def verify_chunk(run_id: int, school_ids: list[int]) -> int:
     per_key = per_key_hours(run.year, chunk_teachers.values("pk"))
     qn = connection.ops.quote_name
     rules, select = _rule_sql(policy)
-    no_params: tuple = ()
+    no_params: tuple[()] = ()
     sql, params = _compose(
         CHUNK_SQL.replace("{rules}", rules).replace("{select}", select),
         {
@@ -219,7 +219,7 @@ def verify_chunk(run_id: int, school_ids: list[int]) -> int:
     # After the commit, not inside the chunk's transaction: holding result rows while waiting for the run
     # row could deadlock with `run_finish`, which locks the run row and then deletes results.
     VerificationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
-    return written
+    return int(written)
 
 
 def chunks_for(school_sizes: list[tuple[int, int]], limit: int = CHUNK_TEACHERS) -> list[list[int]]:

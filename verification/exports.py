@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from accounts.models import Role, RoleKind
+from cpd.errors import NotFound
 from cpd.tasks import enqueue
 from cpd.xlsx import neutralise_formula, neutralise_row
 from hours.ledger import public_topics
@@ -251,9 +252,7 @@ def export_request(*, role: Role, actor, kind: str, year: int, school_id: int | 
     if kind.startswith("provincial") and role.kind != RoleKind.CITY_ADMIN:
         raise PermissionDenied(_("只有市管理员可以导出省人社系统数据。"))
     if school_id is not None and not selectors.results_visible_to(role).filter(school_id=school_id).exists():
-        from django.http import Http404
-
-        raise Http404
+        raise NotFound
     job = ExportJob.objects.create(
         kind=kind,
         params={"year": year, "school_id": school_id, "role_id": role.pk},

@@ -107,7 +107,7 @@ class VerificationRun(models.Model):
         ordering = ["-started_at", "-pk"]
         constraints = [
             # One running run per year: a second start is refused by the database itself.
-            models.UniqueConstraint(fields=["year"], condition=Q(status="running"), name="one_running_run_per_year"),
+            models.UniqueConstraint(fields=["year"], condition=Q(status=RunStatus.RUNNING), name="one_running_run_per_year"),
         ]
 
     def __str__(self) -> str:

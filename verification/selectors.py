@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
@@ -67,7 +68,7 @@ STAT_AGGREGATES = {
 }
 
 
-def _finish(row: dict) -> dict:
+def _finish(row: dict[str, Any]) -> dict[str, Any]:
     judged = (row.get("passed") or 0) + (row.get("failed") or 0)
     row["pass_rate"] = round(100 * (row.get("passed") or 0) / judged, 1) if judged else None
     for key in ("public", "professional", "elective", "total_hours"):
@@ -75,7 +76,7 @@ def _finish(row: dict) -> dict:
     return row
 
 
-def statistics_by_unit(role: Role | None, year: int) -> list[dict]:
+def statistics_by_unit(role: Role | None, year: int) -> list[dict[str, Any]]:
     """One row per school (for a school or district role) or per district (for the city), with
     teachers (active now), verified, passed, pass rate and hours per category. Two queries."""
     if role is None:
@@ -114,7 +115,7 @@ def statistics_by_unit(role: Role | None, year: int) -> list[dict]:
     return out
 
 
-def statistics_total(role: Role | None, year: int) -> dict:
+def statistics_total(role: Role | None, year: int) -> dict[str, Any]:
     from accounts.models import TeacherStatus
     from accounts.selectors import teachers_visible_to
 
@@ -123,7 +124,7 @@ def statistics_total(role: Role | None, year: int) -> dict:
     return _finish(row)
 
 
-def statistics_trend(role: Role | None) -> list[dict]:
+def statistics_trend(role: Role | None) -> list[dict[str, Any]]:
     """One row per verified year for the role's scope (one query)."""
     rows = results_visible_to(role).values("year").annotate(**STAT_AGGREGATES).order_by("year")
     return [_finish(dict(r)) for r in rows]

@@ -11,12 +11,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus, User
-from cpd.errors import StateConflict
+from accounts.selectors import deployment_city
+from cpd.errors import NotFound, StateConflict
 from cpd.tasks import enqueue
 from hours import ledger
 from hours.models import Category, Notification, Source, Year
@@ -70,7 +70,7 @@ def policy_create_next(*, role: Role, actor: User, year: int) -> YearPolicy:
         raise ValidationError({"year": _("没有可复制的上一年度标准。")})
     with transaction.atomic():
         policy = YearPolicy.objects.create(year=year, **{f: getattr(previous, f) for f in POLICY_FIELDS})
-        Year.get(year)
+        Year.get_or_create_for(year)
         PolicyRevision.objects.create(policy=policy, actor=actor, changes={"copied_from": previous.year, **_snapshot(policy)})
     return policy
 
@@ -85,7 +85,7 @@ def policy_update(*, role: Role, actor: User, year: int, data: dict[str, Any]) -
     with transaction.atomic():
         policy = YearPolicy.objects.select_for_update().filter(year=year).first()
         if policy is None:
-            raise Http404
+            raise NotFound
         if policy.is_finalised:
             raise StateConflict(_("%(year)s年度已定稿，不能再更改。") % {"year": year})
         before = _snapshot(policy)
@@ -96,7 +96,7 @@ def policy_update(*, role: Role, actor: User, year: int, data: dict[str, Any]) -
         policy.save()
         # Read the stored values back so that "30" from a form and "30.0" from the database compare equal.
         policy.refresh_from_db()
-        year_obj = Year.get(year)
+        year_obj = Year.get_or_create_for(year)
         deadlines_before = {f: str(getattr(year_obj, f)) for f in DEADLINE_FIELDS}
         deadline_data = {f: data[f] for f in DEADLINE_FIELDS if data.get(f)}
         if deadline_data:
@@ -134,7 +134,7 @@ def run_start(
     if role is not None:
         _require_city(role)
     _require_not_finalised(year)
-    city = role.organisation if role is not None else Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first()
+    city = role.organisation if role is not None else deployment_city()
     if district is not None and (
         district.kind not in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT) or not district.path.startswith(city.path)
     ):
@@ -207,7 +207,7 @@ def run_finish(run_id: int) -> VerificationRun:
     run = VerificationRun.objects.select_related("district").get(pk=run_id)
     if run.status != RunStatus.RUNNING or RunChunk.objects.filter(run_id=run.pk).count() < len(run.chunk_plan):
         return run
-    scope = run.district.path if run.district_id else Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first().path
+    scope = run.district.path if run.district is not None else deployment_city().path
     with transaction.atomic():
         claimed = VerificationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
             status=RunStatus.DONE, finished_at=timezone.now()
@@ -234,9 +234,9 @@ def auto_verify_due(today: datetime.date | None = None) -> VerificationRun | Non
     _require_annual_regime()
     today = today or timezone.localdate()
     year = today.year - 1
-    year_obj = Year.objects.filter(year=year).first()
+    year_obj = Year.of(year)
     policy = YearPolicy.objects.filter(year=year).first()
-    if year_obj is None or policy is None or policy.is_finalised or today <= year_obj.district_review_deadline:
+    if policy is None or policy.is_finalised or today <= year_obj.district_review_deadline:
         return None
     deadline_passed_at = timezone.make_aware(
         datetime.datetime.combine(year_obj.district_review_deadline + datetime.timedelta(days=1), datetime.time())
@@ -262,7 +262,7 @@ def exemption_set(*, role: Role, actor: User, teacher: Teacher, year: int, reaso
     from accounts.selectors import teachers_visible_to
 
     if not teachers_visible_to(role).filter(pk=teacher.pk).exists():
-        raise Http404
+        raise NotFound
     _require_not_finalised(year)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("请填写免验原因。")})
@@ -278,7 +278,7 @@ def exemption_remove(*, role: Role, teacher: Teacher, year: int) -> None:
     from accounts.selectors import teachers_visible_to
 
     if not teachers_visible_to(role).filter(pk=teacher.pk).exists():
-        raise Http404
+        raise NotFound
     _require_not_finalised(year)
     Exemption.objects.filter(teacher=teacher, year=year).delete()
 
@@ -316,7 +316,7 @@ def complaint_file(*, role: Role, actor: User, year: int, field: str, message: s
         raise PermissionDenied(_("只有教师本人可以提出异议。"))
     result = VerificationResult.objects.filter(year=year, teacher__user_id=role.user_id).select_related("school").first()
     if result is None:
-        raise Http404
+        raise NotFound
     notice = Notice.objects.filter(school=result.school, year=year).first()
     if notice is None:
         raise StateConflict(_("学校尚未公示%(year)s年度的结果。") % {"year": year})
@@ -338,7 +338,7 @@ def complaint_resolve(*, role: Role, actor: User, complaint: ResultComplaint, up
     if role is None or role.kind != RoleKind.DISTRICT_ADMIN:
         raise PermissionDenied(_("由区管理员处理异议。"))
     if not selectors.complaints_visible_to(role).filter(pk=complaint.pk).exists():
-        raise Http404
+        raise NotFound
     if not (resolution or "").strip():
         raise ValidationError({"resolution": _("请填写处理结果。")})
     with transaction.atomic():
@@ -433,7 +433,7 @@ def year_finalise(*, role: Role, actor: User, year: int) -> YearPolicy:
         policy.finalised_by = actor
         policy.save(update_fields=["finalised_at", "finalised_by"])
         Year.objects.filter(year=year, locked_at__isnull=True).update(locked_at=timezone.now())
-        Year.get(year)
+        Year.get_or_create_for(year)
         Year.objects.filter(year=year, locked_at__isnull=True).update(locked_at=timezone.now())
         PolicyRevision.objects.create(
             policy=policy, actor=actor, changes={"finalised": True, "carried_out": str(sum((h for _t, h in carry), Decimal("0")))}

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Organisation, OrgKind, RoleKind, Teacher
+from accounts.permissions import require_role
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, teachers_visible_to
 from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
@@ -68,17 +69,6 @@ class ComplaintForm(forms.Form):
     message = forms.CharField(label=gettext_lazy("说明"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-def _role(request, check=None):
-    role = request.role
-    if role is None or (check is not None and not check(role)):
-        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
-    return role
-
-
-def _is_city(role) -> bool:
-    return role.kind == RoleKind.CITY_ADMIN
-
-
 def _year(request, default: int | None = None) -> int:
     value = request.GET.get("year") or request.POST.get("year")
     if value and is_int_text(str(value)):
@@ -95,16 +85,16 @@ def _messages_from(request, exc) -> None:
 
 @login_required
 def policy_list(request):
-    role = _role(request, _is_city)
+    role = require_role(request, RoleKind.CITY_ADMIN)
     policies = list(YearPolicy.objects.all())
-    years = {y.year: y for y in Year.objects.filter(year__in=[p.year for p in policies])}
+    years = Year.of_many([p.year for p in policies])
     for p in policies:
         p.deadlines = years.get(p.year)
     edit = request.GET.get("edit") or request.POST.get("year")
     form = None
     if edit and is_int_text(str(edit)):
         policy = get_object_or_404(YearPolicy, year=int(edit))
-        year_obj = Year.get(policy.year)
+        year_obj = Year.of(policy.year)
         initial = {f: getattr(year_obj, f) for f in services.DEADLINE_FIELDS}
         form = PolicyForm(request.POST or None, instance=YearPolicy.objects.get(pk=policy.pk), initial=initial)
         if request.method == "POST" and "create" not in request.POST and form.is_valid():
@@ -146,7 +136,7 @@ def policy_list(request):
 
 @login_required
 def run_list(request):
-    role = _role(request, _is_city)
+    role = require_role(request, RoleKind.CITY_ADMIN)
     form = RunForm(request.POST or None, initial={"year": timezone.localdate().year - 1})
     form.fields["district"].queryset = Organisation.objects.filter(
         parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]
@@ -167,7 +157,7 @@ def run_list(request):
 
 @login_required
 def run_detail(request, pk: int):
-    _role(request, _is_city)
+    require_role(request, RoleKind.CITY_ADMIN)
     run = get_object_or_404(VerificationRun.objects.select_related("district"), pk=pk)
     # Only a finished run has done everything; an interrupted one shows how far it got.
     done = run.total if run.status == RunStatus.DONE else services.run_progress(run)
@@ -181,7 +171,7 @@ def run_detail(request, pk: int):
 
 @login_required
 def my_results(request):
-    role = _role(request, lambda r: r.kind == RoleKind.TEACHER)
+    role = require_role(request, RoleKind.TEACHER)
     teacher = teachers_visible_to(role).first()
     if teacher is None:
         raise Http404
@@ -198,9 +188,7 @@ def my_results(request):
         r.open_year = r.policy is not None and not r.policy.is_finalised
         if r.open_year and r.status == ResultStatus.FAILED:
             r.pending = list(
-                Declaration.objects.filter(
-                    teacher=teacher, year=r.year, state__in=[DeclarationState.SUBMITTED, DeclarationState.SCHOOL_APPROVED]
-                ).order_by("category")
+                Declaration.objects.filter(teacher=teacher, year=r.year, state__in=PENDING_STATES).order_by("category")
             )
     return render(
         request,
@@ -240,7 +228,7 @@ def _current_gap(teacher: Teacher) -> dict | None:
 @login_required
 @require_POST
 def result_complain(request, year: int):
-    role = _role(request, lambda r: r.kind == RoleKind.TEACHER)
+    role = require_role(request, RoleKind.TEACHER)
     form = ComplaintForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择对哪一项有异议并说明理由。"))
@@ -256,7 +244,7 @@ def result_complain(request, year: int):
 
 @login_required
 def result_list(request):
-    role = _role(request, lambda r: r.kind in (*SCHOOL_ROLES, *AREA_ROLES))
+    role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     year = _year(request)
     qs = selectors.results_visible_to(role).filter(year=year).order_by("school__code", "teacher__name")
     status = request.GET.get("status")
@@ -301,7 +289,7 @@ def result_list(request):
 @login_required
 @require_POST
 def exemption_toggle(request):
-    role = _role(request, lambda r: r.kind in AREA_ROLES)
+    role = require_role(request, *AREA_ROLES)
     teacher = get_object_or_404(teachers_visible_to(role), pk=request.POST.get("teacher"))
     year = _year(request)
     try:
@@ -323,7 +311,7 @@ def exemption_toggle(request):
 
 @login_required
 def notice(request):
-    role = _role(request, lambda r: r.kind in (*SCHOOL_ROLES, RoleKind.TEACHER))
+    role = require_role(request, *SCHOOL_ROLES, RoleKind.TEACHER)
     year = _year(request)
     school = role.organisation
     if request.method == "POST":
@@ -382,7 +370,7 @@ def notice(request):
 
 @login_required
 def complaint_list(request):
-    role = _role(request, lambda r: r.kind in (*SCHOOL_ROLES, *AREA_ROLES))
+    role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     qs = selectors.complaints_visible_to(role).order_by("state", "-created_at")
     if request.method == "POST":
         complaint = get_object_or_404(qs, pk=_posted_id(request, "complaint"))
@@ -406,7 +394,7 @@ def complaint_list(request):
 
 @login_required
 def confirmations(request):
-    role = _role(request, lambda r: r.kind in AREA_ROLES)
+    role = require_role(request, *AREA_ROLES)
     year = _year(request)
     if request.method == "POST":
         try:
@@ -450,7 +438,7 @@ def confirmations(request):
 
 @login_required
 def statistics(request):
-    role = _role(request, lambda r: r.kind in (*SCHOOL_ROLES, *AREA_ROLES))
+    role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     year = _year(request)
     rows = selectors.statistics_by_unit(role, year)
     total = selectors.statistics_total(role, year)
@@ -480,7 +468,7 @@ def statistics(request):
 
 @login_required
 def export_list(request):
-    role = _role(request, lambda r: r.kind in (*SCHOOL_ROLES, *AREA_ROLES))
+    role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     if request.method == "POST":
         try:
             job = exports.export_request(role=role, actor=request.user, kind=request.POST.get("kind", ""), year=_year(request))
@@ -502,7 +490,7 @@ def export_list(request):
 
 @login_required
 def export_download(request, pk: int):
-    role = _role(request)
+    role = require_role(request)
     job = get_object_or_404(exports.exports_visible_to(role), pk=pk, status=ExportStatus.READY)
     content_type = "text/csv; charset=utf-8" if job.filename.endswith(".csv") else XLSX_CONTENT_TYPE
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename, content_type=content_type)

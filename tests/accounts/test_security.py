@@ -101,6 +101,7 @@ def test_deploy_check_passes_with_production_settings():
         "CPD_PRODUCTION": "1",
         "DJANGO_SECRET_KEY": "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789!@#%^&*(-_=+)") for _ in range(60)),
         "DJANGO_ALLOWED_HOSTS": "cpd.example.org",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",  # production refuses to run tasks in requests
     }
     env.pop("DJANGO_DEBUG", None)
     # The browser tests set this for Playwright in the test process; a deployment never has it.

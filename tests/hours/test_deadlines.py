@@ -147,7 +147,7 @@ def test_city_admin_cannot_put_deadlines_out_of_order(world, in_year):
     response = world.api("city_admin").patch("/api/v1/years/2026/", {"school_review_deadline": "2027-03-31"}, format="json")
 
     assert response.status_code == 400
-    assert Year.get(2026).school_review_deadline == datetime.date(2027, 1, 31)
+    assert Year.of(2026).school_review_deadline == datetime.date(2027, 1, 31)
 
 
 @pytest.mark.parametrize("persona", ["district_a_admin", "school_a1_admin", "teacher_a1", "city_direct_admin"])
@@ -158,7 +158,7 @@ def test_only_the_city_admin_changes_deadlines(world, in_year, persona):
 
     assert response.status_code == 403
     assert page.status_code == 403 and posted.status_code == 403
-    assert Year.get(2026).school_review_deadline == datetime.date(2027, 1, 31)
+    assert Year.of(2026).school_review_deadline == datetime.date(2027, 1, 31)
 
 
 # --- the year-end close -------------------------------------------------------------------
@@ -246,7 +246,7 @@ def test_a_locked_years_deadlines_cannot_be_moved(world, in_year, every_state):
     response = world.api("city_admin").patch("/api/v1/years/2026/", {"district_review_deadline": "2027-03-31"}, format="json")
 
     assert response.status_code == 409
-    assert Year.get(2026).district_review_deadline == datetime.date(2027, 2, 28)
+    assert Year.of(2026).district_review_deadline == datetime.date(2027, 2, 28)
 
 
 def test_closing_a_year_leaves_the_next_year_open(world, in_year, private_media):
@@ -258,7 +258,7 @@ def test_closing_a_year_leaves_the_next_year_open(world, in_year, private_media)
     services.years_close_due()
 
     assert Declaration.objects.get(pk=next_year.pk).state == DeclarationState.SUBMITTED
-    assert not Year.get(2027).is_locked
+    assert not Year.of(2027).is_locked
 
 
 # --- the locked, append-only ledger -----------------------------------------------------------
@@ -269,7 +269,7 @@ def locked_2026(world, in_year, private_media):
     decl = declare(world, "teacher_a1", state="approved")
     in_year.move_to(at(2027, 3, 1))
     services.years_close_due()
-    assert Year.get(2026).is_locked
+    assert Year.of(2026).is_locked
     return LedgerEntry.objects.get(declaration=decl)
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.http import Http404
 
+from cpd.errors import NotFound
 from hours.models import Category, Source
 from verification import services
 from verification.models import CarryRule, ResultStatus, VerificationResult, VerificationRun, YearPolicy
@@ -297,7 +297,7 @@ def test_exempt_teacher_is_exempt_and_carries_nothing(world, persona):
 
 
 def test_other_district_cannot_exempt_a_teacher(world):
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.exemption_set(
             role=world.roles["district_b_admin"],
             actor=world.users["district_b_admin"],
