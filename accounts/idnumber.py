@@ -62,3 +62,12 @@ def make_id_number(region: str, birth: datetime.date, sequence: int) -> str:
     """Build a valid number (demo data, tests): region(6) + birth(8) + sequence(3) + check digit."""
     body = f"{region}{birth:%Y%m%d}{sequence % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")
+
+
+def mask_name(name: str) -> str:
+    """陈晓明 → 陈*明; 王芳 → 王*: enough to recognise, not to identify."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

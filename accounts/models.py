@@ -77,6 +77,11 @@ class Organisation(models.Model):
     def is_school(self) -> bool:
         return self.kind == OrgKind.SCHOOL
 
+    def city(self) -> Organisation | None:
+        """The city this organisation belongs to (itself for a city); None above a city (a province)."""
+        ids = [int(x) for x in self.path.strip("/").split("/") if x]
+        return Organisation.objects.filter(pk__in=ids, kind=OrgKind.CITY).first()
+
     @property
     def root_path(self) -> str:
         """The path of the top of this organisation's tree (the city, or the province above it in a

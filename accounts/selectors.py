@@ -182,3 +182,15 @@ def deployment_city() -> Organisation:
     if city is None:
         raise Organisation.DoesNotExist("This deployment has no city yet.")
     return city
+
+
+def issuing_authority(school: Organisation) -> str:
+    """The city education bureau a school belongs to: who issues transcripts and certificates
+    (settings.CPD_ISSUING_AUTHORITY overrides it)."""
+    from django.conf import settings
+
+    configured = getattr(settings, "CPD_ISSUING_AUTHORITY", "")
+    if configured:
+        return str(configured)
+    city = school.city()
+    return f"{city.name}教育局" if city else "教育局"

@@ -46,17 +46,3 @@ def register_font() -> str:
 
     pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
     return FONT_NAME
-
-
-def issuing_authority(school) -> str:
-    """The city education bureau a school belongs to: who issues transcripts and certificates
-    (settings.CPD_ISSUING_AUTHORITY overrides it)."""
-    from django.conf import settings
-
-    from accounts.models import Organisation, OrgKind
-
-    if getattr(settings, "CPD_ISSUING_AUTHORITY", ""):
-        return settings.CPD_ISSUING_AUTHORITY
-    ids = [int(x) for x in school.path.strip("/").split("/") if x]
-    city = Organisation.objects.filter(pk__in=ids, kind=OrgKind.CITY).first()
-    return f"{city.name}教育局" if city else "教育局"

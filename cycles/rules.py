@@ -20,10 +20,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.idnumber import mask_name
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus
 from cpd.errors import NotFound, StateConflict
 from hours import ledger
-from hours.models import ActivityType, Declaration, DeclarationState
+from hours.models import ActivityType, Declaration, DeclarationState, LedgerEntry
 
 from .models import CycleCertificate, CyclePolicy, CycleState, TeacherCycle
 
@@ -232,15 +233,6 @@ def certificate_issue(*, role: Role, actor: Any, teacher: Teacher | None = None)
     return cert
 
 
-def mask_name(name: str) -> str:
-    """陈晓明 → 陈*明; 王芳 → 王*: enough to recognise, not to identify."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
 def certificate_check(code: str) -> dict[str, Any] | None:
     """What the public verification page shows for a code: masked name, dates, validity. Nothing else."""
     code = (code or "").strip().upper()
@@ -266,7 +258,8 @@ def certificate_pdf(cert: CycleCertificate) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfgen import canvas
 
-    from cpd.pdf_fonts import issuing_authority, register_font
+    from accounts.selectors import issuing_authority
+    from cpd.pdf_fonts import register_font
 
     font = register_font()
     buffer = io.BytesIO()

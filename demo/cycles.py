@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import OrgKind, Role, RoleKind, Stage, Teacher, TeacherEvent, TeacherEventKind, TeacherStatus
 from accounts.services import cpd_numbers_issue
-from cycles.rules import add_years
+from cycles.rules import add_years, cycles_open_due
 from demo.accounts import DEMO_PASSWORD, _org, _teacher_rows, _user
 from hours import ledger
 from hours.models import Category, LedgerEntry, Source
@@ -128,6 +128,8 @@ def seed_cycle_demo() -> list[tuple[str, str, str]]:
 
     if not TrainingProject.objects.exists():
         _projects(orgs, today)
+    # What the nightly job (cycles.tasks.open_due_cycles) does in a deployment: every teacher's cycle is stored.
+    cycles_open_due(today=today)
     return logins
 
 

@@ -200,7 +200,7 @@ def _cycle_card(role: Role, teacher: Teacher, today: datetime.date) -> Card:
     """The five-year cycle: total and school-based hours of the cycle so far against 360 / 80."""
     from django.utils.translation import gettext as _
 
-    from verification import cycles
+    from cycles import rules as cycles
 
     p = cycles.progress(teacher, today)
     pending = figures.pending_hours(year=today.year, teacher_ids=[teacher.pk]).get(teacher.pk, {})

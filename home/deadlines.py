@@ -115,10 +115,10 @@ def _school_id(role: Role) -> int | None:
 
 def cycle_deadline(role: Role | None) -> list[Deadline]:
     """A teacher's cycle end, in the five-year cycle regime (read-only: no cycle is opened here)."""
-    from verification.models import CycleState, TeacherCycle
-
     if role is None or role.kind != T or settings.CPD_REGIME != "cycle":
         return []
+    from cycles.models import CycleState, TeacherCycle  # installed in a cycle deployment only
+
     cycle = TeacherCycle.objects.filter(teacher__user_id=role.user_id, state=CycleState.ACTIVE).first()
     if cycle is None:
         return []

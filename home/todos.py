@@ -8,6 +8,7 @@ import datetime
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -264,7 +265,7 @@ def missing_settings(today: datetime.date) -> list[dict]:
     from verification.models import YearPolicy
 
     out = []
-    if not YearPolicy.objects.filter(year=today.year).exists():
+    if settings.CPD_REGIME == "annual" and not YearPolicy.objects.filter(year=today.year).exists():
         out.append({"label": str(_("%(year)s年度验证标准") % {"year": today.year}), "url": reverse("policy_list")})
     if not ExchangeWindow.objects.filter(year=today.year).exists():
         out.append({"label": str(_("%(year)s年度积分兑换时间") % {"year": today.year}), "url": reverse("points_rules")})
@@ -309,41 +310,40 @@ def projects_due_item(role: Role, today: datetime.date) -> Item:
 
 def todo_list(role: Role, today: datetime.date) -> list[Item]:
     kind = role.kind
+    # The annual verification's to-dos (notice, confirmations, runs, finalisation, exports) exist only
+    # where years are verified: a cycle deployment has none of their pages.
+    annual = settings.CPD_REGIME == "annual"
     if kind == RoleKind.SCHOOL_ADMIN:
         items = [
             review_item(role, "school"),
             returned_item(role),
             points_item(role, today),
             roster_item(role),
-            notice_item(role, today),
+            *([notice_item(role, today)] if annual else []),
             registration_complaints_item(role),
         ]
     elif kind == RoleKind.PRINCIPAL:
         items = [
             enrolment_item(role),
-            school_confirmation_item(role, today),
-            notice_item(role, today),
+            *([school_confirmation_item(role, today), notice_item(role, today)] if annual else []),
             roster_item(role),
             points_item(role, today),
         ]
     elif kind == RoleKind.DISTRICT_ADMIN:
         items = [
             review_item(role, "district"),
-            result_complaints_item(role),
+            *([result_complaints_item(role)] if annual else []),
             enrolment_item(role),
-            district_confirmation_item(role, today),
-            late_item(role, today),
+            *([district_confirmation_item(role, today), late_item(role, today)] if annual else []),
             registration_complaints_item(role),
         ]
     elif kind == RoleKind.CITY_ADMIN:
         items = [
-            runs_item(role),
-            finalise_item(role, today),
-            exports_item(role, today),
+            *([runs_item(role), finalise_item(role, today), exports_item(role, today)] if annual else []),
             settings_item(role, today),
             extensions_item(role),
             enrolment_item(role),
-            late_item(role, today),
+            *([late_item(role, today)] if annual else []),
             registration_complaints_item(role),
         ]
     elif kind == RoleKind.PROVIDER:

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import Organisation, Teacher
+from accounts.selectors import issuing_authority as school_authority
 from cpd.pdf_fonts import font_path, register_font
-from cpd.pdf_fonts import issuing_authority as school_authority
 from hours import ledger
 from verification.models import VerificationResult
 
@@ -102,7 +102,7 @@ def build(teacher: Teacher, year: int) -> Transcript | None:
 
 def public_check(code: str) -> dict | None:
     """What the public page shows for a code: masked name, period, totals, verdict. Nothing else."""
-    from verification.cycles import mask_name
+    from accounts.idnumber import mask_name
 
     parsed = parse_code(code)
     if parsed is None:
@@ -159,8 +159,9 @@ class CycleTranscript:
 
 def build_cycle(teacher: Teacher, cycle_id: int) -> CycleTranscript | None:
     """A completed cycle (its certificate's figures) or the current one (its progress so far)."""
-    from verification import cycles
-    from verification.models import CycleCertificate, CycleState, TeacherCycle
+    from cycles import rules as cycles
+    from cycles.models import CycleCertificate, CycleState, TeacherCycle
+    from hours import ledger
 
     cycle = TeacherCycle.objects.filter(teacher=teacher, pk=cycle_id).first()
     if cycle is None:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from . import views
@@ -15,8 +16,11 @@ urlpatterns = [
     path("behind/", views.behind, name="home_behind"),
     path("transcripts/", views.transcripts, name="transcripts"),
     path("transcripts/<int:year>.pdf", views.transcript_pdf, name="transcript_pdf"),
-    path("transcripts/cycle/<int:cycle_id>.pdf", views.transcript_cycle_pdf, name="transcript_cycle_pdf"),
     path("transcripts/school/<int:year>.zip", views.transcript_zip, name="transcript_zip"),
     path("transcripts/check/", views.transcript_check, name="transcript_check_form"),
     path("transcripts/check/<str:code>/", views.transcript_check, name="transcript_check"),
 ]
+
+# A cycle transcript exists only in a cycle deployment (the cycles app is not installed otherwise).
+if settings.CPD_REGIME == "cycle":
+    urlpatterns.append(path("transcripts/cycle/<int:cycle_id>.pdf", views.transcript_cycle_pdf, name="transcript_cycle_pdf"))

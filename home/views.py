@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import selectors as account_selectors
 from accounts.models import RoleKind
+from accounts.permissions import require_role
 from accounts.views import workspace as account_workspace
 from accounts.views import workspace_context
 
@@ -27,13 +27,6 @@ from . import deadlines, ical, services, todos, transcript
 from .models import UserPreference
 
 STAFF = (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
-
-
-def _role(request, kinds):
-    role = request.role
-    if role is None or role.kind not in kinds:
-        raise PermissionDenied(_("您当前的角色不能使用此功能。"))
-    return role
 
 
 @login_required
@@ -74,7 +67,7 @@ def home(request):
 @login_required
 def returned(request):
     """Declarations returned to the teacher and not yet resubmitted, in the reviewer's scope."""
-    role = _role(request, STAFF)
+    role = require_role(request, *STAFF)
     qs = todos.returned_qs(role).order_by("updated_at", "pk")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(request, "home/returned.html", {"page": page, "total": page.paginator.count})
@@ -82,20 +75,20 @@ def returned(request):
 
 @login_required
 def late(request):
-    role = _role(request, (RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN))
+    role = require_role(request, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
     rows = todos.late_units(role, timezone.localdate())
     return render(request, "home/late.html", {"rows": rows})
 
 
 @login_required
 def settings_due(request):
-    _role(request, (RoleKind.CITY_ADMIN,))
+    require_role(request, RoleKind.CITY_ADMIN)
     return render(request, "home/settings_due.html", {"rows": todos.missing_settings(timezone.localdate())})
 
 
 @login_required
 def projects_due(request):
-    role = _role(request, (RoleKind.PROVIDER, RoleKind.SCHOOL_ADMIN, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN))
+    role = require_role(request, RoleKind.PROVIDER, RoleKind.SCHOOL_ADMIN, RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
     today = timezone.localdate()
     rows = [{"p": p, "deadline": p.registration_deadline()} for p in todos.projects_due(role, today)]
     for r in rows:
@@ -106,7 +99,7 @@ def projects_due(request):
 @login_required
 def behind(request):
     """Who is behind for the open year: by district (city), by school (district), then the teachers."""
-    role = _role(request, STAFF)
+    role = require_role(request, *STAFF)
     unit = request.GET.get("unit")
     unit_id = int(unit) if unit and unit.isdigit() else None
     if unit and unit_id is None:
@@ -170,7 +163,7 @@ def calendar_feed(request, token: str):
 
 
 def _own_teacher(request):
-    role = _role(request, (RoleKind.TEACHER,))
+    role = require_role(request, RoleKind.TEACHER)
     teacher = account_selectors.teachers_visible_to(role).first()
     if teacher is None:
         raise Http404
@@ -194,7 +187,7 @@ def transcripts(request):
         return render(request, "home/transcripts.html", {"school_years": years})
     teacher = _own_teacher(request)
     if settings.CPD_REGIME == "cycle":
-        from verification.models import CycleState, TeacherCycle
+        from cycles.models import CycleState, TeacherCycle
 
         cycles = (
             TeacherCycle.objects.filter(teacher=teacher)
@@ -230,7 +223,7 @@ def transcript_pdf(request, year: int):
 
 @login_required
 def transcript_zip(request, year: int):
-    role = _role(request, (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL))
+    role = require_role(request, RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL)
     data, n = transcript.school_zip(role.organisation, year)
     if n == 0:
         raise Http404

@@ -22,6 +22,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -313,7 +314,7 @@ def cycle_entries(*, teacher_id: int, bounds: CycleBounds) -> QuerySet[LedgerEnt
 
 # --- the regime's summary on the hours pages ----------------------------------------------------------------
 
-PeriodSummary = Callable[[object], dict | None]
+PeriodSummary = Callable[[Any], dict[str, Any] | None]
 _period_summary: PeriodSummary | None = None
 
 
@@ -478,7 +479,7 @@ def entries_create_many(rows: Iterable[dict], *, skip_existing: bool = False, ba
     refs = [row["source_ref"] for row in rows if row.get("source_ref")]
     if len(refs) != len(set(refs)):
         raise ValueError("the same source reference twice in one batch")
-    existing: set[str] = set()
+    existing: set[str | None] = set()
     for i in range(0, len(refs), 5000):
         existing.update(LedgerEntry.objects.filter(source_ref__in=refs[i : i + 5000]).values_list("source_ref", flat=True))
     if existing and not skip_existing:

@@ -196,8 +196,6 @@ class DeclarationState(models.TextChoices):
 S = DeclarationState
 # Undecided declarations: voided when their year closes.
 OPEN_STATES = (S.DRAFT, S.SUBMITTED, S.SCHOOL_APPROVED, S.RETURNED)
-# Waiting for a reviewer: shown beside a teacher's counted hours, never added in.
-PENDING_STATES = (S.SUBMITTED, S.SCHOOL_APPROVED)
 
 
 class Declaration(ConcurrentTransitionMixin, models.Model):

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, RoleKind
 from accounts.selectors import scope_by_teacher
 
-from .models import Declaration, DeclarationState, Evidence, LedgerEntry, Notification, Year
+from .models import Declaration, DeclarationState, Evidence, LedgerEntry, Notification
 
 
 def declarations_visible_to(role: Role | None) -> QuerySet[Declaration]:
@@ -91,3 +91,8 @@ def unread_count(user: Any) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def has_revoking_entry() -> Exists:
+    """Annotation: whether another entry revokes this one."""
+    return Exists(LedgerEntry.objects.filter(revokes=OuterRef("pk")))

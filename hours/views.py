@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -44,7 +45,7 @@ def _hours_context(teacher: Teacher, year: int) -> dict:
     """The teacher's figures as verification counts them (`hours.ledger`), the entries listed with the reason
     any of them does not count, and pending declarations beside the figures, never in them. In the cycle
     regime the cycle's figures replace the annual ones (no annual minimum is shown)."""
-    entries = list(
+    entries: list[Any] = list(
         LedgerEntry.objects.filter(teacher=teacher, year=year)
         .select_related("declaration", "revokes")
         .annotate(is_revoked=selectors.has_revoking_entry())
@@ -78,7 +79,7 @@ def _hours_context(teacher: Teacher, year: int) -> dict:
     }
 
 
-def _not_counted_reason(entry: LedgerEntry, counted: set[int]) -> str:
+def _not_counted_reason(entry: Any, counted: set[int]) -> str:
     """Why a listed entry adds nothing to the figures ('' when it counts)."""
     if entry.pk in counted:
         return ""

@@ -1,4 +1,4 @@
-"""Imports run one way: cpd ← accounts ← hours ← training / verification / points / cycles ← demo.
+"""Imports run one way: cpd ← accounts ← hours ← training / verification / points / cycles ← home ← demo.
 
 An app may import the apps below it, never one above it nor a sibling on its own level (the four
 domain apps on top of hours know nothing of each other). Parsed from the source (ast), so a lazy
@@ -21,7 +21,8 @@ LAYERS = {
     "verification": 3,
     "points": 3,
     "cycles": 3,
-    "demo": 4,
+    "home": 4,  # the home pages gather every domain's figures and to-dos
+    "demo": 5,
 }
 
 

@@ -474,7 +474,7 @@ def bulk_register(*, project: TrainingProject, rows: list[tuple[int, Decimal]], 
     after the checks (scope, deadline, duplicates) are done."""
     now = timezone.now()
     school_based, new_teacher = project.kind in SCHOOL_BASED_KINDS, project.kind == ProjectKind.NEW_TEACHER
-    rows = [
+    entries = [
         dict(
             teacher_id=tid,
             year=project.year,
@@ -494,7 +494,7 @@ def bulk_register(*, project: TrainingProject, rows: list[tuple[int, Decimal]], 
         )
         for tid, h in rows
     ]
-    return ledger.entries_create_many(rows, batch_size=5000)
+    return ledger.entries_create_many(entries, batch_size=5000)
 
 
 def registration_revoke(

@@ -14,7 +14,7 @@ checks of the inserted results at commit); 8.1 s on SQLite, 1.48×. The Python p
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +32,7 @@ ZERO = Decimal("0")
 CHUNK_TEACHERS = 5000
 
 
-def carry_in_from_results(year: int, teacher_ids) -> dict[int, Decimal]:
+def carry_in_from_results(year: int, teacher_ids: Iterable[int]) -> dict[int, Decimal]:
     """{teacher id: carry-in} for `year`: last year's verified carry-out, the column `CHUNK_SQL` reads.
     Registered as the carry-in of `hours.ledger` (verification/apps.py), so pages count what the engine counts."""
     rows = VerificationResult.objects.filter(year=year - 1, teacher_id__in=teacher_ids, carry_out__gt=0)

@@ -24,7 +24,7 @@ from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE
 from hours import ledger
-from hours.models import Category, Declaration, DeclarationState, Year
+from hours.models import Category, Declaration, Year
 
 from . import exports, selectors, services
 from .models import (
@@ -188,7 +188,7 @@ def my_results(request):
         r.open_year = r.policy is not None and not r.policy.is_finalised
         if r.open_year and r.status == ResultStatus.FAILED:
             r.pending = list(
-                Declaration.objects.filter(teacher=teacher, year=r.year, state__in=PENDING_STATES).order_by("category")
+                Declaration.objects.filter(teacher=teacher, year=r.year, state__in=ledger.PENDING_STATES).order_by("category")
             )
     return render(
         request,

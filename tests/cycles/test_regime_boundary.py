@@ -71,3 +71,14 @@ def test_no_annual_year_policy_is_seeded(db):
 def test_the_teachers_menu_speaks_of_the_cycle(world):
     html = world.client("teacher_a1").get("/").content.decode()
     assert "/verification/cycle/" in html and "/verification/my/" not in html
+
+
+@pytest.mark.parametrize(
+    "persona", ["teacher_a1", "school_a1_admin", "principal_a1", "district_a_admin", "city_admin", "provider"]
+)
+def test_every_home_page_opens_without_annual_links(world, persona):
+    response = world.client(persona).get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for annual in ("/verification/runs/", "/verification/notice/", "/verification/my/", "/verification/policies/"):
+        assert annual not in html, annual

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             seed_projects_demo()
             seed_verification_demo()
             seed_points_demo()
-            from home.demo import seed_home_demo
+            from demo.home import seed_home_demo
 
             logins += seed_home_demo()
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (username / password):"))

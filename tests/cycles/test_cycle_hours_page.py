@@ -7,10 +7,14 @@ import datetime
 import re
 from decimal import Decimal
 
+import pytest
+
+from cycles import rules as cycles
 from hours.models import Category, LedgerEntry, Source
-from verification import cycles
 
 from .test_cycles import cycle_page, cycle_regime, frozen, give, hours_of, veteran  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.cycle
 
 
 def hours_page(world, persona="teacher_a1") -> str:

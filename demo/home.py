@@ -12,9 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus, User
+from home import figures
 from verification.models import YearPolicy
-
-from . import figures
 
 DEMO_PASSWORD = "cpd-demo-2026"
 
