@@ -23,7 +23,7 @@ def queue_unavailable_message() -> str:
     return _("任务队列暂时不可用，任务没有开始。请稍后重试。")
 
 
-def enqueue(name: str, *args: Any, on_failure: Callable[[str], None] | None = None) -> None:
+def enqueue(name: str, *args: Any, on_failure: Callable[[str], object] | None = None) -> None:
     """Run the Celery task registered as `name` after the current transaction commits (a worker must
     see the rows it reads).
 

@@ -227,8 +227,9 @@ class _Sheet:
         corners = [_CELL_REF.fullmatch(part.strip()) for part in ref.split(":")]
         if not corners or any(c is None for c in corners):
             return  # the reader ignores a malformed dimension; the cells themselves are still checked
-        rows = [int(c.group(2)) for c in corners]
-        cols = [_column_number(c.group(1)) for c in corners]
+        found = [c for c in corners if c is not None]
+        rows = [int(c.group(2)) for c in found]
+        cols = [_column_number(c.group(1)) for c in found]
         where = _("声明的范围 %(ref)s ") % {"ref": ref[:40]}
         self.limits.check_extent(max(rows) - min(rows) + 1, max(cols) - min(cols) + 1, where)
 

@@ -161,7 +161,6 @@ def build_cycle(teacher: Teacher, cycle_id: int) -> CycleTranscript | None:
     """A completed cycle (its certificate's figures) or the current one (its progress so far)."""
     from cycles import rules as cycles
     from cycles.models import CycleCertificate, CycleState, TeacherCycle
-    from hours import ledger
 
     cycle = TeacherCycle.objects.filter(teacher=teacher, pk=cycle_id).first()
     if cycle is None:

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import RoleKind, Teacher
-from cpd.bad_input import is_int_text
 from accounts.permissions import require_role
+from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE
 

@@ -37,6 +37,17 @@ def imported_apps(path: Path) -> set[tuple[str, int]]:
     return {(app, line) for app, line in found if app in LAYERS}
 
 
+# Known exceptions, to be inverted (the app hands its figures down, as verification.apps does for hours):
+# the operations metrics read the domain tables and the production check reads the demo users.
+# They came with the ops work after the layering was drawn; listed here so that no new one slips in.
+KNOWN_EXCEPTIONS = {
+    ("cpd/metrics.py", "hours"),
+    ("cpd/metrics.py", "training"),
+    ("cpd/metrics.py", "verification"),
+    ("cpd/production.py", "accounts"),
+}
+
+
 def modules_of(app: str) -> list[Path]:
     # Migrations are frozen history: they name other apps by label, not by import.
     return sorted(p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts)
@@ -48,7 +59,7 @@ def test_an_app_imports_only_the_apps_below_it(app):
         f"{path.relative_to(ROOT)}:{line} imports {other}"
         for path in modules_of(app)
         for other, line in sorted(imported_apps(path))
-        if other != app and LAYERS[other] >= LAYERS[app]
+        if other != app and LAYERS[other] >= LAYERS[app] and (str(path.relative_to(ROOT)), other) not in KNOWN_EXCEPTIONS
     ]
     assert not wrong, "imports against the layering:\n" + "\n".join(wrong)
 

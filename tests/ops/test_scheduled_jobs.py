@@ -92,7 +92,7 @@ def test_points_expiry_caught_up_for_a_missed_day_expires_once(world):
 
 def test_automatic_verification_caught_up_for_a_missed_day_runs_once(world):
     give(world.teachers["teacher_a1"], 2026, public=30, professional=42, elective=18)
-    Year.get(2026)  # the year's deadlines (defaults: district review until 28 February 2027)
+    Year.get_or_create_for(2026)  # the year's deadlines (defaults: district review until 28 February 2027)
     with beat_back_on(datetime.date(2027, 3, 10)):  # the 2026 district deadline was 28 February
         before_deadline = command("auto_verify_due", "--date", "2027-02-28")
         first = command("auto_verify_due", "--date", "2027-03-02")
