@@ -82,7 +82,7 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=RevisionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a plain list, as the schema now says
     def revisions(self, request, year=None):
         return Response(RevisionSerializer(self.get_object().revisions.select_related("actor"), many=True).data)
 
