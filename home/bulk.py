@@ -1,6 +1,7 @@
-"""Plain multi-row inserts for the reminder job's big batches: one `executemany` per batch instead of
-Django's `bulk_create`, which on SQLite splits a batch into statements of at most 999 parameters
-(~140 rows) and compiles every row in Python. Column values are adapted by the database backend."""
+"""Inserts for the reminder job's big batches. On SQLite one `executemany` per batch (in-process, fast)
+instead of Django's `bulk_create`, which there splits a batch into statements of at most 999 parameters
+(~140 rows); elsewhere `bulk_create`, one multi-row INSERT per batch (psycopg2's executemany would
+be a round trip per row)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ def insert_many(
     would break a unique constraint are skipped (ON CONFLICT DO NOTHING, PostgreSQL and SQLite ≥ 3.24)."""
     meta = model._meta
     columns = [meta.get_field(f) for f in fields]
+    if connection.vendor != "sqlite":
+        objs = [model(**{c.attname: v for c, v in zip(columns, row, strict=True)}) for row in rows]
+        model.objects.bulk_create(objs, batch_size=5000, ignore_conflicts=ignore_conflicts)
+        return
     qn = connection.ops.quote_name
     sql = (
         f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c.column) for c in columns)}) "
