@@ -37,8 +37,15 @@ class InAppChannel(Channel):
     name = "in_app"
 
     def deliver(self, messages: list[Message]) -> int:
-        Notification.objects.bulk_create(
-            [Notification(user_id=m.user_id, message=m.body[:500], link=m.link[:200]) for m in messages], batch_size=2000
+        from django.utils import timezone
+
+        from .bulk import insert_many
+
+        now = timezone.now()
+        insert_many(
+            Notification,
+            ("user", "message", "link", "created_at"),
+            ((m.user_id, m.body[:500], m.link[:200], now) for m in messages),
         )
         return len(messages)
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus
@@ -24,6 +25,7 @@ from verification.models import YearPolicy
 
 from . import channels as channel_registry
 from . import deadlines, figures
+from .bulk import insert_many
 from .models import Reminder, ReminderSettings
 
 BATCH = 5000
@@ -129,13 +131,14 @@ def claim(d: deadlines.Deadline, offset: int, user_ids: set[int]) -> list[int]:
     ids = sorted(user_ids - given)
     if not ids:
         return []
+    now = timezone.now()
+    fields = ("user", "deadline_key", "offset", "kind", "deadline", "batch", "created_at")
     with transaction.atomic():
         for start in range(0, len(ids), BATCH):
-            Reminder.objects.bulk_create(
-                [
-                    Reminder(user_id=u, deadline_key=d.key, offset=offset, kind=d.kind, deadline=d.date, batch=batch)
-                    for u in ids[start : start + BATCH]
-                ],
+            insert_many(
+                Reminder,
+                fields,
+                ((u, d.key, offset, d.kind, d.date, batch, now) for u in ids[start : start + BATCH]),
                 ignore_conflicts=True,
             )
     return list(Reminder.objects.filter(batch=batch).order_by("user_id").values_list("user_id", flat=True))

@@ -180,3 +180,15 @@ def test_a_deployment_adds_a_channel_by_configuration(city, settings):
     FakeSmsChannel.sent.clear()
     report = send_reminders(today=D(2026, 12, 1))
     assert report["sms"] == 3 and len(FakeSmsChannel.sent) == 3 and not mail.outbox
+
+
+def test_celery_beat_runs_the_job_daily(city, settings):
+    from cpd.celery import app
+    from home.tasks import send_reminders as task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["send-reminders"]
+    assert entry["task"] == "home.tasks.send_reminders" and entry["schedule"] == 60 * 60 * 24
+    assert "home.tasks.send_reminders" in app.tasks
+    with at(2026, 12, 1):
+        report = task.delay().get()
+    assert report["2026:declaration@30"] == 3
