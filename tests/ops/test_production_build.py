@@ -35,9 +35,12 @@ def _dockerfile() -> tuple[dict[str, str], list[str]]:
 
 def _run_step(command: str, tmp_path: Path) -> subprocess.CompletedProcess:
     env_values, _runs = _dockerfile()
-    # A deployment has none of the test run's switches (pytest-playwright sets DJANGO_ALLOW_ASYNC_UNSAFE).
-    dropped = ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    # The image's environment: nothing of this process's (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE here).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "CELERY_", "CPD_")) and k not in ("DATABASE_URL", "REDIS_URL")
+    }
     env.update(env_values)
     env["STATIC_ROOT"] = str(tmp_path / "static")
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
