@@ -261,7 +261,15 @@ def roster_import_upload(*, role: Role, actor: User, uploaded) -> RosterImport:
     roster_import.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{roster_import.sha256[:16]}.xlsx", ContentFile(content), save=False)
     roster_import.save()
     if result is None:
-        enqueue("accounts.tasks.roster_import_validate", roster_import.pk, role.pk)
+        # Not queued (broker down): the upload is failed with the reason, so nothing waits; upload again.
+        enqueue(
+            "accounts.tasks.roster_import_validate",
+            roster_import.pk,
+            role.pk,
+            on_failure=lambda reason: RosterImport.objects.filter(
+                pk=roster_import.pk, status=RosterImportStatus.VALIDATING
+            ).update(status=RosterImportStatus.FAILED, errors=[{"row": 0, "column": "", "message": reason}]),
+        )
     return roster_import
 
 
@@ -316,7 +324,16 @@ def roster_import_confirm(*, role: Role, actor: User, roster_import: RosterImpor
     )
     if not claimed:
         raise StateConflict(_("此文件已导入。"))
-    enqueue("accounts.tasks.roster_import_run", roster_import.pk, role.pk, actor.pk if actor else None)
+    # Not queued (broker down): the file goes back to validated and can be confirmed again.
+    enqueue(
+        "accounts.tasks.roster_import_run",
+        roster_import.pk,
+        role.pk,
+        actor.pk if actor else None,
+        on_failure=lambda _reason: RosterImport.objects.filter(pk=roster_import.pk, status=RosterImportStatus.IMPORTING).update(
+            status=RosterImportStatus.VALIDATED
+        ),
+    )
     roster_import.refresh_from_db()
     return roster_import
 

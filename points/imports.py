@@ -72,7 +72,13 @@ def points_import_upload(*, role: Role, actor, uploaded) -> PointsImport:
     record.file.save(f"points-{timezone.now():%Y%m%d%H%M%S}.xlsx", ContentFile(content), save=False)
     record.save()
     if record.status == "validating":
-        enqueue("points.tasks.points_import_validate", record.pk)
+        enqueue(
+            "points.tasks.points_import_validate",
+            record.pk,
+            on_failure=lambda reason: PointsImport.objects.filter(pk=record.pk, status="validating").update(
+                status="failed", errors=[{"row": 0, "column": "", "message": reason}]
+            ),
+        )
     return record
 
 
@@ -109,7 +115,11 @@ def points_import_confirm(*, role: Role, record: PointsImport) -> PointsImport:
     if not claimed:
         raise StateConflict(_("只有校验通过且尚未导入的文件可以确认导入。"))
     if not settings.CELERY_TASK_ALWAYS_EAGER:
-        enqueue("points.tasks.points_import_run", record.pk)
+        enqueue(
+            "points.tasks.points_import_run",
+            record.pk,
+            on_failure=lambda _reason: PointsImport.objects.filter(pk=record.pk, status="importing").update(status="validated"),
+        )
         record.refresh_from_db()
         return record
     return points_import_run(record.pk)

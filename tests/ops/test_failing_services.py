@@ -221,3 +221,53 @@ def test_an_export_whose_worker_died_is_built_by_the_redelivered_task(world, yea
     assert build_export(job.pk) == ExportStatus.READY  # delivered once more: the same file, not rebuilt
     job.refresh_from_db()
     assert job.file and api.get(f"/api/v1/exports/{job.pk}/download/").status_code == 200
+
+
+# --- roster and points imports ----------------------------------------------------------------
+
+
+def test_roster_import_with_the_broker_down_fails_the_upload_or_hands_the_confirm_back(committed_db, world, broker, media):
+    from accounts.models import RosterImport, RosterImportStatus, Teacher
+
+    from ..accounts.test_roster_import import make_xlsx, teacher_row, upload_api
+
+    api = world.api("school_a1_admin")
+    rows = [teacher_row(i) for i in range(3)]
+    broker.down()
+    response, seconds = timed(lambda: upload_api(api, make_xlsx(rows)))
+    assert response.status_code == 503 and seconds < PROMPT
+    failed = RosterImport.objects.get()
+    assert failed.status == RosterImportStatus.FAILED and failed.errors[0]["message"] == QUEUE_DOWN_ZH
+
+    broker.up()
+    record = upload_api(api, make_xlsx(rows)).json()
+    assert record["status"] == RosterImportStatus.VALIDATED
+    before = Teacher.objects.count()
+    broker.down()
+    confirm, seconds = timed(lambda: api.post(f"/api/v1/roster-imports/{record['id']}/confirm/"))
+    assert confirm.status_code == 503 and seconds < PROMPT
+    assert RosterImport.objects.get(pk=record["id"]).status == RosterImportStatus.VALIDATED
+    assert Teacher.objects.count() == before
+
+    broker.up()
+    assert api.post(f"/api/v1/roster-imports/{record['id']}/confirm/").json()["status"] == RosterImportStatus.IMPORTED
+    assert Teacher.objects.count() == before + 3
+
+
+def test_points_import_with_the_broker_down_fails_the_upload_or_hands_the_confirm_back(committed_db, world, broker, media):
+    from points.imports import HEADERS
+    from points.models import PointsImport
+
+    client = page_client(world, "city_admin")
+    content = xlsx_upload(HEADERS, [["IM-1", world.teachers["teacher_a1"].id_number, "award", "2026-06-01"]], name="积分.xlsx")
+    broker.down()
+    response, seconds = timed(lambda: client.post("/points/import/", {"file": content}))
+    assert response.status_code == 503 and seconds < PROMPT
+    record = PointsImport.objects.get()
+    assert record.status == "failed" and record.errors[0]["message"] == QUEUE_DOWN_ZH
+
+    PointsImport.objects.filter(pk=record.pk).update(status="validated", errors=[])
+    broker.down()
+    confirm, seconds = timed(lambda: client.post(f"/points/import/{record.pk}/"))
+    assert confirm.status_code == 503 and seconds < PROMPT
+    assert PointsImport.objects.get(pk=record.pk).status == "validated"  # can be confirmed again
