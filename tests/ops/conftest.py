@@ -6,6 +6,7 @@ import socket
 
 import pytest
 from django.db import OperationalError, connections
+from kombu import pools
 
 from cpd.celery import app
 
@@ -27,6 +28,9 @@ def forget_celery_connections() -> None:
     app.amqp._producer_pool = None
     app._backend_cache = None
     app._local.__dict__.pop("backend", None)
+    # kombu keeps producer pools per connection URL for the process: a later test on the same URL would
+    # get the pool closed above ("Acquire on closed pool").
+    pools.reset()
 
 
 class Broker:
