@@ -102,6 +102,8 @@ class User(AbstractUser):
     """A login. Its roles say what it may do; a teacher's record is a separate `Teacher`."""
 
     name = models.CharField(_("姓名"), max_length=50, blank=True)
+    # Set when someone else chose the password (issued login, admin): it must be changed at the next login.
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
 
     class Meta:
         verbose_name = _("用户")
