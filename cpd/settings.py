@@ -222,6 +222,11 @@ CPD_API_TOKEN_LIFETIME_HOURS = env_int("CPD_API_TOKEN_LIFETIME_HOURS", 24)
 # Second factor (TOTP + recovery codes) for city, district and province admins and the Django admin.
 CPD_MFA_ENFORCED = env_bool("CPD_MFA_ENFORCED", True)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "cpd")
+# ID numbers (PIPL sensitive personal information) are encrypted at rest: Fernet keys, newest first
+# (comma-separated; `manage.py rotate_id_number_keys` re-encrypts after a new key is put in front),
+# and the HMAC key of their lookup hash. Unset: derived from SECRET_KEY (development only).
+CPD_ID_NUMBER_KEYS = env_list("CPD_ID_NUMBER_KEYS", [])
+CPD_ID_NUMBER_HASH_KEY = env_str("CPD_ID_NUMBER_HASH_KEY", "")
 # Audit events older than this many days are deleted by `manage.py prune_audit` (0: keep for ever; at least 180).
 CPD_AUDIT_RETENTION_DAYS = env_int("CPD_AUDIT_RETENTION_DAYS", 0)
 

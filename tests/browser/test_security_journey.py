@@ -69,3 +69,19 @@ def test_teacher_changes_an_issued_password_at_first_login(page, live_world):
     pw.locator("input[name=new_password2]").fill("Yu-cai-2027")
     pw.locator("button[type=submit]").click()
     expect(page.get_by_role("link", name="我的学时")).to_be_visible()
+
+
+def test_the_csp_watch_catches_an_inline_handler(page, live_server):
+    """The journeys' CSP check can fail: an inline handler injected into a page is blocked and reported."""
+    from tests.browser.conftest import CSP_VIOLATIONS
+
+    page.goto("/login/")
+    page.evaluate(
+        "() => { const b = document.createElement('button'); b.id = 'probe';"
+        " b.setAttribute('onclick', 'document.title = \"pwned\"'); document.body.appendChild(b); }"
+    )
+    page.click("#probe")
+    page.wait_for_timeout(200)
+    assert page.title() != "pwned"
+    assert any("Content Security Policy" in v for v in CSP_VIOLATIONS)
+    CSP_VIOLATIONS.clear()
