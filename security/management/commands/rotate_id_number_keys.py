@@ -19,7 +19,9 @@ class Command(BaseCommand):
         for start in range(0, len(pks), CHUNK):
             with transaction.atomic():
                 # Loading decrypts with whichever key fits; saving encrypts with the newest.
-                batch = list(Teacher.objects.select_for_update().filter(pk__in=pks[start : start + CHUNK]).only("pk", "id_number"))
+                batch = list(
+                    Teacher.objects.select_for_update().filter(pk__in=pks[start : start + CHUNK]).only("pk", "id_number")
+                )
                 for teacher in batch:
                     teacher.id_number_hash = keyed_hash(teacher.id_number) if teacher.id_number else None
                 Teacher.objects.bulk_update(batch, ["id_number", "id_number_hash"])
