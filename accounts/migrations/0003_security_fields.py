@@ -23,6 +23,18 @@ def encrypt_existing_id_numbers(apps, schema_editor):
         Teacher.objects.bulk_update(batch, ["id_number", "id_number_hash"])
 
 
+def decrypt_id_numbers(apps, schema_editor):
+    """Back to clear text (only for going back to 0002): written with SQL, the field would encrypt."""
+    Teacher = apps.get_model("accounts", "Teacher")
+    table = schema_editor.quote_name(Teacher._meta.db_table)
+    rows = list(Teacher.objects.values_list("pk", "id_number"))
+    with schema_editor.connection.cursor() as cursor:
+        for start in range(0, len(rows), 2000):
+            cursor.executemany(
+                f"UPDATE {table} SET id_number = %s WHERE id = %s", [(plain, pk) for pk, plain in rows[start : start + 2000]]
+            )
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_province_level"),
@@ -49,5 +61,5 @@ class Migration(migrations.Migration):
             name="id_number_hash",
             field=security.fields.KeyedHashField(null=True, source="id_number", unique=True),
         ),
-        migrations.RunPython(encrypt_existing_id_numbers, elidable=False),
+        migrations.RunPython(encrypt_existing_id_numbers, decrypt_id_numbers, elidable=False),
     ]
