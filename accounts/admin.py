@@ -1,12 +1,27 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from import_export.admin import ExportMixin
+
+from security.models import AuditEventKind
+from security.services import audit_record
 
 from .models import Organisation, Role, RosterConfirmation, Teacher, TeacherEvent, User
 
 
+class IssuedPasswordChangeForm(AdminPasswordChangeForm):
+    """A password set for someone in the admin is an issued one: its owner must change it at the next login."""
+
+    def save(self, commit=True):
+        self.user.must_change_password = True
+        user = super().save(commit)
+        audit_record(event=AuditEventKind.PASSWORD_ISSUED, obj=user, details={"via": "admin"})
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = IssuedPasswordChangeForm
     fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("cpd", {"fields": ("name", "must_change_password")}))
     list_display = ("username", "name", "is_active", "is_superuser", "must_change_password")
 

@@ -98,10 +98,13 @@ def live_world(live_server, world) -> World:
 
 
 CSP_VIOLATIONS: list[str] = []
+# A resident ID number (17 digits and a check character) anywhere in a URL the pages request.
+ID_NUMBER_IN_URL = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 
 
 def watch_csp(page: Page) -> Page:
-    """Collect the browser's Content-Security-Policy complaints (console errors) for this page."""
+    """Collect the browser's Content-Security-Policy complaints (console errors) for this page,
+    and any request whose URL carries a full ID number (it would land in access logs)."""
     if not getattr(page, "_cpd_csp_watched", False):
         page._cpd_csp_watched = True
 
@@ -109,7 +112,12 @@ def watch_csp(page: Page) -> Page:
             if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
                 CSP_VIOLATIONS.append(f"{page.url}: {message.text}")
 
+        def _on_request(request):
+            if ID_NUMBER_IN_URL.search(request.url):
+                CSP_VIOLATIONS.append(f"ID number in a URL: {request.url}")
+
         page.on("console", _on_console)
+        page.on("request", _on_request)
     return page
 
 
@@ -120,7 +128,8 @@ def page(page):
 
 @pytest.fixture(autouse=True)
 def _no_csp_violations():
-    """Every journey runs under the production CSP; a blocked inline script or handler fails it."""
+    """Every journey runs under the production CSP (a blocked inline script or handler fails it)
+    and never puts a full ID number in a URL."""
     CSP_VIOLATIONS.clear()
     yield
     assert not CSP_VIOLATIONS, "\n".join(CSP_VIOLATIONS)

@@ -85,3 +85,21 @@ def test_the_csp_watch_catches_an_inline_handler(page, live_server):
     assert page.title() != "pwned"
     assert any("Content Security Policy" in v for v in CSP_VIOLATIONS)
     CSP_VIOLATIONS.clear()
+
+
+def test_school_admin_finds_a_teacher_by_id_number_without_it_reaching_a_url(page, live_world, login):
+    teacher = live_world.teachers["teacher_a1"]
+    login("school_a1_admin")
+    page.goto("/roster/")
+    filters = page.get_by_test_id("roster-filters")
+    filters.locator("input[name=q]").fill(teacher.id_number)
+    filters.get_by_role("button").click()
+    expect(page).to_have_url(re.compile(rf"/roster/{teacher.pk}/$"))
+    expect(page.get_by_role("heading", name=teacher.name)).to_be_visible()
+    assert teacher.id_number not in page.content()
+    # The guard every journey runs under does notice an ID number in a URL.
+    from tests.browser.conftest import CSP_VIOLATIONS
+
+    page.goto(f"/roster/?q={teacher.id_number}")
+    assert any("ID number in a URL" in v for v in CSP_VIOLATIONS)
+    CSP_VIOLATIONS.clear()

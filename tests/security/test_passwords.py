@@ -118,3 +118,18 @@ def test_issued_password_api_answers_403_with_a_message_until_changed(world):
     token = api.post("/api/v1/auth/token/", {"username": username, "password": "Yu-cai-2027"}, format="json").json()["token"]
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get("/api/v1/me/").status_code == 200
+
+
+def test_password_set_in_the_django_admin_must_be_changed_at_next_login(world, client):
+    target = world.users["teacher_a2"]
+    admin = world.client("city_admin")
+    response = admin.post(
+        f"/admin/accounts/user/{target.pk}/password/",
+        {"password1": "Set-by-admin-2026", "password2": "Set-by-admin-2026", "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    target.refresh_from_db()
+    assert target.must_change_password
+    assert AuditEvent.objects.filter(event="password_issued", actor_username="city_admin").exists()
+    client.post("/login/", {"username": "teacher_a2", "password": "Set-by-admin-2026"})
+    assert client.get("/").url == "/account/password/"
