@@ -23,4 +23,4 @@ class AuditFilterForm(forms.Form):
     event = forms.ChoiceField(label=_("事件"), required=False, choices=[("", "—"), *AuditEventKind.choices])
     actor = forms.CharField(label=_("用户名"), required=False, max_length=150)
     date_from = forms.DateField(label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
