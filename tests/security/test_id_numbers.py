@@ -90,7 +90,7 @@ def test_the_migration_encrypts_rows_stored_in_clear(world):
     with connection.cursor() as cur:
         cur.execute("UPDATE accounts_teacher SET id_number = %s, id_number_hash = NULL WHERE id = %s", [plain, teacher.pk])
     assert Teacher.objects.get(pk=teacher.pk).id_number == plain  # legacy plain rows still read
-    migration = importlib.import_module("accounts.migrations.0003_security_fields")
+    migration = importlib.import_module("accounts.migrations.0004_security_fields")
     migration.encrypt_existing_id_numbers(apps, None)
     stored, digest = _raw(teacher)
     assert stored.startswith("gAAAAA") and plain not in stored

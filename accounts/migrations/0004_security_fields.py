@@ -37,7 +37,7 @@ def decrypt_id_numbers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_province_level"),
+        ("accounts", "0003_roster_import_in_the_worker"),
     ]
 
     operations = [
