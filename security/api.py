@@ -6,7 +6,8 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes, throttle_classes
 from rest_framework.permissions import AllowAny
@@ -14,11 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import ROLE_HEADER, require_role
-
 from . import mfa, selectors, services
 from .forms import AuditFilterForm
 from .models import ApiToken, AuditEvent, AuditEventKind
+
+ROLE_HEADER = OpenApiParameter(
+    "X-CPD-Role", OpenApiTypes.INT, OpenApiParameter.HEADER, required=False, description="Act in this role (a role id of yours)."
+)
 
 
 class TokenInputSerializer(serializers.Serializer):
@@ -150,15 +153,13 @@ class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AuditEvent.objects.none()
-        if not selectors.can_read_audit(require_role(self.request)):
+        if not selectors.can_read_audit(selectors.api_role(self.request)):
             raise PermissionDenied(_("您当前的角色不能使用此功能。"))
         form = AuditFilterForm(self.request.query_params)
         if not form.is_valid():
             raise DjangoValidationError({field: list(errors) for field, errors in form.errors.items()})
         return selectors.audit_events(**{k: v for k, v in form.cleaned_data.items() if v})
 
-    @extend_schema(
-        parameters=[ROLE_HEADER],
-    )
+    @extend_schema(parameters=[ROLE_HEADER])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)

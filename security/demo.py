@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import base64
 
+from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_totp.models import TOTPDevice
-
-from accounts.models import User
 
 from .mfa import mfa_required
 
@@ -23,7 +22,7 @@ def demo_totp_secret() -> str:
 def seed_demo_mfa(usernames: list[str]) -> list[str]:
     """Bind the demo secret to every demo user who must pass a second factor; returns their usernames."""
     bound = []
-    for user in User.objects.filter(username__in=usernames).order_by("username"):
+    for user in get_user_model().objects.filter(username__in=usernames).order_by("username"):
         if not mfa_required(user):
             continue
         TOTPDevice.objects.filter(user=user).exclude(name=DEMO_DEVICE_NAME).delete()

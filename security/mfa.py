@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import secrets
 
+from django.apps import apps
 from django.conf import settings
 from django_otp import devices_for_user, match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import selectors
-from accounts.models import RoleKind
-
-MFA_ROLES = {RoleKind.PROVINCE_ADMIN, RoleKind.CITY_ADMIN, RoleKind.DISTRICT_ADMIN}
+# Role kinds (accounts.models.RoleKind values; security sits below accounts and names them by value).
+MFA_ROLES = {"province_admin", "city_admin", "district_admin"}
 RECOVERY_CODES = 10
 
 
@@ -22,7 +21,8 @@ def mfa_required(user, roles=None) -> bool:
         return False
     if user.is_superuser:
         return True
-    roles = selectors.roles_of(user) if roles is None else roles
+    if roles is None:
+        return apps.get_model("accounts", "Role").objects.filter(user=user, kind__in=MFA_ROLES).exists()
     return any(r.kind in MFA_ROLES for r in roles)
 
 

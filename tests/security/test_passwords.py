@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from accounts.demo import DEMO_PASSWORD
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from demo.accounts import DEMO_PASSWORD
 from security.models import ApiToken, AuditEvent
 from tests.conftest import PASSWORD
 

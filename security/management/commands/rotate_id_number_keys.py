@@ -1,7 +1,7 @@
+from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import Teacher
 from security.crypto import keyed_hash
 
 CHUNK = 2000
@@ -14,6 +14,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        Teacher = apps.get_model("accounts", "Teacher")
         done = 0
         pks = list(Teacher.objects.order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(pks), CHUNK):
