@@ -4,6 +4,7 @@
     python3 run.py demo   # set up .venv, migrate, load demo data, serve http://127.0.0.1:8000
     python3 run.py demo --cycle   # the same for a five-year cycle deployment (Henan/Zhengzhou)
     python3 run.py test   # set up .venv with test tools, lint, check migrations, run the whole suite
+    python3 run.py totp city   # the current second-factor code of a demo administrator
 
 Uses only the standard library until the virtualenv exists. The demo runs on the
 embedded default: SQLite in var/, Celery tasks eager (no broker needed).
@@ -84,6 +85,10 @@ def main() -> None:
         demo()
     elif command == "test":
         test()
+    elif command == "totp" and len(sys.argv) > 2:
+        if "--cycle" in sys.argv[3:]:
+            os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'cycle.sqlite3'}")
+        sh(PY, "manage.py", "totp_code", sys.argv[2])
     else:
         print(__doc__)
         sys.exit(2)

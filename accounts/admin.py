@@ -1,14 +1,36 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from import_export.admin import ExportMixin
+
+from security.models import AuditEventKind
+from security.services import audit_record
 
 from .models import Organisation, Role, RosterConfirmation, Teacher, TeacherEvent, User
 
 
+class IssuedPasswordChangeForm(AdminPasswordChangeForm):
+    """A password set for someone in the admin is an issued one: its owner must change it at the next login."""
+
+    def save(self, commit=True):
+        self.user.must_change_password = True
+        user = super().save(commit)
+        audit_record(event=AuditEventKind.PASSWORD_ISSUED, obj=user, details={"via": "admin"})
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("cpd", {"fields": ("name",)}))
-    list_display = ("username", "name", "is_active", "is_superuser")
+    change_password_form = IssuedPasswordChangeForm
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("cpd", {"fields": ("name", "must_change_password")}))
+    list_display = ("username", "name", "is_active", "is_superuser", "must_change_password")
+
+    def save_model(self, request, obj, form, change):
+        # A password chosen in the admin is an issued one: its owner changes it at first login.
+        if not change:
+            obj.must_change_password = True
+        super().save_model(request, obj, form, change)
+
     search_fields = ("username", "name")
 
     # Only a superuser hands out superuser rights or touches a superuser's account.
@@ -49,7 +71,8 @@ class TeacherAdmin(ExportMixin, admin.ModelAdmin):
 
     list_display = ("cpd_number", "name", "masked_id_number", "school", "status")
     list_filter = ("status", "stage")
-    search_fields = ("name", "cpd_number", "=id_number")
+    # No search by ID number: it would put the number in the URL (and the access log).
+    search_fields = ("name", "cpd_number")
     # Shown masked like everywhere else (SPEC §2); the export still carries the full number.
     exclude = ("id_number",)
     readonly_fields = [f.name for f in Teacher._meta.fields if f.name != "id_number"] + ["masked_id_number"]

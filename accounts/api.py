@@ -9,21 +9,20 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.contrib.auth import authenticate
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.decorators import action, api_view, permission_classes, throttle_classes
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cpd.api import ObjectJSONParser
 from cpd.bad_input import is_int_text
+from security.models import AuditEventKind
+from security.services import audit_record
 
 from . import roster_import as importer
 from . import selectors, services
@@ -51,32 +50,6 @@ def require_role(request: Request, *kinds: str) -> Role:
 
 
 # --- auth and me ----------------------------------------------------------------
-
-
-class TokenInputSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-
-
-@extend_schema(
-    request=TokenInputSerializer,
-    responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
-    summary="Exchange username and password for an API token (locked after 5 failures).",
-)
-@api_view(["POST"])
-@permission_classes([AllowAny])
-@throttle_classes([])
-def obtain_token(request: Request) -> Response:
-    data = TokenInputSerializer(data=request.data)
-    data.is_valid(raise_exception=True)
-    django_request = request._request
-    user = authenticate(request=django_request, **data.validated_data)
-    if getattr(django_request, "axes_locked_out", False):
-        return Response({"detail": "登录失败次数过多，账号已暂时锁定，请稍后再试。"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
-    if user is None or not user.is_active:
-        return Response({"non_field_errors": ["用户名或密码错误。"]}, status=status.HTTP_400_BAD_REQUEST)
-    token, _created = Token.objects.get_or_create(user=user)
-    return Response({"token": token.key})
 
 
 class OrganisationRefSerializer(serializers.ModelSerializer):
@@ -124,6 +97,7 @@ class TeacherSerializer(serializers.ModelSerializer):
     def get_id_number(self, obj: Teacher) -> str:
         request = self.context.get("request")
         if request is not None and obj.user_id is not None and obj.user_id == request.user.pk:
+            audit_record(event=AuditEventKind.ID_NUMBER_VIEW, request=request._request, obj=obj, details={"api": True})
             return obj.id_number
         return obj.masked_id_number
 
@@ -247,6 +221,10 @@ class TeacherCreateSerializer(TeacherWriteSerializer):
         extra_kwargs: dict[str, dict[str, Any]] = {"id_number": {"validators": []}, "name": {"required": True}}
 
 
+class IdNumberSearchSerializer(serializers.Serializer):
+    id_number = serializers.CharField(max_length=32)
+
+
 class TransferSerializer(serializers.Serializer):
     to_school = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), allow_null=True)
     effective_date = serializers.DateField(required=False)
@@ -261,7 +239,7 @@ class StatusChangeSerializer(serializers.Serializer):
 @extend_schema(
     parameters=[
         ROLE_HEADER,
-        OpenApiParameter("q", str, description="name, ID number or CPD number"),
+        OpenApiParameter("q", str, description="name or CPD number (ID numbers: POST find-by-id-number, never in a URL)"),
         OpenApiParameter("status", str),
         OpenApiParameter("stage", str),
         OpenApiParameter("subject", str),
@@ -283,7 +261,7 @@ class TeacherViewSet(
         params = self.request.query_params
         if params.get("q"):
             q = params["q"].strip()
-            qs = qs.filter(Q(name__icontains=q) | Q(id_number=q.upper()) | Q(cpd_number=q))
+            qs = qs.filter(Q(name__icontains=q) | Q(cpd_number=q))
         for key in ("status", "stage", "subject"):
             if params.get(key):
                 qs = qs.filter(**{key: params[key]})
@@ -312,6 +290,16 @@ class TeacherViewSet(
         data.is_valid(raise_exception=True)
         teacher = services.teacher_update(role=role, teacher=teacher, data=dict(data.validated_data), actor=request.user)
         return Response(TeacherSerializer(teacher, context={"request": request}).data)
+
+    @extend_schema(request=IdNumberSearchSerializer, responses=TeacherSerializer(many=True))
+    @action(detail=False, methods=["post"], url_path="find-by-id-number")
+    def find_by_id_number(self, request):
+        """Teachers in scope with this ID number. The number goes in the body, never in a URL."""
+        data = IdNumberSearchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        number = normalise_id_number(data.validated_data["id_number"])
+        qs = selectors.teachers_visible_to(api_role(request)).filter(id_number=number).select_related("school")
+        return Response(TeacherSerializer(qs, many=True, context={"request": request}).data)
 
     @extend_schema(request=TransferSerializer, responses=TeacherSerializer)
     @action(detail=True, methods=["post"])

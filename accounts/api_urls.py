@@ -9,7 +9,6 @@ router.register("teachers", api.TeacherViewSet, basename="teacher")
 router.register("roster-imports", api.RosterImportViewSet, basename="roster-import")
 
 urlpatterns = [
-    path("auth/token/", api.obtain_token, name="api_token"),
     path("me/", api.MeView.as_view(), name="api_me"),
     *router.urls,
 ]

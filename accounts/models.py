@@ -11,6 +11,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from security.crypto import keyed_hash
+from security.fields import EncryptedIdNumberField, KeyedHashField
+
 from .idnumber import mask_id_number, validate_id_number
 
 
@@ -102,6 +105,8 @@ class User(AbstractUser):
     """A login. Its roles say what it may do; a teacher's record is a separate `Teacher`."""
 
     name = models.CharField(_("姓名"), max_length=50, blank=True)
+    # Set when someone else chose the password (issued login, admin): it must be changed at the next login.
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -261,7 +266,9 @@ class Teacher(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="teacher"
     )
     name = models.CharField(_("姓名"), max_length=50)
-    id_number = models.CharField(_("身份证号"), max_length=18, unique=True, validators=[validate_id_number])
+    # Encrypted at rest (security.fields); exact lookups and uniqueness go through the keyed hash.
+    id_number = EncryptedIdNumberField(_("身份证号"), max_length=18, validators=[validate_id_number])
+    id_number_hash = KeyedHashField(source="id_number", unique=True, null=True)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
     school = models.ForeignKey(
         Organisation,
@@ -293,6 +300,20 @@ class Teacher(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.cpd_number}）"
+
+    def validate_unique(self, exclude=None) -> None:
+        """Uniqueness of the ID number is checked on its keyed hash (the ciphertext differs every time)."""
+        self.id_number_hash = keyed_hash(self.id_number) if self.id_number else None
+        exclude = set(exclude or ())
+        if "id_number" not in exclude:
+            exclude.discard("id_number_hash")
+        try:
+            super().validate_unique(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            if errors.pop("id_number_hash", None):
+                errors["id_number"] = [self.unique_error_message(Teacher, ("id_number",))]
+            raise ValidationError(errors) from None
 
     @property
     def masked_id_number(self) -> str:

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cpd.errors import NotFound, StateConflict
+from security.models import AuditEventKind
+from security.services import audit_record
 
 from . import selectors
 from .idnumber import gender_from_id_number, normalise_id_number
@@ -309,12 +311,14 @@ def teacher_issue_login(*, role: Role, teacher: Teacher, actor: User) -> tuple[U
         if user is None:
             user = User(username=locked.cpd_number, name=locked.name, email=locked.email)
         user.set_password(password)
+        user.must_change_password = True
         user.is_active = True
         user.save()
         if locked.user_id != user.pk:
             locked.user = user
             locked.save(update_fields=["user"])
         Role.objects.get_or_create(user=user, kind=RoleKind.TEACHER, organisation=locked.school)
+        audit_record(event=AuditEventKind.PASSWORD_ISSUED, actor=actor, role=role, obj=user, details={"teacher": locked.pk})
     return user, password
 
 

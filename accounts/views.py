@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cpd.errors import StateConflict
+from security.models import AuditEventKind
+from security.services import audit_record
 
 from . import roster_import as importer
 from . import selectors, services
@@ -26,6 +30,7 @@ from .forms import (
     TeacherSelfForm,
     TransferForm,
 )
+from .idnumber import id_number_error, normalise_id_number
 from .middleware import SESSION_ROLE_KEY
 from .models import Organisation, OrgKind, RoleKind, RosterImportStatus, Teacher, TeacherStatus
 from .permissions import require_role
@@ -98,7 +103,15 @@ def switch_role(request):
     role = selectors.pick_role(request.user_roles, request.POST.get("role"))
     if role is None or str(role.pk) != request.POST.get("role"):
         raise Http404
+    previous = request.role
     request.session[SESSION_ROLE_KEY] = role.pk
+    audit_record(
+        event=AuditEventKind.ROLE_SWITCH,
+        request=request,
+        role=role,
+        obj=role,
+        details={"from": str(previous) if previous else ""},
+    )
     messages.success(request, _("已切换到：%(role)s") % {"role": role})
     return redirect("workspace")
 
@@ -125,6 +138,7 @@ def my_record(request):
                 return redirect("my_record")
     else:
         form = TeacherSelfForm(instance=teacher)
+    audit_record(event=AuditEventKind.ID_NUMBER_VIEW, request=request, obj=teacher, details={"page": "my_record"})
     return render(
         request,
         "accounts/my_record.html",
@@ -140,17 +154,41 @@ def my_record(request):
 ROSTER_COLUMNS: list = []
 
 
+def _roster_search_post(request, role, schools):
+    """The roster's search form posts, so that an ID number typed into it never reaches a URL.
+
+    An ID number opens that teacher's record (when in scope); any other search becomes the
+    usual filtered list (a GET without the ID number).
+    """
+    form = RosterFilterForm(request.POST, schools=schools)
+    if not form.is_valid():
+        return redirect("roster_list")
+    data = form.cleaned_data
+    q = (data.get("q") or "").strip()
+    if q and id_number_error(q) is None:
+        teacher = selectors.teachers_visible_to(role).filter(id_number=normalise_id_number(q)).first()
+        if teacher is None:
+            messages.error(request, _("没有找到该身份证号的教师。"))
+            return redirect("roster_list")
+        return redirect("teacher_detail", pk=teacher.pk)
+    params = {name: (value.pk if hasattr(value, "pk") else value) for name, value in data.items() if value}
+    return redirect(f"{reverse('roster_list')}?{urlencode(params)}" if params else reverse("roster_list"))
+
+
 @login_required
 def roster_list(request):
     role = require_role(request, *selectors.ROSTER_READERS)
     schools = None if role.kind in selectors.SCHOOL_ROLES else selectors.schools_visible_to(role)
+    if request.method == "POST":
+        return _roster_search_post(request, role, schools)
     form = RosterFilterForm(request.GET or None, schools=schools)
     qs = selectors.teachers_visible_to(role)
     if form.is_valid():
         data = form.cleaned_data
         if data.get("q"):
+            # Never by ID number here: a GET puts it in the URL and the access log (see _roster_search_post).
             q = data["q"].strip()
-            qs = qs.filter(Q(name__icontains=q) | Q(id_number=q.upper()) | Q(cpd_number=q))
+            qs = qs.filter(Q(name__icontains=q) | Q(cpd_number=q))
         for key in ("status", "stage", "subject"):
             if data.get(key):
                 qs = qs.filter(**{key: data[key]})

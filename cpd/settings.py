@@ -78,16 +78,20 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "django_celery_beat",
     "django_prometheus",
     "import_export",
     "axes",
     "cpd.apps.CpdConfig",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
+    "security",
     "hours",
     "training",
     "verification",
@@ -107,12 +111,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "security.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "cpd.middleware.DomainErrorMiddleware",
+    "csp.middleware.CSPMiddleware",
     "accounts.middleware.ActiveRoleMiddleware",
     "accounts.middleware.AdminAccessMiddleware",
+    "security.middleware.RequestContextMiddleware",
+    "security.middleware.AccountGateMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Axes must come last: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
@@ -168,19 +177,58 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "security.validators.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
 ]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace"
 LOGOUT_REDIRECT_URL = "login"
 
-# django-axes: lock after 5 failures per username+IP, for an hour.
+# django-axes: lock a username after 5 failures from any addresses (spraying one account from
+# many addresses), and an address after CPD_LOGIN_IP_FAILURE_LIMIT failures across usernames
+# (password spraying from one address; a school's NAT shares one address, hence a higher limit).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+CPD_LOGIN_IP_FAILURE_LIMIT = env_int("CPD_LOGIN_IP_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "security.axes_handler.PerParameterLimitHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.middleware.lockout_response"  # JSON for the API, the page for browsers
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+
+# Content-Security-Policy (django-csp): scripts only from our own static files, no inline
+# scripts or handlers. Inline style attributes stay allowed (templates and Chart.js use them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Sessions: ended after CPD_SESSION_IDLE_MINUTES without a request, and CPD_SESSION_MAX_HOURS after login.
+CPD_SESSION_IDLE_MINUTES = env_int("CPD_SESSION_IDLE_MINUTES", 30)
+CPD_SESSION_MAX_HOURS = env_int("CPD_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = CPD_SESSION_MAX_HOURS * 3600
+# Personal API tokens expire this many hours after they are issued.
+CPD_API_TOKEN_LIFETIME_HOURS = env_int("CPD_API_TOKEN_LIFETIME_HOURS", 24)
+# Second factor (TOTP + recovery codes) for city, district and province admins and the Django admin.
+CPD_MFA_ENFORCED = env_bool("CPD_MFA_ENFORCED", True)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "cpd")
+# ID numbers (PIPL sensitive personal information) are encrypted at rest: Fernet keys, newest first
+# (comma-separated; `manage.py rotate_id_number_keys` re-encrypts after a new key is put in front),
+# and the HMAC key of their lookup hash. Unset: derived from SECRET_KEY (development only).
+CPD_ID_NUMBER_KEYS = env_list("CPD_ID_NUMBER_KEYS", [])
+CPD_ID_NUMBER_HASH_KEY = env_str("CPD_ID_NUMBER_HASH_KEY", "")
+# Audit events older than this many days are deleted by `manage.py prune_audit` (0: keep for ever; at least 180).
+CPD_AUDIT_RETENTION_DAYS = env_int("CPD_AUDIT_RETENTION_DAYS", 0)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
@@ -232,10 +280,10 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "security.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "security.permissions.AccountReady"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cpd import health, metrics
 
@@ -21,16 +21,18 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("accounts.api_urls")),
+    path("api/v1/", include("security.api_urls")),
     path("api/v1/", include("hours.api_urls")),
     path("api/v1/", include("training.api_urls")),
     *regime_api,
     path("api/v1/", include("points.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
     path("hours/", include("hours.urls")),
     path("hours/", include("training.urls")),
     *regime_pages,
     path("points/", include("points.urls")),
+    path("account/", include("security.urls")),
     path("", include("home.urls")),  # before accounts: "/" is the role's home page
     path("", include("accounts.urls")),
 ]

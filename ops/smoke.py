@@ -19,6 +19,8 @@ goes through the HTTP API. No TLS here, so SECURE_SSL_REDIRECT=0 (behind the rea
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import os
@@ -42,6 +44,15 @@ SCHOOLS = 12
 TEACHERS_PER_SCHOOL = 10
 YEAR = 2026
 PASSWORD = "Smoke-test-Passw0rd!"
+# The administrators' authenticator (TOTP, RFC 6238: 30 s steps, 6 digits, HMAC-SHA1), hex as django-otp stores it.
+TOTP_KEY = secrets.token_hex(20)
+
+
+def totp_now(hex_key: str) -> str:
+    counter = int(time.time()) // 30
+    digest = hmac.new(bytes.fromhex(hex_key), counter.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return str((int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF) % 1_000_000).zfill(6)
 
 
 class SmokeFailure(Exception):
@@ -194,9 +205,12 @@ SETUP = """
 from accounts.models import Organisation, OrgKind, Role, RoleKind, User
 city = Organisation.objects.create(code="4401", name="广州市", kind=OrgKind.CITY)
 district = Organisation.objects.create(code="440104", name="越秀区", kind=OrgKind.DISTRICT, parent=city)
+from django_otp.plugins.otp_totp.models import TOTPDevice
 def user(username, kind, org):
     u = User.objects.create_user(username=username, password={password!r}, name=username)
     Role.objects.create(user=u, kind=kind, organisation=org)
+    if kind in (RoleKind.CITY_ADMIN, RoleKind.DISTRICT_ADMIN):  # administrators pass a second factor
+        TOTPDevice.objects.create(user=u, name="smoke", key={totp_key!r}, confirmed=True)
 user("smoke-city", RoleKind.CITY_ADMIN, city)
 user("smoke-district", RoleKind.DISTRICT_ADMIN, district)
 for i in range({schools}):
@@ -312,11 +326,14 @@ def scenario(api: Api, env: dict[str, str], processes: Processes, commands: dict
     )
     clock.step("health: live, then ready (beat ticked)")
 
-    manage(env, "shell", code=SETUP.format(password=PASSWORD, schools=SCHOOLS))
+    manage(env, "shell", code=SETUP.format(password=PASSWORD, schools=SCHOOLS, totp_key=TOTP_KEY))
     clock.step("setup (ORM): organisations and admin accounts")
 
     def login(username: str) -> str:
-        return api.expect(200, "POST", "/api/v1/auth/token/", data={"username": username, "password": PASSWORD})["token"]
+        data = {"username": username, "password": PASSWORD}
+        if username in ("smoke-city", "smoke-district"):
+            data["otp"] = totp_now(TOTP_KEY)
+        return api.expect(200, "POST", "/api/v1/auth/token/", data=data)["token"]
 
     city, district = login("smoke-city"), login("smoke-district")
     schools = [login(f"smoke-school-{i}") for i in range(SCHOOLS)]

@@ -38,9 +38,9 @@ class World:
     teachers: dict[str, Teacher]
 
     def client(self, persona: str) -> Client:
-        """A logged-in test client acting in the persona's role."""
+        """A logged-in test client acting in the persona's role (second factor passed for administrators)."""
         c = Client()
-        c.force_login(self.users[persona])
+        force_login_verified(c, self.users[persona])
         session = c.session
         session["active_role_id"] = self.roles[persona].pk
         session.save()
@@ -53,6 +53,46 @@ class World:
         c.force_authenticate(self.users[persona])
         c.credentials(HTTP_X_CPD_ROLE=str(self.roles[persona].pk))
         return c
+
+
+def otp_device(user):
+    """The user's confirmed TOTP device (created if missing): the authenticator app of the tests."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def totp_code(user) -> str:
+    """A code the user's authenticator app would show now (the next step's if this one was used)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    device = otp_device(user)
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if device.last_t is not None and totp.t() <= device.last_t:
+        totp.time = (device.last_t + 1) * device.step + device.t0
+    return str(totp.token()).zfill(device.digits)
+
+
+def force_login_verified(client: Client, user) -> None:
+    """`client.force_login` that also marks the session as having passed the second factor.
+
+    Administrators must pass MFA on every page; tests that are not about the login itself
+    start from a session that did (tests/security/ and the browser journeys use the real form).
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from security.mfa import mfa_required
+
+    client.force_login(user)
+    if mfa_required(user):
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = otp_device(user).persistent_id
+        session.save()
 
 
 def _org(name, code, kind, parent=None):

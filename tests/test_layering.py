@@ -1,4 +1,4 @@
-"""Imports run one way: cpd ← accounts ← hours ← training / verification / points / cycles ← home ← demo.
+"""Imports run one way: cpd ← security ← accounts ← hours ← training / verification / points / cycles ← home ← demo.
 
 An app may import the apps below it, never one above it nor a sibling on its own level (the four
 domain apps on top of hours know nothing of each other). Parsed from the source (ast), so a lazy
@@ -15,6 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = {
     "cpd": 0,
+    "security": 0.5,  # passwords, tokens, MFA, audit, ID-number crypto: accounts builds on it
     "accounts": 1,
     "hours": 2,
     "training": 3,

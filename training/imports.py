@@ -32,6 +32,7 @@ from cpd.tasks import enqueue
 from cpd.xlsx import RowErrors, check_upload, iter_rows, parse_date, parse_decimal, workbook_bytes
 from hours import ledger
 from hours.models import Category, LedgerEntry, Source, Year
+from security.crypto import keyed_hash
 
 from . import projects
 from .models import HoursImport, HoursImportKind, HoursImportStatus, TrainingProject
@@ -217,10 +218,12 @@ def _one_decimal(hours: Decimal) -> bool:
 def _validate_registration(record: HoursImport):
     project = TrainingProject.objects.select_related("organiser").get(pk=record.project_id or 0)
     in_scope: dict[str, tuple[int, str]] = {}
-    for pk, id_number, cpd_number, name in projects.organiser_teachers(project).values_list(
-        "pk", "id_number", "cpd_number", "name"
+    # ID numbers are matched on their keyed hash: no decrypting every teacher in scope.
+    for pk, id_hash, cpd_number, name in projects.organiser_teachers(project).values_list(
+        "pk", "id_number_hash", "cpd_number", "name"
     ):
-        in_scope[id_number] = (pk, name)
+        if id_hash:
+            in_scope[id_hash] = (pk, name)
         in_scope[cpd_number] = (pk, name)
     done = projects.registered_teacher_ids(project)
     errors = RowErrors()
@@ -258,7 +261,7 @@ def _validate_registration(record: HoursImport):
             ok = False
         if not key:
             continue
-        found = in_scope.get(key)
+        found = in_scope.get(key) or in_scope.get(keyed_hash(key))
         if found is None:
             unknown.append((row_number, key))
             continue
@@ -297,10 +300,11 @@ def _topic_ref(year: int, teacher_id: int, topic: str) -> str:
 
 def _validate_provincial(record: HoursImport):
     city_path = record.organisation.path
+    # Keyed by the ID number's keyed hash: no decrypting every teacher of the city.
     teachers = {
-        id_number: (pk, name)
-        for pk, id_number, name in Teacher.objects.filter(school__path__startswith=city_path).values_list(
-            "pk", "id_number", "name"
+        id_hash: (pk, name)
+        for pk, id_hash, name in Teacher.objects.filter(school__path__startswith=city_path).values_list(
+            "pk", "id_number_hash", "name"
         )
     }
     errors = RowErrors()
@@ -315,7 +319,7 @@ def _validate_provincial(record: HoursImport):
         ok = True
         id_number = str(id_raw or "").strip().upper()
         topic = str(topic_raw or "").strip()
-        found = teachers.get(id_number)
+        found = teachers.get(keyed_hash(id_number)) if id_number else None
         if not id_number:
             errors.add(row_number, "身份证号", _("必填项为空"))
             ok = False

@@ -27,6 +27,8 @@ from cpd.errors import NotFound
 from cpd.tasks import enqueue
 from cpd.xlsx import neutralise_formula, neutralise_row
 from hours.ledger import public_topics
+from security.models import AuditEventKind
+from security.services import audit_record
 
 from . import selectors
 from .models import ExportJob, ExportStatus, ResultStatus
@@ -258,6 +260,13 @@ def export_request(*, role: Role, actor, kind: str, year: int, school_id: int | 
         params={"year": year, "school_id": school_id, "role_id": role.pk},
         organisation=role.organisation,
         requested_by=actor,
+    )
+    audit_record(
+        event=AuditEventKind.EXPORT,
+        actor=actor,
+        role=role,
+        obj=job,
+        details={"kind": kind, "year": year, "school_id": school_id, "full_id_numbers": kind.startswith("provincial")},
     )
     enqueue("verification.tasks.build_export", job.pk, on_failure=lambda reason: export_fail(job_id=job.pk, reason=reason))
     job.refresh_from_db()

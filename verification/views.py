@@ -25,6 +25,8 @@ from cpd.errors import StateConflict
 from cpd.xlsx import XLSX_CONTENT_TYPE
 from hours import ledger
 from hours.models import Category, Declaration, Year
+from security.models import AuditEventKind
+from security.services import audit_record
 
 from . import exports, selectors, services
 from .models import (
@@ -493,6 +495,12 @@ def export_download(request, pk: int):
     role = require_role(request)
     job = get_object_or_404(exports.exports_visible_to(role), pk=pk, status=ExportStatus.READY)
     content_type = "text/csv; charset=utf-8" if job.filename.endswith(".csv") else XLSX_CONTENT_TYPE
+    audit_record(
+        event=AuditEventKind.EXPORT,
+        request=request,
+        obj=job,
+        details={"kind": job.kind, "download": True, "full_id_numbers": job.kind.startswith("provincial")},
+    )
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename, content_type=content_type)
 
 

@@ -98,13 +98,50 @@ def test_admins_see_masked_id_numbers_in_roster_and_detail_pages(world, persona)
         assert teacher.id_number not in html, url
 
 
-def test_searching_the_roster_by_full_id_number_still_shows_it_masked(world):
+def test_searching_the_roster_by_full_id_number_posts_it_and_opens_the_masked_record(world):
+    teacher = world.teachers["teacher_a1"]
+    client = world.client("school_a1_admin")
+    response = client.post("/roster/", {"q": teacher.id_number})
+    assert response.status_code == 302
+    assert response.url == f"/roster/{teacher.pk}/"
+    assert teacher.id_number not in response.url
+    html = client.get(response.url).content.decode()
+    assert teacher.id_number not in html
+    assert _masked(teacher.id_number) in html
+
+
+def test_an_id_number_out_of_scope_is_not_found(world):
+    other = world.teachers["teacher_b1"]
+    response = world.client("school_a1_admin").post("/roster/", {"q": other.id_number}, follow=True)
+    assert response.redirect_chain[-1][0] == "/roster/"
+    assert "没有找到该身份证号的教师" in response.content.decode()
+
+
+def test_other_roster_searches_become_a_get_without_the_id_number(world):
+    teacher = world.teachers["teacher_a1"]
+    response = world.client("school_a1_admin").post("/roster/", {"q": teacher.name, "status": "active"})
+    assert response.status_code == 302
+    assert response.url.startswith("/roster/?")
+    assert "status=active" in response.url
+
+
+def test_an_id_number_in_the_roster_url_is_not_searched(world):
+    """A GET that carries an ID number (an old bookmark) does not find by it: searches by ID go in a POST body."""
     teacher = world.teachers["teacher_a1"]
     response = world.client("school_a1_admin").get("/roster/", {"q": teacher.id_number})
-    assert [t.pk for t in response.context["page"].object_list] == [teacher.pk]
-    rows = response.content.decode().split('data-testid="roster-table"')[1]
-    assert teacher.id_number not in rows
-    assert _masked(teacher.id_number) in rows
+    assert list(response.context["page"].object_list) == []
+
+
+def test_api_finds_by_id_number_in_the_body_only(world):
+    teacher = world.teachers["teacher_a1"]
+    api = world.api("school_a1_admin")
+    found = api.post("/api/v1/teachers/find-by-id-number/", {"id_number": teacher.id_number.lower()}, format="json")
+    assert found.status_code == 200
+    assert [row["id"] for row in found.json()] == [teacher.pk]
+    assert found.json()[0]["id_number"] == _masked(teacher.id_number)
+    assert api.get("/api/v1/teachers/", {"q": teacher.id_number}).json()["count"] == 0
+    other = world.teachers["teacher_b1"]
+    assert api.post("/api/v1/teachers/find-by-id-number/", {"id_number": other.id_number}, format="json").json() == []
 
 
 @pytest.mark.parametrize("persona", ["school_a1_admin", "principal_a1", "district_a_admin", "city_admin"])

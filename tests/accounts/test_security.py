@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, totp_code
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -180,6 +180,14 @@ def test_city_admin_role_grants_admin_permissions_only_on_the_platforms_tables(w
 def test_city_admin_logs_in_through_the_admin_login_page(world, client):
     response = client.post("/admin/login/?next=/admin/", {"username": "city_admin", "password": PASSWORD, "next": "/admin/"})
     assert response.status_code == 302
+    # The Django admin waits for the second factor.
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.url.startswith("/account/mfa/verify/")
+    code = totp_code(world.users["city_admin"])
+    response = client.post("/account/mfa/verify/", {"code": code, "next": "/admin/"})
+    assert response.status_code == 302
+    assert response.url == "/admin/"
     assert client.get("/admin/").status_code == 200
 
 
@@ -190,8 +198,10 @@ def test_school_admin_cannot_log_in_through_the_admin_login_page(world, client):
 
 
 def test_superuser_can_use_the_admin(db, client):
-    User.objects.create_superuser("root", "root@example.org", PASSWORD)
+    root = User.objects.create_superuser("root", "root@example.org", PASSWORD)
     client.post("/login/", {"username": "root", "password": PASSWORD})
+    assert client.get("/admin/").status_code == 302  # the second factor first
+    client.post("/account/mfa/verify/", {"code": totp_code(root)})
     assert client.get("/admin/").status_code == 200
 
 

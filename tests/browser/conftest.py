@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, otp_device, totp_code
 
 CHROMIUM = Path("/usr/bin/chromium")
 HERE = Path(__file__).parent
@@ -97,8 +97,57 @@ def live_world(live_server, world) -> World:
     return world
 
 
+CSP_VIOLATIONS: list[str] = []
+# A resident ID number (17 digits and a check character) anywhere in a URL the pages request.
+ID_NUMBER_IN_URL = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+
+
+def watch_csp(page: Page) -> Page:
+    """Collect the browser's Content-Security-Policy complaints (console errors) for this page,
+    and any request whose URL carries a full ID number (it would land in access logs)."""
+    if not getattr(page, "_cpd_csp_watched", False):
+        page._cpd_csp_watched = True
+
+        def _on_console(message):
+            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+                CSP_VIOLATIONS.append(f"{page.url}: {message.text}")
+
+        def _on_request(request):
+            if ID_NUMBER_IN_URL.search(request.url):
+                CSP_VIOLATIONS.append(f"ID number in a URL: {request.url}")
+
+        page.on("console", _on_console)
+        page.on("request", _on_request)
+    return page
+
+
+@pytest.fixture
+def page(page):
+    return watch_csp(page)
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations():
+    """Every journey runs under the production CSP (a blocked inline script or handler fails it)
+    and never puts a full ID number in a URL."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, "\n".join(CSP_VIOLATIONS)
+
+
 def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Log in through the real login form (django-axes included) and land on the workspace."""
+    """Log in through the real login form (django-axes included) and land on the workspace.
+
+    Administrators then pass the second factor through the real form, with the code their
+    authenticator app (tests.conftest.otp_device) shows now.
+    """
+    from accounts.models import User
+    from security.mfa import mfa_required
+
+    user = User.objects.filter(username=username).first()
+    needs_code = user is not None and mfa_required(user)
+    if needs_code:
+        otp_device(user)
     page.goto("/login/")
     form = page.get_by_test_id("login-form")
     form.locator("input[name=username]").fill(username)
@@ -106,6 +155,12 @@ def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
     form.locator("button[type=submit]").click()
     # A refused login re-renders /login/ with an error; fail here, not on the next step.
     expect(page).not_to_have_url(re.compile(r"/login/"))
+    if needs_code:
+        expect(page).to_have_url(re.compile(r"/account/mfa/verify/"))
+        otp_form = page.get_by_test_id("otp-form")
+        otp_form.locator("input[name=code]").fill(totp_code(user))
+        otp_form.locator("button[type=submit]").click()
+        expect(page).not_to_have_url(re.compile(r"/account/mfa/"))
 
 
 @pytest.fixture
@@ -119,7 +174,7 @@ def open_as(new_context):
     """A page of a fresh browser context (its own cookies), logged in as `username`: several people at once."""
 
     def _open_as(username: str) -> Page:
-        page = new_context().new_page()
+        page = watch_csp(new_context().new_page())
         log_in(page, username)
         return page
 

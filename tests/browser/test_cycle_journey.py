@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from cycles.models import CycleCertificate
 from cycles.rules import add_years
 from hours.models import Category, LedgerEntry, Source
+from tests.browser.conftest import watch_csp
 from training import projects as project_services
 
 pytestmark = pytest.mark.cycle
@@ -116,7 +117,7 @@ def test_a_teacher_12_hours_short_completes_the_cycle_and_downloads_a_certificat
     expect(page.get_by_test_id("certificates")).to_contain_text(code)
 
     # 4. Anyone (not logged in) checks the code on the public page and sees the masked name.
-    public = new_context().new_page()
+    public = watch_csp(new_context().new_page())
     public.goto("/certificates/verify/")
     public.get_by_label("验证码").fill(code)
     public.get_by_test_id("verify").click()

@@ -68,6 +68,9 @@ def test_city_runs_the_year_and_it_goes_through_notice_complaint_confirmations_t
         for org in [world.school_a2, world.school_b1, world.school_c1, world.district_b, world.city_direct]:
             Confirmation.objects.create(organisation=org, year=2025)
         principal = open_as("principal_a1")
+        # A week later the district and the city log in again (sessions end after 30 idle minutes).
+        district = open_as("district_a_admin")
+        city = open_as("city_admin")
         principal.goto("/verification/notice/?year=2025")
         principal.get_by_test_id("principal-confirm").click()
         expect(principal.get_by_test_id("school-confirmed")).to_be_visible()

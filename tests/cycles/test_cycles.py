@@ -34,7 +34,7 @@ from cycles.models import CycleCertificate, CycleState, TeacherCycle
 from demo.accounts import DEMO_PASSWORD
 from hours import services as hours_services
 from hours.models import Category, Declaration, LedgerEntry, Source
-from tests.conftest import World
+from tests.conftest import World, force_login_verified
 from tests.factories import OrganisationFactory, TeacherFactory, UserFactory
 from training import projects as project_services
 from training.models import ApprovalState, ProjectKind, TrainingProject
@@ -370,7 +370,7 @@ class Henan:
 
     def client(self, persona: str) -> Client:
         c = Client()
-        c.force_login(self.user(persona))
+        force_login_verified(c, self.user(persona))
         session = c.session
         session["active_role_id"] = self.roles[persona].pk
         session.save()

@@ -14,6 +14,7 @@ from django.test import Client
 
 from accounts.models import OrgKind, Role, RoleKind
 from hours import ledger
+from tests.conftest import force_login_verified
 from verification import exports, services
 from verification.models import VerificationResult
 
@@ -44,7 +45,7 @@ def check_year(role: Role, year: int, page_teachers) -> int:
         assert tuple(getattr(f, k) for k in FIELDS) == tuple(getattr(r, k) for k in FIELDS), (tid, year)
 
     client = Client()
-    client.force_login(role.user)
+    force_login_verified(client, role.user)
     api = results_by_api(client, role, year)
     assert set(api) == set(results)
     for tid, row in api.items():

@@ -40,8 +40,16 @@ class Command(BaseCommand):
             from demo.home import seed_home_demo
 
             logins += seed_home_demo()
+        from security.demo import demo_totp_secret, seed_demo_mfa
+
+        with_mfa = seed_demo_mfa([username for username, _password, _what in logins])
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (username / password):"))
         for username, password, what in logins:
             self.stdout.write(f"  {username:<12} {password:<16} {what}")
+        if with_mfa:
+            self.stdout.write(
+                f"Second factor (TOTP) for {', '.join(with_mfa)}: add the secret {demo_totp_secret()} to an "
+                "authenticator app, or print the current code with `python3 run.py totp <username>`."
+            )
         if regime == "annual":
             self.stdout.write(f"Online learning platform API key (demo): Authorization: Platform {DEMO_PLATFORM_KEY}")
