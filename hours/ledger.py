@@ -14,6 +14,10 @@ Carry-in is the one figure this app cannot compute: it is the `carry_out` of las
 result, a table of the verification app, which sits above `hours` in the import order. The verification
 app registers a provider when it starts (`verification.apps`); without one (a deployment without the
 annual regime) the carry-in is zero.
+
+This module also holds the only code that creates ledger rows (`entry_create`, `entries_create_many`,
+`entry_revoke`, at the end), and the five-year cycle's counting (`cycle_figures`). docs/rules.md maps
+every rule to the function that applies it.
 """
 
 from __future__ import annotations
@@ -371,9 +375,7 @@ def _check_row(row: dict, *, correction: bool) -> None:
         raise ValueError("a declaration's entry is referenced as declaration:<its id>")
     if row.get("revokes_id") is not None and (source != Source.CORRECTION or ref != f"revoke:{row['revokes_id']}"):
         raise ValueError("a revoking entry is a correction referenced as revoke:<revoked id>")
-    if source == Source.CORRECTION and not (row.get("reason") or "").strip():
-        raise ValidationError({"reason": _("更正必须填写原因。")})
-    if correction and not (row.get("reason") or "").strip():
+    if (correction or source == Source.CORRECTION) and not (row.get("reason") or "").strip():
         raise ValidationError({"reason": _("更正必须填写原因。")})
 
 
