@@ -108,9 +108,10 @@ def counted_entries(year: int | None) -> QuerySet[LedgerEntry]:
     out by leaving out both the revoked entry and the entry that revokes it; carry-over entries are left out
     (the carry-in comes from `carry_in`)."""
     revoked = Exists(LedgerEntry.objects.filter(revokes=OuterRef("pk")))  # NOT EXISTS: an anti-join, not an outer join
-    entries = LedgerEntry.objects.filter(~revoked).exclude(source=Source.CARRY_OVER)
+    entries = LedgerEntry.objects.filter(~revoked)
     if year is not None:
         entries = entries.filter(year=year)
+    entries = entries.exclude(source=Source.CARRY_OVER)
     if connection.vendor == "sqlite":
         # Without ANALYZE statistics SQLite takes `revokes_id IS NULL` for a one-row lookup in that
         # column's unique index and reads the whole ledger through it, whatever else is filtered
