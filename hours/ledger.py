@@ -14,6 +14,10 @@ Carry-in is the one figure this app cannot compute: it is the `carry_out` of las
 result, a table of the verification app, which sits above `hours` in the import order. The verification
 app registers a provider when it starts (`verification.apps`); without one (a deployment without the
 annual regime) the carry-in is zero.
+
+This module also holds the only code that creates ledger rows (`entry_create`, `entries_create_many`,
+`entry_revoke`, at the end), and the five-year cycle's counting (`cycle_figures`). docs/rules.md maps
+every rule to the function that applies it.
 """
 
 from __future__ import annotations
@@ -104,9 +108,10 @@ def counted_entries(year: int | None) -> QuerySet[LedgerEntry]:
     out by leaving out both the revoked entry and the entry that revokes it; carry-over entries are left out
     (the carry-in comes from `carry_in`)."""
     revoked = Exists(LedgerEntry.objects.filter(revokes=OuterRef("pk")))  # NOT EXISTS: an anti-join, not an outer join
-    entries = LedgerEntry.objects.filter(~revoked).exclude(source=Source.CARRY_OVER)
+    entries = LedgerEntry.objects.filter(~revoked)
     if year is not None:
         entries = entries.filter(year=year)
+    entries = entries.exclude(source=Source.CARRY_OVER)
     if connection.vendor == "sqlite":
         # Without ANALYZE statistics SQLite takes `revokes_id IS NULL` for a one-row lookup in that
         # column's unique index and reads the whole ledger through it, whatever else is filtered
@@ -371,9 +376,7 @@ def _check_row(row: dict, *, correction: bool) -> None:
         raise ValueError("a declaration's entry is referenced as declaration:<its id>")
     if row.get("revokes_id") is not None and (source != Source.CORRECTION or ref != f"revoke:{row['revokes_id']}"):
         raise ValueError("a revoking entry is a correction referenced as revoke:<revoked id>")
-    if source == Source.CORRECTION and not (row.get("reason") or "").strip():
-        raise ValidationError({"reason": _("更正必须填写原因。")})
-    if correction and not (row.get("reason") or "").strip():
+    if (correction or source == Source.CORRECTION) and not (row.get("reason") or "").strip():
         raise ValidationError({"reason": _("更正必须填写原因。")})
 
 
