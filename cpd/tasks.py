@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 
 from .errors import ServiceUnavailable
@@ -37,8 +38,9 @@ def enqueue(name: str, *args: Any, on_failure: Callable[[str], object] | None = 
     from .celery import app
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        # A worker imports every app's tasks module at start; this process may not have yet.
-        app.loader.import_default_modules()
+        # A worker imports every app's tasks module at start; this process may not have yet (plain
+        # imports: Celery's own loader would run django.setup() again and reset the logging).
+        autodiscover_modules("tasks")
         app.tasks[name].apply(args=args, throw=True)
         return
 

@@ -24,7 +24,8 @@ def test_with_a_broker_the_task_is_sent_by_name_only_once_the_transaction_commit
         send.assert_not_called()
         for callback in callbacks:
             callback()
-    send.assert_called_once_with("training.tasks.hours_import_validate", args=(42,))
+    send.assert_called_once()
+    assert send.call_args.args == ("training.tasks.hours_import_validate",) and send.call_args.kwargs["args"] == (42,)
 
 
 def test_an_unknown_task_name_fails_loudly(settings):

@@ -34,9 +34,11 @@ class Worker:
         self.queue.append((name, args))
 
     def run(self):
+        from django.utils.module_loading import autodiscover_modules
+
         from cpd.celery import app
 
-        app.loader.import_default_modules()
+        autodiscover_modules("tasks")
         queued, self.queue = self.queue, []
         for name, args in queued:
             app.tasks[name].apply(args=args, throw=True)

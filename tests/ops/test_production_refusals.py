@@ -26,7 +26,8 @@ def _settings_value(name: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "cpd.settings", **env},
+        # A production deployment needs a broker (settings refuse to start without one).
+        env={**clean, "DJANGO_SETTINGS_MODULE": "cpd.settings", "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0", **env},
         capture_output=True,
         text=True,
         timeout=60,
