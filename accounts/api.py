@@ -292,7 +292,7 @@ class TeacherViewSet(
         return Response(TeacherSerializer(teacher, context={"request": request}).data)
 
     @extend_schema(request=IdNumberSearchSerializer, responses=TeacherSerializer(many=True))
-    @action(detail=False, methods=["post"], url_path="find-by-id-number")
+    @action(detail=False, methods=["post"], url_path="find-by-id-number", pagination_class=None)
     def find_by_id_number(self, request):
         """Teachers in scope with this ID number. The number goes in the body, never in a URL."""
         data = IdNumberSearchSerializer(data=request.data)
