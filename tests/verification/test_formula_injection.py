@@ -101,7 +101,9 @@ def test_notice_table_neutralises_the_teachers_name(hostile):
     assert row[6].data_type == "n"
 
 
-@pytest.mark.skip(reason="the cycle statistics page exists only in a cycle deployment, and this fixture runs the annual engine: to be rewritten under tests/cycles")
+@pytest.mark.skip(
+    reason="the cycle statistics page exists only in a cycle deployment, and this fixture runs the annual engine: to be rewritten under tests/cycles"
+)
 def test_cycle_statistics_export_neutralises_the_schools_name(hostile):
     response = hostile.client("district_a_admin").get("/verification/cycle/statistics/?format=xlsx")
 
