@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 
 def insert_many(
@@ -28,5 +28,6 @@ def insert_many(
     )
     prepared = [[c.get_db_prep_value(v, connection, prepared=False) for c, v in zip(columns, row, strict=True)] for row in rows]
     if prepared:
-        with connection.cursor() as cursor:
+        # One transaction: in autocommit SQLite would commit (and sync) every row of the executemany.
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, prepared)
