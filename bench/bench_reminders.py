@@ -14,6 +14,11 @@ What it does:
 
 Prints the wall time, the number of statements (bounded: a handful per deadline plus one per batch of
 5,000 reminders, never one per teacher) and the number reminded.
+
+Measured 2026-11-30 on the shared 2-core machine (other jobs running), 200,000 teachers, 120,755 of
+them short and reminded (in-app + e-mail): PostgreSQL 141.5 s and 88 statements; SQLite 77.9 s and
+164 statements. The second run the same day sends nothing: 12 statements, 62–66 s (most of it
+working out who is short: the figures of 200,000 teachers over 2.4 M ledger entries).
 """
 
 from __future__ import annotations
