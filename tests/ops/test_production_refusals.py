@@ -46,11 +46,16 @@ def test_production_refuses_to_start_without_a_real_secret_key(key):
 
 def test_forwarded_protocol_header_is_trusted_only_when_configured():
     key = "k" * 20 + "real-production-secret-0123456789-abcdefgh"
-    untrusted = _settings_value("SECURE_PROXY_SSL_HEADER", CPD_PRODUCTION="1", DJANGO_SECRET_KEY=key)
+    broker = "redis://127.0.0.1:6379/0"  # production refuses to run tasks in web requests
+    untrusted = _settings_value("SECURE_PROXY_SSL_HEADER", CPD_PRODUCTION="1", DJANGO_SECRET_KEY=key, CELERY_BROKER_URL=broker)
     assert untrusted.returncode == 0, untrusted.stderr
     assert untrusted.stdout.strip() == "None"
     trusted = _settings_value(
-        "SECURE_PROXY_SSL_HEADER", CPD_PRODUCTION="1", DJANGO_SECRET_KEY=key, DJANGO_TRUST_X_FORWARDED_PROTO="1"
+        "SECURE_PROXY_SSL_HEADER",
+        CPD_PRODUCTION="1",
+        DJANGO_SECRET_KEY=key,
+        CELERY_BROKER_URL=broker,
+        DJANGO_TRUST_X_FORWARDED_PROTO="1",
     )
     assert trusted.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
 
