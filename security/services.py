@@ -24,13 +24,13 @@ TOKEN_PREFIX_LENGTH = 8
 TOKEN_SCHEME = "cpd_"
 
 # The request being served, so that audit rows written from model signals know who and where.
-current_request: contextvars.ContextVar = contextvars.ContextVar("cpd_current_request", default=None)
+current_request: contextvars.ContextVar[Any] = contextvars.ContextVar("cpd_current_request", default=None)
 
 
 # --- audit ------------------------------------------------------------------------------
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: Any) -> str | None:
     """The peer address (REMOTE_ADDR): proxies are trusted only through Django's own settings."""
     if request is None:
         return None
@@ -40,9 +40,9 @@ def client_ip(request) -> str | None:
 def audit_record(
     *,
     event: str,
-    actor=None,
-    request=None,
-    role=None,
+    actor: Any = None,
+    request: Any = None,
+    role: Any = None,
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str | int = "",
@@ -86,7 +86,7 @@ def audit_prune(*, now: datetime.datetime | None = None) -> int:
         raise ValueError("CPD_AUDIT_RETENTION_DAYS must be at least 180.")
     cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
     # The queryset refuses delete(); the prune is the one sanctioned path, so go under it.
-    old = models.QuerySet(model=AuditEvent).filter(time__lt=cutoff)
+    old: models.QuerySet[AuditEvent] = models.QuerySet(model=AuditEvent).filter(time__lt=cutoff)
     deleted, _ = old.delete()
     return deleted
 
@@ -98,7 +98,7 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def api_token_issue(*, user, name: str = "", request=None) -> tuple[ApiToken, str]:
+def api_token_issue(*, user: Any, name: str = "", request: Any = None) -> tuple[ApiToken, str]:
     """Issue a token for `user`; returns the row and the secret (shown once, never stored)."""
     prefix = secrets.token_hex(TOKEN_PREFIX_LENGTH // 2)
     key = f"{TOKEN_SCHEME}{prefix}_{secrets.token_urlsafe(32)}"
@@ -124,7 +124,7 @@ def api_token_for_key(key: str) -> ApiToken | None:
     digest = _digest(key)
     for token in ApiToken.objects.live().filter(prefix=prefix).select_related("user"):
         if hmac.compare_digest(token.digest, digest):
-            return token
+            return token  # type: ignore[no-any-return]
     return None
 
 
@@ -136,7 +136,7 @@ def api_token_touch(*, token: ApiToken) -> None:
         token.last_used_at = now
 
 
-def api_token_revoke(*, token: ApiToken, request=None) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, request: Any = None) -> ApiToken:
     with transaction.atomic():
         updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         if updated:
@@ -147,7 +147,7 @@ def api_token_revoke(*, token: ApiToken, request=None) -> ApiToken:
     return token
 
 
-def api_tokens_revoke_all(*, user, reason: str, request=None) -> int:
+def api_tokens_revoke_all(*, user: Any, reason: str, request: Any = None) -> int:
     """Revoke every live token of `user` (logout, password change)."""
     with transaction.atomic():
         count = ApiToken.objects.live().filter(user=user).update(revoked_at=timezone.now())
@@ -165,7 +165,7 @@ def api_tokens_revoke_all(*, user, reason: str, request=None) -> int:
 # --- passwords -------------------------------------------------------------------------
 
 
-def password_change(*, user, new_password: str, request=None) -> None:
+def password_change(*, user: Any, new_password: str, request: Any = None) -> None:
     """Set a password the user chose: validated, clears the first-login flag, revokes API tokens.
 
     Raises ValidationError with the validators' messages.
