@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from cpd.api import ObjectJSONParser
 from cpd.bad_input import is_int_text
+from cpd.pagination import KeysetPagination
 
 from . import roster_import as importer
 from . import selectors, services
@@ -188,6 +189,7 @@ class OrganisationViewSet(
 
     serializer_class = OrganisationSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         qs = selectors.organisations_visible_to(api_role(self.request)).order_by("path")
@@ -279,7 +281,7 @@ class TeacherViewSet(
     def get_queryset(self):
         from django.db.models import Q
 
-        qs = selectors.teachers_visible_to(api_role(self.request)).order_by("school__code", "name", "pk")
+        qs = selectors.teachers_visible_to(api_role(self.request)).order_by("school_id", "name", "pk")
         params = self.request.query_params
         if params.get("q"):
             q = params["q"].strip()

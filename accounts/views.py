@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cpd.errors import StateConflict
+from cpd.pagination import keyset_page
 
 from . import roster_import as importer
 from . import selectors, services
@@ -158,9 +158,9 @@ def roster_list(request):
             qs = qs.filter(school=data["school"])
     else:
         qs = qs.filter(status=TeacherStatus.ACTIVE) if not request.GET else qs
-    page = Paginator(qs.order_by("school__code", "name", "pk"), 25).get_page(request.GET.get("page"))
+    page = keyset_page(qs.order_by("school_id", "name", "pk"), request.GET.get("cursor"), 25)
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("cursor", None)
     extra = [column(role, list(page)) for column in ROSTER_COLUMNS]
     for t in page:
         t.extra_cells = [cells.get(t.pk, "") for _, cells in extra]

@@ -156,7 +156,9 @@ class VerificationResult(models.Model):
     class Meta:
         ordering = ["year", "teacher_id"]
         constraints = [models.UniqueConstraint(fields=["teacher", "year"], name="one_result_per_teacher_year")]
-        indexes = [models.Index(fields=["year", "school"])]  # `run` has its foreign key's index
+        # `run` has its foreign key's index. (year, school, teacher) is the results lists' sort and
+        # serves the year's and a school's filters too.
+        indexes = [models.Index(fields=["year", "school", "teacher"], name="result_list_order")]
 
     @property
     def passed(self) -> bool:

@@ -9,7 +9,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,6 +21,7 @@ from accounts.permissions import require_role
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, teachers_visible_to
 from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
+from cpd.pagination import keyset_page
 from cpd.xlsx import XLSX_CONTENT_TYPE
 from hours import ledger
 from hours.models import Category, Declaration, Year
@@ -246,7 +246,7 @@ def result_complain(request, year: int):
 def result_list(request):
     role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     year = _year(request)
-    qs = selectors.results_visible_to(role).filter(year=year).order_by("school__code", "teacher__name")
+    qs = selectors.results_visible_to(role).filter(year=year).order_by("year", "school_id", "teacher_id")
     status = request.GET.get("status")
     if status in ResultStatus.values:
         qs = qs.filter(status=status)
@@ -256,7 +256,7 @@ def result_list(request):
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(teacher__name__icontains=q) | qs.filter(teacher__cpd_number=q)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = keyset_page(qs, request.GET.get("cursor"), 50, count=False)
     exempt = set(
         Exemption.objects.filter(year=year, teacher_id__in=[r.teacher_id for r in page]).values_list("teacher_id", flat=True)
     )
@@ -266,7 +266,7 @@ def result_list(request):
         else []
     )
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("cursor", None)
     return render(
         request,
         "verification/results.html",
