@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_scale_list_indexes'),
-        ('hours', '0003_cycle_regime'),
+        ('hours', '0004_training_moved_out'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
