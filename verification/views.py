@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.forms import PickerWidget, picker_text
 from accounts.models import Organisation, OrgKind, RoleKind, Teacher
 from accounts.permissions import require_role
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, teachers_visible_to
@@ -253,6 +254,8 @@ def result_list(request):
     school = request.GET.get("school")
     if school and is_int_text(school):
         qs = qs.filter(school_id=int(school))
+    elif role.kind in AREA_ROLES and picker_text(request.GET, "school"):
+        qs = qs.filter(school__name__icontains=picker_text(request.GET, "school"))
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(teacher__name__icontains=q) | qs.filter(teacher__cpd_number=q)
@@ -260,11 +263,9 @@ def result_list(request):
     exempt = set(
         Exemption.objects.filter(year=year, teacher_id__in=[r.teacher_id for r in page]).values_list("teacher_id", flat=True)
     )
-    schools = (
-        Organisation.objects.filter(kind=OrgKind.SCHOOL, path__startswith=role.organisation.path).order_by("code")
-        if role.kind in AREA_ROLES
-        else []
-    )
+    # A search-as-you-type picker, not a select of every school of the city (2,000 options, 100 KB).
+    picker = PickerWidget("picker_schools", placeholder=_("输入校名搜索")) if role.kind in AREA_ROLES else None
+    school_picker = picker.render("school", school, attrs={"id": "id_school"}) if picker else ""
     query = request.GET.copy()
     query.pop("cursor", None)
     return render(
@@ -274,7 +275,8 @@ def result_list(request):
             "page": page,
             "year": year,
             "status": status,
-            "schools": schools,
+            "school_picker": school_picker,
+            "picker_media": picker.media if picker else "",
             "school": school,
             "q": q,
             "exempt": exempt,
