@@ -214,6 +214,7 @@ def serve(code: Path, url: str, port: int, conn_max_age: str | None) -> subproce
         "AXES_ENABLED": "0",
         "CELERY_BROKER_URL": "",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "ERROR",  # 4xx answers are part of the load (a 409 for an approval already made)
     }
     if conn_max_age is not None:
         env["DB_CONN_MAX_AGE"] = conn_max_age
