@@ -231,7 +231,8 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
     class Meta:
         ordering = ["-updated_at", "-pk"]
         indexes = [
-            models.Index(fields=["state", "year"]),
+            # State and year filters, and the review queues' per-year counts answered from the index alone.
+            models.Index(fields=["state", "year", "teacher"], name="declaration_state_year"),
             # The declaration list's sort, walked backwards (newest first) by keyset pagination.
             models.Index(fields=["updated_at", "id"], name="declaration_list_order"),
             # Review queues: one state, oldest submission first.

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import TeacherStatus
 from verification import services
-from verification.models import SchoolYearStats, VerificationResult
+from verification.models import SchoolYearStats, VerificationResult, YearPolicy
 
 from ..factories import TeacherFactory
 from .conftest import give, verify
@@ -57,6 +57,11 @@ def test_the_daily_refresh_follows_the_roster(verified, settings):
 
 @pytest.mark.postgres
 def test_a_finished_run_analyzes_the_results_table(world, transactional_db):
+    # An earlier transactional test's flush may have removed the seeded policy.
+    YearPolicy.objects.get_or_create(
+        year=YEAR,
+        defaults={"min_total": 90, "min_public": 30, "min_professional": 42, "min_elective": 18, "carry_rule": "2022"},
+    )
     give(world.teachers["teacher_a1"], YEAR, public=30, professional=42, elective=18)
     verify(world, YEAR)
     with connection.cursor() as cursor:
