@@ -449,8 +449,10 @@ def declarations_bulk_approve(*, ids: list[int], role: Role, actor: User) -> dic
             elif row["state"] != source:
                 failed[pk] = _("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": DeclarationState(row["state"]).label}
             else:
+                if row["year"] not in years:  # a year nobody has set up yet: created once, with its defaults
+                    years[row["year"]] = Year.get(row["year"])
                 try:
-                    _check_deadline(years.get(row["year"]) or Year.get(row["year"]), deadline)
+                    _check_deadline(years[row["year"]], deadline)
                 except DeadlinePassed as exc:
                     failed[pk] = " ".join(exc.messages)
         approved = [pk for pk in wanted if pk not in failed]
