@@ -70,3 +70,17 @@ def test_a_finished_run_analyzes_the_results_table(world, transactional_db):
             [VerificationResult._meta.db_table],
         )
         assert cursor.fetchone() == (True,)
+
+
+def test_an_operator_can_run_the_refresh_for_a_day(verified):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    TeacherFactory(school=verified.school_a1, status=TeacherStatus.ACTIVE)
+    out = io.StringIO()
+    call_command("refresh_statistics", "--date", f"{YEAR + 1}-01-05", stdout=out)
+    summary = json.loads(out.getvalue())
+    assert summary["job"] == "refresh_statistics" and set(summary["result"]) == {str(YEAR), str(YEAR + 1)}
+    assert SchoolYearStats.objects.get(year=YEAR, school=verified.school_a1).teachers == 2
