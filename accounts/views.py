@@ -427,7 +427,7 @@ PICKER_LIMIT = 20
 @login_required
 def picker_schools(request):
     """Schools in the role's scope whose name or code matches `q`: at most 20, by code (an index walk)."""
-    role = _role_or_403(request, selectors.can_browse_roster)
+    role = require_role(request, *selectors.ROSTER_READERS)
     q = request.GET.get("q", "").strip()[:50]
     if not q:
         return JsonResponse({"results": []})
@@ -445,7 +445,7 @@ def picker_schools(request):
 @login_required
 def picker_teachers(request):
     """Teachers in the role's scope by name (contains) or CPD number (exact): at most 20, masked IDs only."""
-    role = _role_or_403(request, selectors.can_browse_roster)
+    role = require_role(request, *selectors.ROSTER_READERS)
     q = request.GET.get("q", "").strip()[:50]
     if not q:
         return JsonResponse({"results": []})

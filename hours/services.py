@@ -441,7 +441,7 @@ def declarations_bulk_approve(*, ids: list[int], role: Role, actor: User) -> dic
                 *DECLARATION_FIELDS,
             )
         }
-        years = {y.year: y for y in Year.objects.filter(year__in={r["year"] for r in rows.values()})}
+        years = Year.of_many(sorted({r["year"] for r in rows.values()}))  # one query; a year nobody stored gets its defaults
         for pk in wanted:
             row = rows.get(pk)
             if row is None:
@@ -449,8 +449,6 @@ def declarations_bulk_approve(*, ids: list[int], role: Role, actor: User) -> dic
             elif row["state"] != source:
                 failed[pk] = _("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": DeclarationState(row["state"]).label}
             else:
-                if row["year"] not in years:  # a year nobody has set up yet: created once, with its defaults
-                    years[row["year"]] = Year.get(row["year"])
                 try:
                     _check_deadline(years[row["year"]], deadline)
                 except DeadlinePassed as exc:

@@ -39,7 +39,7 @@ def test_bulk_approval_query_count_does_not_grow_with_the_ids(world, in_year, pr
     ids = [declare(world, "teacher_a1", state=state).pk for _ in range(202)]
     events_before = DeclarationEvent.objects.count()
 
-    # Each time for a year nobody has set up yet: it is created once per call, not once per id.
+    # Each time for a year nobody has stored yet: its defaults are read once per call, not once per id.
     Year.objects.filter(year=2026).delete()
     with_two = _approve(world, persona, ids[:2])
     Year.objects.filter(year=2026).delete()
