@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from cpd.api import ObjectJSONParser
 from cpd.bad_input import is_int_text
+from cpd.pagination import KeysetPagination
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -162,6 +163,7 @@ class OrganisationViewSet(
 
     serializer_class = OrganisationSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         qs = selectors.organisations_visible_to(api_role(self.request)).order_by("path")
@@ -257,7 +259,7 @@ class TeacherViewSet(
     def get_queryset(self):
         from django.db.models import Q
 
-        qs = selectors.teachers_visible_to(api_role(self.request)).order_by("school__code", "name", "pk")
+        qs = selectors.teachers_visible_to(api_role(self.request)).order_by("school_id", "name", "pk")
         params = self.request.query_params
         if params.get("q"):
             q = params["q"].strip()

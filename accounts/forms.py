@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .idnumber import id_number_error, normalise_id_number
@@ -66,6 +68,55 @@ class TeacherAdminForm(RequiredMarksMixin, forms.ModelForm):
         return value
 
 
+class PickerWidget(forms.Widget):
+    """A search-as-you-type picker (static/js/picker.js) for a choice among thousands (schools,
+    teachers): a hidden input with the chosen id, a search box that asks `url_name` for matches, and
+    their list. Renders no options, so a city's 2,000 schools cost nothing on the page. Without
+    script the search box is submitted as `<name>_q` (see `picker_text`)."""
+
+    def __init__(self, url_name: str, placeholder: str = "", attrs=None):
+        super().__init__(attrs)
+        self.url_name = url_name
+        self.placeholder = placeholder
+
+    class Media:
+        js = ["js/picker.js"]
+
+    def label_for(self, value) -> str:
+        if value in (None, "") or not str(value).isdigit():
+            return ""
+        org = Organisation.objects.filter(pk=int(value)).values_list("name", flat=True).first()
+        return org or ""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        field_id = attrs.get("id") or f"id_{name}"
+        return format_html(
+            '<input type="hidden" name="{name}" id="{id}" value="{value}">'
+            '<input type="search" name="{name}_q" id="{id}_q" value="{label}" placeholder="{placeholder}" autocomplete="off" '
+            'role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="{id}_list" '
+            'data-picker-url="{url}" data-picker-for="{id}" data-testid="picker-{name}">'
+            '<ul class="picker-list" id="{id}_list" role="listbox" hidden></ul>',
+            name=name,
+            id=field_id,
+            value="" if value is None else value,
+            label=self.label_for(value),
+            placeholder=self.placeholder,
+            url=reverse(self.url_name),
+        )
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+    def id_for_label(self, id_):
+        return f"{id_}_q" if id_ else id_
+
+
+def picker_text(data, name: str) -> str:
+    """The search box's text when no id was chosen (a browser without script)."""
+    return "" if data.get(name) else (data.get(f"{name}_q") or "").strip()
+
+
 class RosterFilterForm(forms.Form):
     q = forms.CharField(
         label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("姓名、身份证号或继续教育证号")})
@@ -74,7 +125,10 @@ class RosterFilterForm(forms.Form):
     stage = forms.ChoiceField(label=_("学段"), required=False, choices=[("", _("全部学段")), *Stage.choices])
     subject = forms.ChoiceField(label=_("学科"), required=False, choices=[("", _("全部学科")), *Subject.choices])
     school = forms.ModelChoiceField(
-        label=_("学校"), required=False, queryset=Organisation.objects.none(), empty_label=_("全部学校")
+        label=_("学校"),
+        required=False,
+        queryset=Organisation.objects.none(),
+        widget=PickerWidget("picker_schools", placeholder=_("输入校名搜索")),
     )
 
     def __init__(self, *args, schools=None, **kwargs):

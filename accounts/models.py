@@ -296,7 +296,11 @@ class Teacher(models.Model):
         ordering = ["school_id", "name", "pk"]
         verbose_name = _("教师")
         verbose_name_plural = _("教师")
-        indexes = [models.Index(fields=["school", "status"])]
+        indexes = [
+            models.Index(fields=["school", "status"]),
+            # The roster's sort: school, then name (keyset pagination walks it).
+            models.Index(fields=["school", "name", "id"], name="teacher_roster_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.cpd_number}）"

@@ -7,15 +7,15 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cpd.errors import StateConflict
+from cpd.pagination import keyset_page
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -29,6 +29,7 @@ from .forms import (
     TeacherAdminForm,
     TeacherSelfForm,
     TransferForm,
+    picker_text,
 )
 from .idnumber import id_number_error, normalise_id_number
 from .middleware import SESSION_ROLE_KEY
@@ -194,11 +195,13 @@ def roster_list(request):
                 qs = qs.filter(**{key: data[key]})
         if data.get("school"):
             qs = qs.filter(school=data["school"])
+        elif schools is not None and picker_text(request.GET, "school"):
+            qs = qs.filter(school__name__icontains=picker_text(request.GET, "school"))
     else:
         qs = qs.filter(status=TeacherStatus.ACTIVE) if not request.GET else qs
-    page = Paginator(qs.order_by("school__code", "name", "pk"), 25).get_page(request.GET.get("page"))
+    page = keyset_page(qs.order_by("school_id", "name", "pk"), request.GET.get("cursor"), 25)
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("cursor", None)
     extra = [column(role, list(page)) for column in ROSTER_COLUMNS]
     for t in page:
         t.extra_cells = [cells.get(t.pk, "") for _, cells in extra]
@@ -452,3 +455,41 @@ def organisation_form(request, pk: int | None = None):
             messages.success(request, _("机构已保存。"))
             return redirect(reverse("organisation_list"))
     return render(request, "accounts/organisation_form.html", {"form": form, "instance": instance})
+
+
+# --- pickers (search as you type) -------------------------------------------------------------
+
+PICKER_LIMIT = 20
+
+
+@login_required
+def picker_schools(request):
+    """Schools in the role's scope whose name or code matches `q`: at most 20, by code (an index walk)."""
+    role = require_role(request, *selectors.ROSTER_READERS)
+    q = request.GET.get("q", "").strip()[:50]
+    if not q:
+        return JsonResponse({"results": []})
+    rows = (
+        selectors.schools_visible_to(role)
+        .filter(Q(name__icontains=q) | Q(code__startswith=q))
+        .select_related("parent")
+        .order_by("code")[:PICKER_LIMIT]
+    )
+    return JsonResponse(
+        {"results": [{"id": s.pk, "label": f"{s.name}（{s.parent.name if s.parent else ''}）", "code": s.code} for s in rows]}
+    )
+
+
+@login_required
+def picker_teachers(request):
+    """Teachers in the role's scope by name (contains) or CPD number (exact): at most 20, masked IDs only."""
+    role = require_role(request, *selectors.ROSTER_READERS)
+    q = request.GET.get("q", "").strip()[:50]
+    if not q:
+        return JsonResponse({"results": []})
+    rows = (
+        selectors.teachers_visible_to(role)
+        .filter(Q(name__icontains=q) | Q(cpd_number=q))
+        .order_by("school_id", "name", "pk")[:PICKER_LIMIT]
+    )
+    return JsonResponse({"results": [{"id": t.pk, "label": f"{t.name}（{t.school.name}，{t.cpd_number}）"} for t in rows]})

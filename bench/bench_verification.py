@@ -204,6 +204,56 @@ def engine_run(year: int, *, trace: bool) -> dict:
     return out
 
 
+def engine_run_workers(year: int, workers: int) -> dict:
+    """The run's chunks shared by `workers` processes (what N Celery workers do: each takes chunks,
+    each finishing chunk calls run_finish). Wall time from the start to the last worker done, worker
+    start-up (Django set-up, ~1 s) included; the peak RSS of the largest worker."""
+    import subprocess
+    from unittest import mock
+
+    from verification import services
+
+    out: dict = {}
+    started = time.perf_counter()
+    with mock.patch.object(services, "enqueue", lambda *a, **k: None):  # plan the run, run nothing here
+        run = services.run_start(role=None, actor=None, year=year)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--chunk-worker", str(run.pk), str(k), str(workers)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        for k in range(workers)
+    ]
+    rss = []
+    for proc in procs:
+        stdout, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"chunk worker failed ({proc.returncode})")
+        rss.append(json.loads(stdout.strip().splitlines()[-1])["maxrss_mb"])
+    out["seconds"] = time.perf_counter() - started
+    run.refresh_from_db()
+    out.update(status=run.status, total=run.total, chunks=run.chunks, counts=run.counts, worker_maxrss_mb=max(rss))
+    out["cpu_seconds"] = 0.0
+    out["peak_rss_growth_mb"] = out["maxrss_delta_mb"] = 0.0
+    out["maxrss_mb"] = max(rss)
+    return out
+
+
+def chunk_worker(run_id: int, k: int, workers: int) -> None:
+    """One of `workers` processes: its share of the run's chunks, each followed by run_finish (as the task does)."""
+    datagen.django_setup()
+    from verification import services
+    from verification.models import VerificationRun
+
+    plan = VerificationRun.objects.get(pk=run_id).chunk_plan
+    for index in range(k, len(plan), workers):
+        services.run_chunk(run_id, index)
+        services.run_finish(run_id)
+    print(json.dumps({"maxrss_mb": datagen.rss_mb()}))
+
+
 def measure_child(args) -> dict:
     """The measurements, in a process that did nothing else yet."""
     datagen.django_setup()
@@ -212,6 +262,8 @@ def measure_child(args) -> dict:
     scope = Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first().path
     res: dict = {"baseline_rss_mb": datagen.current_rss_mb()}
     res["engine"] = engine_run(args.year, trace=False)
+    if args.workers > 1:
+        res["engine_workers"] = engine_run_workers(args.year, args.workers)
     res["sql"] = run_sql(args.year, scope)
     res["compare"] = compare(args.year)
     if not args.no_trace:
@@ -242,6 +294,13 @@ def report(vendor: str, n: int, gen: dict, res: dict) -> dict:
     print(
         f"  SQL only (one INSERT … SELECT): {s['seconds']:.1f} s wall, {s['cpu_seconds']:.1f} s CPU in this process, {s['rows']:,} rows, counts {s['counts']}"
     )
+    w = res.get("engine_workers")
+    if w:
+        print(
+            f"  {args_workers(res)} worker processes sharing the chunks: {w['seconds']:.1f} s wall, start-up included "
+            f"({e['seconds'] / w['seconds']:.2f}× the one-process speed; largest worker's max RSS {w['worker_maxrss_mb']:.0f} MB); "
+            f"{args_workers(res)} workers / SQL: {w['seconds'] / s['seconds']:.2f}×"
+        )
     print(f"  engine / SQL: {ratio:.2f}×  (goal ≤ {RATIO_GOAL}×: {'met' if ratio <= RATIO_GOAL else 'MISSED'})")
     mem = max(peak or 0, e["peak_rss_growth_mb"], e["maxrss_delta_mb"])
     print(f"  peak memory {mem:.0f} MB (goal ≤ {MEMORY_GOAL_MB} MB: {'met' if mem <= MEMORY_GOAL_MB else 'MISSED'})")
@@ -267,13 +326,20 @@ def report(vendor: str, n: int, gen: dict, res: dict) -> dict:
     }
 
 
-def bench(n: int, *, year: int = datagen.YEAR, trace: bool = True, keep: bool = False, folder: Path | None = None) -> dict:
+def args_workers(res: dict) -> int:
+    return res.get("workers", 1)
+
+
+def bench(
+    n: int, *, year: int = datagen.YEAR, trace: bool = True, keep: bool = False, folder: Path | None = None, workers: int = 1
+) -> dict:
     """The whole benchmark on a new database. This process only orchestrates; the data is generated
     in one child process and measured in another (each starts from a small ru_maxrss)."""
     url, cleanup = datagen.new_database("verification", folder)
     try:
         gen = datagen.generate_in_subprocess(url, n, year)
-        res = datagen.run_child(__file__, url, "--year", str(year), *([] if trace else ["--no-trace"]))
+        res = datagen.run_child(__file__, url, "--year", str(year), "--workers", str(workers), *([] if trace else ["--no-trace"]))
+        res["workers"] = workers
         return report(datagen.vendor_of(url), n, gen, res)
     finally:
         if keep:
@@ -288,13 +354,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--year", type=int, default=datagen.YEAR)
     parser.add_argument("--no-trace", action="store_true", help="skip the tracemalloc re-run")
     parser.add_argument("--keep", action="store_true", help="keep the temp SQLite file")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="also run the year with the chunks shared by this many processes (e.g. 2)"
+    )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--chunk-worker", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.chunk_worker:
+        chunk_worker(*args.chunk_worker)
+        return
     if args.measure:
         print(json.dumps(measure_child(args), default=str))
         return
     t = time.perf_counter()
-    result = bench(args.teachers, year=args.year, trace=not args.no_trace, keep=args.keep)
+    result = bench(args.teachers, year=args.year, trace=not args.no_trace, keep=args.keep, workers=args.workers)
     print(f"  whole benchmark: {time.perf_counter() - t:.0f} s")
     if not result["met"]:
         raise SystemExit(1)  # like the other benchmarks: exit status 1 when a goal is missed (or the cross-check fails)

@@ -19,6 +19,7 @@ from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import RoleKind, Teacher
 from cpd.api import ObjectJSONParser
 from cpd.bad_input import is_int_text
+from cpd.pagination import KeysetPagination
 
 from . import ledger, selectors, services
 from .models import Category, Declaration, DeclarationEvent, Evidence, EvidenceKind, LedgerEntry, Notification, Year
@@ -81,6 +82,7 @@ class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
     """The hours bank in the caller's scope (a teacher: their own entries)."""
 
     serializer_class = LedgerEntrySerializer
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         qs = selectors.ledger_visible_to(api_role(self.request)).order_by("year", "created_at", "pk")
@@ -224,6 +226,7 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Declarations in the caller's scope; teachers create and edit theirs, reviewers act on them."""
 
     parser_classes = [ObjectJSONParser, MultiPartParser, FormParser]
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         role = api_role(self.request)

@@ -167,7 +167,11 @@ class LedgerEntry(models.Model):
 
     class Meta:
         ordering = ["year", "created_at", "pk"]
-        indexes = [models.Index(fields=["teacher", "year", "category"])]
+        indexes = [
+            models.Index(fields=["teacher", "year", "category"]),
+            # The ledger list's sort (API keyset pagination walks it; no sort of the whole table).
+            models.Index(fields=["year", "created_at", "id"], name="ledger_list_order"),
+        ]
         verbose_name = _("学时记录")
         verbose_name_plural = _("学时记录")
 
@@ -226,7 +230,16 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-pk"]
-        indexes = [models.Index(fields=["state", "year"])]
+        indexes = [
+            # State and year filters, and the review queues' per-year counts answered from the index alone.
+            models.Index(fields=["state", "year", "teacher"], name="declaration_state_year"),
+            # The declaration list's sort, walked backwards (newest first) by keyset pagination.
+            models.Index(fields=["updated_at", "id"], name="declaration_list_order"),
+            # Review queues: one state, oldest submission first.
+            models.Index(fields=["state", "submitted_at", "id"], name="declaration_queue_order"),
+            # The duplicate check on submit looks certificate numbers up across every declaration.
+            models.Index(fields=["certificate_number"], name="declaration_certificate"),
+        ]
         verbose_name = _("学时申报")
         verbose_name_plural = _("学时申报")
 

@@ -55,7 +55,8 @@ def queue_counts(role: Role | None, level: str) -> dict[int, int]:
     """{year: waiting} for the reviewer's queue."""
     if review_level(role) != level:
         return {}
-    rows = declarations_visible_to(role).filter(state=QUEUE_STATE[level]).values("year").annotate(n=Count("pk")).order_by("year")
+    # COUNT(*), not COUNT(id): the (state, year, teacher) index then answers it without the table.
+    rows = declarations_visible_to(role).filter(state=QUEUE_STATE[level]).values("year").annotate(n=Count("*")).order_by("year")
     return {r["year"]: r["n"] for r in rows}
 
 

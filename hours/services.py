@@ -395,23 +395,140 @@ def _do_transition(decl: Declaration, action: str, *, role: Role | None, actor: 
         _notify_teacher(decl, action, reason)
 
 
+def _declared_transition(action: str) -> tuple[str, str]:
+    """(source, target) of a single-source transition, read from the model's FSM declaration."""
+    (transition,) = getattr(Declaration, action)._django_fsm.transitions.values()
+    return transition.source, transition.target
+
+
 def declarations_bulk_approve(*, ids: list[int], role: Role, actor: User) -> dict[str, list[Any]]:
-    """Approve many at the reviewer's level; each in its own transaction. Returns {'approved': [...], 'failed': [...]}."""
+    """Approve many declarations at the reviewer's level, set-based: the same number of statements for
+    2 ids as for 500 (one scoped SELECT … FOR UPDATE, one year lookup, one UPDATE, one event insert,
+    and on final approval one ledger insert and one notification insert). Returns
+    {'approved': [...], 'failed': [{'id', 'error'}]}; what fails (out of scope, wrong state, deadline
+    passed) is named and the rest is approved, in one transaction.
+
+    Why not `declaration_transition` per id: 7–13 statements per item made 500 ids take 1–2 s while
+    holding the reviewer's worker. The state change follows the model's declared transition
+    (`_declared_transition`: its source and target), guarded in SQL by `state = source` on rows we
+    hold locked, so it is the same transition the FSM would make, with the same audit event.
+    """
     level = selectors.review_level(role)
     if level is None:
         raise PermissionDenied(_("您当前的角色不能审核申报。"))
     action = f"{level}_approve"
-    approved, failed = [], []
-    for pk in ids:
-        try:
-            declaration_transition(declaration_id=pk, action=action, role=role, actor=actor)
-        except NotFound:
-            failed.append({"id": pk, "error": _("未找到")})
-        except (StateConflict, ValidationError, PermissionDenied) as exc:
-            failed.append({"id": pk, "error": " ".join(getattr(exc, "messages", [str(exc)]))})
-        else:
-            approved.append(pk)
-    return {"approved": approved, "failed": failed}
+    allowed_roles, deadline = ACTIONS[action]
+    if role.kind not in allowed_roles:
+        raise PermissionDenied(_("您当前的角色不能办理此操作。"))
+    source, target = _declared_transition(action)
+    wanted = list(dict.fromkeys(ids))
+    failed: dict[int, str] = {}
+    with transaction.atomic():
+        # Scope check and row lock in one statement (only the declaration rows are locked).
+        rows = {
+            r["pk"]: r
+            for r in selectors.declarations_visible_to(role)
+            .filter(pk__in=wanted)
+            .order_by("pk")  # one lock order for every caller: two bulk approvals cannot deadlock
+            .select_for_update(of=("self",))
+            .values(
+                "pk",
+                "state",
+                "teacher_id",
+                "teacher__user_id",
+                "teacher__email",
+                "teacher__user__email",
+                *DECLARATION_FIELDS,
+            )
+        }
+        years = Year.of_many(sorted({r["year"] for r in rows.values()}))  # one query; a year nobody stored gets its defaults
+        for pk in wanted:
+            row = rows.get(pk)
+            if row is None:
+                failed[pk] = _("未找到")
+            elif row["state"] != source:
+                failed[pk] = _("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": DeclarationState(row["state"]).label}
+            else:
+                try:
+                    _check_deadline(years[row["year"]], deadline)
+                except DeadlinePassed as exc:
+                    failed[pk] = " ".join(exc.messages)
+        approved = [pk for pk in wanted if pk not in failed]
+        if approved:
+            now = timezone.now()
+            Declaration.objects.filter(pk__in=approved, state=source).update(state=target, updated_at=now)
+            DeclarationEvent.objects.bulk_create(
+                DeclarationEvent(
+                    declaration_id=pk,
+                    action=action,
+                    from_state=source,
+                    to_state=target,
+                    actor=actor,
+                    actor_role=role.kind,
+                    actor_org=role.organisation.name,
+                    reason="",
+                    created_at=now,
+                )
+                for pk in approved
+            )
+            if action == "district_approve":
+                _approved_declarations_to_ledger([rows[pk] for pk in approved], actor=actor)
+                _notify_teachers_approved([rows[pk] for pk in approved])
+    return {"approved": approved, "failed": [{"id": pk, "error": str(error)} for pk, error in failed.items()]}
+
+
+def _approved_declarations_to_ledger(rows: list[dict[str, Any]], *, actor: User) -> None:
+    """One ledger entry per finally approved declaration, through the ledger's batch writer (one check
+    of the years, one look-up of the source references, one INSERT); `source_ref` keeps each once.
+    The rows are the ones `ledger.entry_create` writes for a single approval."""
+    ledger.entries_create_many(
+        [
+            dict(
+                teacher_id=r["teacher_id"],
+                year=r["year"],
+                category=r["category"],
+                hours=r["hours"],
+                source=Source.DECLARATION,
+                title=r["title"],
+                organiser=r["organiser"],
+                start_date=r["start_date"],
+                end_date=r["end_date"],
+                certificate_number=r["certificate_number"],
+                declaration_id=r["pk"],
+                source_ref=f"declaration:{r['pk']}",
+                school_based=r["activity_type"] in SCHOOL_BASED_ACTIVITIES,
+                actor=actor,
+            )
+            for r in rows
+        ]
+    )
+
+
+def _notify_teachers_approved(rows: list[dict[str, Any]]) -> None:
+    """The 'approved' notice for each declaration's teacher, in one insert; e-mails after commit."""
+    notes, mails = [], []
+    for r in rows:
+        if r["teacher__user_id"] is None:
+            continue
+        message = str(NOTIFY_TEXT["district_approve"]) % {"title": r["title"], "reason": "", "hours": r["hours"]}
+        notes.append(
+            Notification(
+                user_id=r["teacher__user_id"],
+                message=message[:500],
+                link=reverse("declaration_detail", args=[r["pk"]]),
+                declaration_id=r["pk"],
+            )
+        )
+        email = r["teacher__email"] or r["teacher__user__email"]
+        if email:
+            mails.append((message, email))
+    Notification.objects.bulk_create(notes)
+    for message, email in mails:
+        transaction.on_commit(
+            lambda m=message, e=email: send_mail(
+                _("继续教育学时申报通知"), m, settings.DEFAULT_FROM_EMAIL, [e], fail_silently=True
+            )
+        )
 
 
 # --- duplicates -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from accounts.models import RoleKind, Teacher
 from accounts.permissions import require_role
 from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
+from cpd.pagination import keyset_page
 
 from . import ledger, selectors, services
 from .forms import CorrectionForm, DeclarationFilterForm, DeclarationForm, QueueFilterForm, ReviewForm, YearForm
@@ -281,7 +282,8 @@ def review_queue(request):
             qs = qs.filter(Q(teacher__name__icontains=data["q"]) | Q(teacher__cpd_number=data["q"]))
         if data.get("duplicates"):
             qs = qs.exclude(duplicate_flags=[])
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    # The queue's total is the per-year counts above: no second count of the same join.
+    page = keyset_page(qs, request.GET.get("cursor"), 20, count=False)
     deadline_field = "school_review_deadline" if level == "school" else "district_review_deadline"
     years = Year.of_many(list(counts))
     deadlines = [
@@ -295,7 +297,7 @@ def review_queue(request):
         if y in years
     ]
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("cursor", None)
     return render(
         request,
         "hours/review_queue.html",

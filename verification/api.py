@@ -15,6 +15,7 @@ from accounts.models import Organisation, RoleKind
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, teachers_visible_to
 from cpd.api import query_int
 from cpd.bad_input import is_int_text
+from cpd.pagination import KeysetPagination
 from cpd.xlsx import XLSX_CONTENT_TYPE
 
 from . import exports, selectors, services
@@ -164,6 +165,7 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """Results in scope (a teacher: their own)."""
 
     serializer_class = ResultSerializer
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         qs = selectors.results_visible_to(api_role(self.request)).order_by("year", "school_id", "teacher_id")

@@ -156,7 +156,9 @@ class VerificationResult(models.Model):
     class Meta:
         ordering = ["year", "teacher_id"]
         constraints = [models.UniqueConstraint(fields=["teacher", "year"], name="one_result_per_teacher_year")]
-        indexes = [models.Index(fields=["year", "school"])]  # `run` has its foreign key's index
+        # `run` has its foreign key's index. (year, school, teacher) is the results lists' sort and
+        # serves the year's and a school's filters too.
+        indexes = [models.Index(fields=["year", "school", "teacher"], name="result_list_order")]
 
     @property
     def passed(self) -> bool:
@@ -269,3 +271,29 @@ class ExportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class SchoolYearStats(models.Model):
+    """A school's figures for a year, stored so that statistics pages read a few thousand rows instead of
+    aggregating every result per request (three full scans of a city's results took 0.9 s).
+
+    Written by `verification.services.statistics_refresh`: for the run's scope when a run finishes
+    (results change only through runs), and for active-teacher counts by the daily refresh job.
+    `teachers` is the count of active teachers at `teachers_at`."""
+
+    school = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField(_("年度"))
+    teachers = models.PositiveIntegerField(default=0)
+    verified = models.PositiveIntegerField(default=0)
+    passed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    exempt = models.PositiveIntegerField(default=0)
+    public = models.DecimalField(max_digits=12, decimal_places=1, default=ZERO)
+    professional = models.DecimalField(max_digits=12, decimal_places=1, default=ZERO)
+    elective = models.DecimalField(max_digits=12, decimal_places=1, default=ZERO)
+    total_hours = models.DecimalField(max_digits=12, decimal_places=1, default=ZERO)
+    computed_at = models.DateTimeField(default=timezone.now)
+    teachers_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["year", "school"], name="one_stats_row_per_school_year")]

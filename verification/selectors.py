@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from accounts.models import Organisation, OrgKind, Role, RoleKind
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, scope_by_teacher
 
-from .models import Confirmation, Notice, ResultComplaint, ResultStatus, VerificationResult, YearPolicy
+from .models import Confirmation, Notice, ResultComplaint, ResultStatus, SchoolYearStats, VerificationResult, YearPolicy
 
 
 def policy_minimums(year: int) -> dict[str, Decimal] | None:
@@ -76,55 +76,59 @@ def _finish(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+# The stored figures (SchoolYearStats) summed over a scope: a few thousand rows at most, never the results.
+STORED_AGGREGATES = {
+    k: Sum(k) for k in ("teachers", "verified", "passed", "failed", "exempt", "public", "professional", "elective", "total_hours")
+}
+
+
+def stats_visible_to(role: Role | None) -> QuerySet[SchoolYearStats]:
+    """Stored per-school figures in the role's scope (a school role: its school; an area role: its subtree)."""
+    if role is None:
+        return SchoolYearStats.objects.none()
+    if role.kind in SCHOOL_ROLES:
+        return SchoolYearStats.objects.filter(school_id=role.organisation_id)
+    if role.kind in AREA_ROLES:
+        return SchoolYearStats.objects.filter(school__path__startswith=role.organisation.path)
+    return SchoolYearStats.objects.none()
+
+
 def statistics_by_unit(role: Role | None, year: int) -> list[dict[str, Any]]:
     """One row per school (for a school or district role) or per district (for the city), with
-    teachers (active now), verified, passed, pass rate and hours per category. Two queries."""
+    teachers (active when last counted), verified, passed, pass rate and hours per category, from the
+    figures stored when the year's run finished (`SchoolYearStats`). Two queries."""
     if role is None:
         return []
-    from accounts.models import Teacher, TeacherStatus
-
-    results = results_visible_to(role).filter(year=year)
     if role.kind == RoleKind.CITY_ADMIN:
         key = "school__parent_id"
         units = Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by(
             "code"
-        )
-        teacher_counts = dict(
-            Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__parent__in=units)
-            .values("school__parent_id")
-            .annotate(n=Count("pk"))
-            .values_list("school__parent_id", "n")
         )
     else:
         key = "school_id"
         units = Organisation.objects.filter(kind=OrgKind.SCHOOL, path__startswith=role.organisation.path).order_by("code")
         if role.kind in SCHOOL_ROLES:
             units = units.filter(pk=role.organisation_id)
-        teacher_counts = dict(
-            Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__in=units)
-            .values("school_id")
-            .annotate(n=Count("pk"))
-            .values_list("school_id", "n")
-        )
-    rows = {r[key]: r for r in results.values(key).annotate(**STAT_AGGREGATES).order_by()}
+    rows = {r[key]: r for r in stats_visible_to(role).filter(year=year).values(key).annotate(**STORED_AGGREGATES).order_by()}
     out = []
     for unit in units:
         row = dict(rows.get(unit.pk, {}))
-        row.update({"unit": unit, "teachers": teacher_counts.get(unit.pk, 0)})
+        row.update({"unit": unit, "teachers": row.get("teachers") or 0})
         out.append(_finish(row))
     return out
 
 
 def statistics_total(role: Role | None, year: int) -> dict[str, Any]:
-    from accounts.models import TeacherStatus
-    from accounts.selectors import teachers_visible_to
+    """The scope's totals for the year and when they were computed (`computed_at`, None before any)."""
+    from django.db.models import Max
 
-    row = results_visible_to(role).filter(year=year).aggregate(**STAT_AGGREGATES)
-    row["teachers"] = teachers_visible_to(role).filter(status=TeacherStatus.ACTIVE).count() if role else 0
+    row = stats_visible_to(role).filter(year=year).aggregate(**STORED_AGGREGATES, computed_at=Max("computed_at"))
+    row["teachers"] = row.get("teachers") or 0
+    row["verified"] = row.get("verified") or 0
     return _finish(row)
 
 
 def statistics_trend(role: Role | None) -> list[dict[str, Any]]:
-    """One row per verified year for the role's scope (one query)."""
-    rows = results_visible_to(role).values("year").annotate(**STAT_AGGREGATES).order_by("year")
+    """One row per verified year for the role's scope (one query over the stored figures)."""
+    rows = stats_visible_to(role).values("year").annotate(**STORED_AGGREGATES).filter(verified__gt=0).order_by("year")
     return [_finish(dict(r)) for r in rows]

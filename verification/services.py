@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus, User
 from accounts.selectors import deployment_city
+from cpd.db import analyze
 from cpd.errors import NotFound, StateConflict
 from cpd.tasks import enqueue
 from hours import ledger
@@ -33,6 +34,7 @@ from .models import (
     ResultComplaint,
     RunChunk,
     RunStatus,
+    SchoolYearStats,
     VerificationResult,
     VerificationRun,
     YearPolicy,
@@ -225,8 +227,58 @@ def run_finish(run_id: int) -> VerificationRun:
         )
         # Teachers who left while the run went on were skipped by their chunk: the total is what was verified.
         VerificationRun.objects.filter(pk=run.pk).update(counts=counts, total=sum(counts.values()))
+        statistics_refresh(year=run.year, scope_path=scope)
+    # The run rewrote the year's results: fresh planner statistics, or the next list query plans for
+    # the row counts of before the run (after a first run: "1 row", and a 1000× slower plan).
+    analyze(VerificationResult, SchoolYearStats)
     run.refresh_from_db()
     return run
+
+
+def statistics_refresh(*, year: int, scope_path: str | None = None) -> int:
+    """Store each school's figures for `year` (in the subtree at `scope_path`, default all): verified,
+    passed, failed, exempt, hours per category from the results, and the active teachers now. A
+    handful of grouped queries, whatever the number of schools. Called when a run finishes and by
+    the daily refresh job (teacher counts of the open year). Returns the rows written."""
+    schools = Organisation.objects.filter(kind=OrgKind.SCHOOL)
+    if scope_path:
+        schools = schools.filter(path__startswith=scope_path)
+    results = {
+        r["school_id"]: r
+        for r in VerificationResult.objects.filter(year=year, school__in=schools)
+        .values("school_id")
+        .annotate(**selectors.STAT_AGGREGATES)
+        .order_by()
+    }
+    teachers = dict(
+        Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__in=schools)
+        .values("school_id")
+        .annotate(n=Count("pk"))
+        .values_list("school_id", "n")
+        .order_by()
+    )
+    now = timezone.now()
+    rows = [
+        SchoolYearStats(
+            school_id=school_id,
+            year=year,
+            teachers=teachers.get(school_id, 0),
+            computed_at=now,
+            teachers_at=now,
+            **{k: v or 0 for k, v in results.get(school_id, {}).items() if k != "school_id"},
+        )
+        for school_id in sorted(set(results) | set(teachers))
+    ]
+    with transaction.atomic():
+        SchoolYearStats.objects.filter(year=year, school__in=schools).delete()
+        SchoolYearStats.objects.bulk_create(rows)
+    return len(rows)
+
+
+def statistics_refresh_open_years(today: datetime.date | None = None) -> dict[int, int]:
+    """The daily job: refresh this year's and last year's stored figures (teacher counts move with the roster)."""
+    today = today or timezone.localdate()
+    return {year: statistics_refresh(year=year) for year in (today.year - 1, today.year)}
 
 
 def auto_verify_due(today: datetime.date | None = None) -> VerificationRun | None:

@@ -33,3 +33,9 @@ def auto_verify_due() -> int | None:
 @shared_task(name="verification.tasks.build_export", acks_late=True)
 def build_export(job_id: int) -> str:
     return exports.export_build(job_id).status
+
+
+@shared_task(name="verification.tasks.refresh_statistics")
+def refresh_statistics() -> dict[int, int]:
+    """Daily: the stored statistics of the open years (teacher counts follow the roster)."""
+    return services.statistics_refresh_open_years()

@@ -203,7 +203,7 @@ def test_confirm_imports_all_100_teachers_with_history(world):
     assert set(events.values_list("to_school_id", flat=True)) == {world.school_a1.pk}
     # The school admin now sees them on the roster.
     roster = world.client("school_a1_admin").get("/roster/")
-    assert roster.context["page"].paginator.count == 101
+    assert roster.context["page"].count == 101  # exact on SQLite (the roster says when it estimates)
 
 
 def test_confirm_through_the_api_imports_the_rows(world):
