@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -74,7 +75,7 @@ class PickerWidget(forms.Widget):
     their list. Renders no options, so a city's 2,000 schools cost nothing on the page. Without
     script the search box is submitted as `<name>_q` (see `picker_text`)."""
 
-    def __init__(self, url_name: str, placeholder: str = "", attrs=None):
+    def __init__(self, url_name: str, placeholder: str | Promise = "", attrs=None):
         super().__init__(attrs)
         self.url_name = url_name
         self.placeholder = placeholder

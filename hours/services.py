@@ -10,6 +10,7 @@ exactly once (its `source_ref` is unique).
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import secrets
 from decimal import Decimal
@@ -524,11 +525,7 @@ def _notify_teachers_approved(rows: list[dict[str, Any]]) -> None:
             mails.append((message, email))
     Notification.objects.bulk_create(notes)
     for message, email in mails:
-        transaction.on_commit(
-            lambda m=message, e=email: send_mail(
-                _("继续教育学时申报通知"), m, settings.DEFAULT_FROM_EMAIL, [e], fail_silently=True
-            )
-        )
+        transaction.on_commit(functools.partial(_send_notice_mail, message, email))
 
 
 # --- duplicates -------------------------------------------------------------------------
@@ -669,3 +666,7 @@ def years_close_due(*, today: datetime.date | None = None) -> dict[int, dict[str
 
 
 CATEGORY_LABELS = dict(Category.choices)
+
+
+def _send_notice_mail(message: str, email: str) -> None:
+    send_mail(_("继续教育学时申报通知"), message, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=True)

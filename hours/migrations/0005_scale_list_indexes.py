@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_scale_list_indexes'),
+        ('accounts', '0005_scale_list_indexes'),
         ('hours', '0004_training_moved_out'),
         ('training', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_scale_list_indexes'),
+        ('accounts', '0005_scale_list_indexes'),
         ('verification', '0006_cycles_moved_out'),
     ]
 

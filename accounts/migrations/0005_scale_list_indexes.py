@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_roster_import_in_the_worker'),
+        ('accounts', '0004_security_fields'),
     ]
 
     operations = [
