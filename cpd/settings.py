@@ -360,6 +360,7 @@ CELERY_BEAT_SCHEDULE = {
     "close-due-years": {"task": "hours.tasks.close_due_years", "schedule": 60 * 60 * 24},
     "points-expire-due": {"task": "points.tasks.expire_due", "schedule": 60 * 60 * 6},
     "send-reminders": {"task": "home.tasks.send_reminders", "schedule": 60 * 60 * 24},
+    "prune-audit": {"task": "security.tasks.prune_audit", "schedule": 60 * 60 * 24},
     # Readiness (cpd/health.py) reads this entry's last run: beat is alive when it is recent.
     "beat-heartbeat": {"task": "cpd.beat_heartbeat", "schedule": 30},
     **(

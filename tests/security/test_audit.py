@@ -157,3 +157,17 @@ def test_prune_keeps_everything_unless_configured_and_never_less_than_180_days(w
     settings.CPD_AUDIT_RETENTION_DAYS = 180
     call_command("prune_audit")
     assert list(_events("login_failed").values_list("actor_username", flat=True)) == ["teacher_a2"]
+
+
+def test_the_audit_prune_is_scheduled_daily_and_prunes_only_when_configured(db, settings):
+    from security.services import audit_record
+    from security.tasks import prune_audit
+
+    assert settings.CELERY_BEAT_SCHEDULE["prune-audit"]["task"] == "security.tasks.prune_audit"
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=400), tick=False):
+        old = audit_record(event="login", username="someone")
+    settings.CPD_AUDIT_RETENTION_DAYS = 0
+    assert prune_audit.apply().get() == 0 and AuditEvent.objects.filter(pk=old.pk).exists()
+    settings.CPD_AUDIT_RETENTION_DAYS = 365
+    assert prune_audit.apply().get() == 1 and not AuditEvent.objects.filter(pk=old.pk).exists()
+    assert prune_audit.apply().get() == 0  # a second run deletes nothing more
