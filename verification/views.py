@@ -3,8 +3,6 @@ confirmations and finalisation, statistics with charts, exports."""
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -445,9 +443,9 @@ def statistics(request):
     trend = selectors.statistics_trend(role)
     chart = {
         "units": [r["unit"].name for r in rows],
-        "pass_rate": [r["pass_rate"] or 0 for r in rows],
+        "pass_rate": [float(r["pass_rate"] or 0) for r in rows],
         "trend_years": [r["year"] for r in trend],
-        "trend_rate": [r["pass_rate"] or 0 for r in trend],
+        "trend_rate": [float(r["pass_rate"] or 0) for r in trend],
         "trend_verified": [r["verified"] for r in trend],
         "categories": [str(label) for _v, label in Category.choices],
         "category_hours": [float(total["public"]), float(total["professional"]), float(total["elective"])],
@@ -460,7 +458,9 @@ def statistics(request):
             "rows": rows,
             "total": total,
             "trend": trend,
-            "chart_json": json.dumps(chart, ensure_ascii=False),
+            # A dict: the template's json_script encodes it once (json.dumps here made it a JSON string
+            # inside JSON, and the charts drew axes with no bars).
+            "chart": chart,
             "years": sorted({r["year"] for r in trend} | {year}, reverse=True),
         },
     )
