@@ -92,7 +92,7 @@ class RunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = VerificationRun
-        fields = ["id", "year", "district", "status", "total", "done", "counts", "started_at", "finished_at"]
+        fields = ["id", "year", "district", "status", "provisional", "total", "done", "counts", "started_at", "finished_at"]
         read_only_fields = fields
 
     def get_done(self, obj) -> int:
@@ -102,6 +102,13 @@ class RunSerializer(serializers.ModelSerializer):
 class RunStartSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     district = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), required=False, allow_null=True)
+    provisional = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: a provisional (trial) run, only before the year's last review deadline; false: the final run, "
+        "refused (409) before that deadline; omitted or null: whichever the date allows.",
+    )
 
 
 @extend_schema(parameters=[ROLE_HEADER])

@@ -91,6 +91,8 @@ class VerificationRun(models.Model):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("区")
     )
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    # Started before the year's last review deadline: a trial (试算) whose results teachers never see.
+    provisional = models.BooleanField(_("试算"), default=False)
     total = models.PositiveIntegerField(default=0)
     chunks = models.PositiveIntegerField(default=0)
     # The school ids of each chunk, fixed when the run starts, so that workers and re-deliveries

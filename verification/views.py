@@ -142,7 +142,12 @@ def run_list(request):
     if request.method == "POST" and form.is_valid():
         try:
             run = services.run_start(
-                role=role, actor=request.user, year=form.cleaned_data["year"], district=form.cleaned_data["district"]
+                role=role,
+                actor=request.user,
+                year=form.cleaned_data["year"],
+                district=form.cleaned_data["district"],
+                # The two buttons: 试算 (provisional) or 正式验证 (final, refused before the last review deadline).
+                provisional={"final": False, "provisional": True}.get(request.POST.get("kind", "")),
             )
         except (StateConflict, ValidationError) as exc:
             _messages_from(request, exc)
@@ -150,7 +155,18 @@ def run_list(request):
             messages.success(request, _("验证已开始（#%(id)s）。") % {"id": run.pk})
             return redirect("run_detail", pk=run.pk)
     runs = VerificationRun.objects.select_related("district", "started_by")[:30]
-    return render(request, "verification/runs.html", {"form": form, "runs": runs})
+    year = timezone.localdate().year
+    return render(
+        request,
+        "verification/runs.html",
+        {
+            "form": form,
+            "runs": runs,
+            # The years whose review is still open, with their deadline: their runs are provisional.
+            "open_years": [(y, services.last_review_deadline(y)) for y in (year - 1, year)],
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -269,6 +285,7 @@ def result_list(request):
         request,
         "verification/results.html",
         {
+            "provisional": selectors.year_is_provisional(role, year),
             "page": page,
             "year": year,
             "status": status,
@@ -328,7 +345,9 @@ def notice(request):
     if role.kind == RoleKind.TEACHER and n is None:
         results = []
     else:
-        results = VerificationResult.objects.filter(school=school, year=year).select_related("teacher").order_by("teacher__name")
+        results = (
+            VerificationResult.objects.filter(school=school, year=year).select_related("teacher", "run").order_by("teacher__name")
+        )
     if request.GET.get("format") == "xlsx" and n is not None:
         rows = (
             [
@@ -362,6 +381,7 @@ def notice(request):
             "confirmation": Confirmation.objects.filter(organisation=school, year=year).first(),
             "open_complaints": ResultComplaint.objects.filter(notice=n, state=ComplaintState.OPEN).count() if n else 0,
             "is_teacher": role.kind == RoleKind.TEACHER,
+            "provisional": role.kind != RoleKind.TEACHER and any(r.run_id and r.run.provisional for r in results),
         },
     )
 
@@ -454,6 +474,7 @@ def statistics(request):
         request,
         "verification/statistics.html",
         {
+            "provisional": selectors.year_is_provisional(role, year),
             "year": year,
             "rows": rows,
             "total": total,
