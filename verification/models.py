@@ -255,10 +255,17 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
+class ExportKind(models.TextChoices):
+    STATISTICS = "statistics", _("统计（Excel）")
+    RESULTS = "results", _("结果明细（Excel）")
+    PROVINCIAL_XLSX = "provincial_xlsx", _("省人社系统（xlsx）")
+    PROVINCIAL_CSV = "provincial_csv", _("省人社系统（csv）")
+
+
 class ExportJob(models.Model):
     """A large export built by a Celery task and offered as a download when ready."""
 
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(_("类型"), max_length=32, choices=ExportKind.choices)
     params = models.JSONField(default=dict)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
