@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import TeacherStatus
-from hours.imports import REGISTRATION_HEADERS
+from training.imports import REGISTRATION_HEADERS
 from hours.models import LedgerEntry, Source
 
 from ..factories import TeacherFactory
@@ -93,7 +93,7 @@ def test_the_provider_uploads_a_list_for_a_project_without_enrolment(world, in_y
 
 @pytest.mark.parametrize("enrolment", [True, False])
 def test_the_provider_sees_who_enrolled(world, in_year, enrolment):
-    from hours import projects
+    from training import projects
 
     project = make_project(world, "provider", enrolment=enrolment)
     if enrolment:
