@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import TeacherStatus
-from training.imports import REGISTRATION_HEADERS
 from hours.models import LedgerEntry, Source
+from training.imports import REGISTRATION_HEADERS
 
 from ..factories import TeacherFactory
 from .projects_kit import make_project, xlsx_upload
