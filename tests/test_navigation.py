@@ -14,7 +14,7 @@ def test_every_link_of_the_navigation_and_home_page_opens(world, persona):
     client = world.client(persona)
     home = client.get("/").content.decode()
     nav = re.search(r'<nav class="mainnav"[^>]*>(.*?)</nav>', home, re.S).group(1)
-    main = re.search(r"<main>(.*?)</main>", home, re.S).group(1)
+    main = re.search(r"<main[^>]*>(.*?)</main>", home, re.S).group(1)
     links = sorted(set(re.findall(r'href="(/[^"#?]*)', nav + main)) - {"/admin/"})
     assert links
     refused = {link: client.get(link).status_code for link in links}

@@ -5,8 +5,12 @@
 //   <button data-needs-ticked="ids" data-none-message="…"> refuses to submit with nothing ticked
 //   <button data-set-field="action" data-set-value="withdraw">  sets a form field before submitting
 //   [data-show-when="name=value"]           shown only while the named control has that value
+//   <button class="menu-toggle" aria-controls="id">  opens and closes the phone menu
+// Loaded in <head> without defer: the "js" class is set before the first paint, so the phone menu
+// starts folded (without JavaScript it stays open); every other handler is delegated from document.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
   function ticked(form, name) {
     return Array.prototype.some.call(document.querySelectorAll('input[name="' + name + '"]'), function (c) {
       return c.checked && !c.disabled && (c.form === form || !form);
@@ -36,6 +40,13 @@
   document.addEventListener("click", function (e) {
     var b = e.target.closest("button, input[type=submit]");
     if (!b) return;
+    if (b.classList.contains("menu-toggle")) {
+      var menu = document.getElementById(b.getAttribute("aria-controls"));
+      var open = b.getAttribute("aria-expanded") !== "true";
+      b.setAttribute("aria-expanded", open ? "true" : "false");
+      if (menu) menu.classList.toggle("open", open);
+      return;
+    }
     if (b.dataset.needsTicked && !ticked(b.form, b.dataset.needsTicked)) {
       e.preventDefault();
       say(b, b.dataset.noneMessage || "");
