@@ -287,6 +287,13 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         self.get_object()
         return self._transition(request, pk, "submit")
 
+    @extend_schema(request=None, responses=DeclarationDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """The teacher takes back a declaration waiting for review: it becomes a draft again (409 once decided)."""
+        self.get_object()
+        return self._transition(request, pk, "withdraw")
+
     def _level(self, request) -> str:
         level = selectors.review_level(require_role(request))
         if level is None:

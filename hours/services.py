@@ -287,6 +287,8 @@ ACTIONS = {
     "district_approve": ({RoleKind.DISTRICT_ADMIN}, "district_review"),
     "district_return": ({RoleKind.DISTRICT_ADMIN}, "district_review"),
     "reject": ({RoleKind.SCHOOL_ADMIN, RoleKind.DISTRICT_ADMIN}, None),
+    # Until the year is locked: a withdrawn declaration is a draft again (resubmitting checks its own deadline).
+    "withdraw": ({RoleKind.TEACHER}, None),
 }
 NEEDS_REASON = {"school_return", "district_return", "reject"}
 DEADLINE_LABEL = {
@@ -335,8 +337,16 @@ def declaration_transition(*, declaration_id: int, action: str, role: Role, acto
                 raise StateConflict(_("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": decl.get_state_display()})
         if action == "submit":
             _validate_for_submit(decl, decl.teacher)
+        if action == "withdraw" and Year.get(decl.year).is_locked:
+            raise DeadlinePassed(_("%(year)s年度已锁定，不能再办理。") % {"year": decl.year})
         _do_transition(decl, action, role=role, actor=actor, reason=reason)
     return decl
+
+
+def declaration_withdraw(*, declaration_id: int, role: Role, actor: User, reason: str = "") -> Declaration:
+    """The teacher withdraws a submitted declaration (waiting for the school or the district): it
+    becomes a draft again, to be corrected and resubmitted. Approved, rejected or void ones stay."""
+    return declaration_transition(declaration_id=declaration_id, action="withdraw", role=role, actor=actor, reason=reason)
 
 
 def _do_transition(decl: Declaration, action: str, *, role: Role | None, actor: User | None, reason: str) -> None:
