@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -312,6 +313,8 @@ def declaration_detail(request, pk: int):
     events = decl.events.select_related("actor")
     level = selectors.review_level(role)
     can_review = level is not None and decl.state == selectors.QUEUE_STATE[level]
+    decl.review_form = ReviewForm(auto_id=f"review-{decl.pk}-%s")
+    decl.review_errors = request.session.pop(REVIEW_ERRORS_KEY, {}).get(str(decl.pk), {}).get("errors", [])
     return render(
         request,
         "hours/declaration_detail.html",
@@ -319,7 +322,6 @@ def declaration_detail(request, pk: int):
             "d": decl,
             "events": events,
             "can_review": can_review,
-            "review_form": ReviewForm(),
             "is_owner": role.kind == RoleKind.TEACHER,
             "year_obj": Year.of(decl.year),
         },
@@ -357,6 +359,9 @@ def declaration_withdraw(request, pk: int):
 # --- review ----------------------------------------------------------------------------
 
 
+REVIEW_ERRORS_KEY = "review_errors"
+
+
 @login_required
 def review_queue(request):
     role = require_role(request, *selectors.REVIEWERS)
@@ -391,6 +396,12 @@ def review_queue(request):
     ]
     query = request.GET.copy()
     query.pop("page", None)
+    # A refused action is shown beside its own item (the redirect carries it in the session), and each
+    # item's form has its own ids so that every label points at its own control.
+    item_errors = request.session.pop(REVIEW_ERRORS_KEY, {})
+    for d in page:
+        d.review_form = ReviewForm(auto_id=f"review-{d.pk}-%s", initial=item_errors.get(str(d.pk), {}).get("data"))
+        d.review_errors = item_errors.get(str(d.pk), {}).get("errors", [])
     return render(
         request,
         "hours/review_queue.html",
@@ -400,7 +411,6 @@ def review_queue(request):
             "form": form,
             "total": sum(counts.values()),
             "deadlines": deadlines,
-            "review_form": ReviewForm(),
             "query": query.urlencode(),
         },
     )
@@ -422,7 +432,14 @@ def review_action(request, pk: int):
             declaration_id=pk, action=service_action, role=role, actor=request.user, reason=form.full_reason()
         )
     except (StateConflict, ValidationError) as exc:
-        messages.error(request, " ".join(exc.messages))
+        # Shown beside the item's own form, on the queue page or the declaration's page.
+        request.session[REVIEW_ERRORS_KEY] = {
+            str(pk): {"errors": list(exc.messages), "data": {"reason": form.cleaned_data.get("reason", "")}}
+        }
+        next_url = request.POST.get("next") or ""
+        if next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            return redirect(f"{next_url}#queue-item-{pk}")
+        return redirect(f"{reverse('review_queue')}#queue-item-{pk}")
     else:
         messages.success(request, {"approve": _("已通过。"), "return": _("已退回。"), "reject": _("已不予认定。")}[action])
     next_url = request.POST.get("next") or ""

@@ -403,10 +403,19 @@ def complaint_list(request):
         except (StateConflict, ValidationError, PermissionDenied) as exc:
             _messages_from(request, exc)
         else:
-            messages.success(request, _("已记录处理结果。"))
+            if request.POST.get("decision") == "upheld":
+                messages.success(request, _("已记录：异议属实。请按该行的链接更正该教师的学时，再重新验证该年度。"))
+            else:
+                messages.success(request, _("已记录处理结果。"))
         return redirect("result_complaints")
     return render(
-        request, "verification/complaints.html", {"complaints": qs[:200], "can_resolve": role.kind == RoleKind.DISTRICT_ADMIN}
+        request,
+        "verification/complaints.html",
+        {
+            "complaints": qs[:200],
+            "can_resolve": role.kind == RoleKind.DISTRICT_ADMIN,
+            "is_city": role.kind == RoleKind.CITY_ADMIN,  # the city corrects ledger entries (hours.services.ledger_correction)
+        },
     )
 
 
