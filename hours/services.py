@@ -325,6 +325,9 @@ def declaration_transition(*, declaration_id: int, action: str, role: Role, acto
         raise NotFound
     if role.kind not in allowed_roles:
         raise PermissionDenied(_("您当前的角色不能办理此操作。"))
+    if RoleKind.TEACHER not in allowed_roles and visible.filter(pk=declaration_id, teacher__user_id=actor.pk).exists():
+        # A school admin who is also a teacher of the school finds their own declaration in the queue.
+        raise PermissionDenied(_("不能审核自己的申报。"))
     reason = (reason or "").strip()
     if action in NEEDS_REASON and not reason:
         raise ValidationError({"reason": _("退回或不予认定必须填写原因。")})

@@ -345,7 +345,7 @@ def declaration_submit(request, pk: int):
 @login_required
 @require_POST
 def declaration_withdraw(request, pk: int):
-    role = _role(request, _is_teacher)
+    role = require_role(request, RoleKind.TEACHER)
     decl = get_object_or_404(selectors.declarations_visible_to(role), pk=pk)
     try:
         services.declaration_withdraw(declaration_id=decl.pk, role=role, actor=request.user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
@@ -307,7 +308,7 @@ def confirm(request):
         services.year_finalise(role=role, actor=request.user, year=year)
         level = "city"
     else:
-        raise PermissionDenied("Only principals, district admins and the city confirm results.")
+        raise PermissionDenied(_("只有校长、区管理员和市里可以确认结果。"))
     return Response({"year": year, "level": level})
 
 
