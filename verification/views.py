@@ -196,6 +196,7 @@ def my_results(request):
     for c in ResultComplaint.objects.filter(result__in=results):
         complaints.setdefault(c.result_id, []).append(c)
     for r in results:
+        r.complaint_form = ComplaintForm(auto_id=f"complain-{r.year}-%s")  # ids unique per year on the page
         r.policy = policies.get(r.year)
         r.notice = notices.get(r.year)
         r.my_complaints = complaints.get(r.pk, [])

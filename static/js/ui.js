@@ -76,5 +76,20 @@
       el.hidden = value !== parts[1];
     });
   }
-  document.addEventListener("DOMContentLoaded", refreshConditional);
+  // A table that scrolls sideways (phones) must be reachable by keyboard to be scrolled without a mouse.
+  function focusableScrollers() {
+    document.querySelectorAll("table, .table-scroll, .scroll-x").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+      } else if (el.getAttribute("tabindex") === "0" && !el.matches("a, button, input, select, textarea")) {
+        el.removeAttribute("tabindex");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    refreshConditional();
+    focusableScrollers();
+  });
+  window.addEventListener("resize", focusableScrollers);
+  document.addEventListener("htmx:afterSwap", focusableScrollers);
 })();
