@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('verification', '0005_result_indexes'),
+        ('verification', '0006_cycles_moved_out'),
     ]
 
     operations = [
