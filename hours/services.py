@@ -340,7 +340,7 @@ def declaration_transition(*, declaration_id: int, action: str, role: Role, acto
                 raise StateConflict(_("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": decl.get_state_display()})
         if action == "submit":
             _validate_for_submit(decl, decl.teacher)
-        if action == "withdraw" and Year.get(decl.year).is_locked:
+        if action == "withdraw" and Year.of(decl.year).is_locked:
             raise DeadlinePassed(_("%(year)s年度已锁定，不能再办理。") % {"year": decl.year})
         _do_transition(decl, action, role=role, actor=actor, reason=reason)
     return decl
