@@ -14,9 +14,9 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from hours.demo import demo_png
 from playwright.sync_api import expect
 
+from demo.hours import demo_png
 from hours.models import Declaration, DeclarationState, Year
 from tests.conftest import PASSWORD
 from training import projects
