@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -29,7 +29,7 @@ from . import roster_import as importer
 from . import selectors, services
 from .idnumber import id_number_error, normalise_id_number
 from .middleware import SESSION_ROLE_KEY
-from .models import Organisation, Role, RosterImport, Teacher, User
+from .models import Organisation, Role, RosterImport, RosterImportStatus, Teacher, User
 
 ROLE_HEADER = OpenApiParameter(
     "X-CPD-Role", OpenApiTypes.INT, OpenApiParameter.HEADER, required=False, description="Act in this role (a role id of yours)."
@@ -366,13 +366,28 @@ class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def get_queryset(self):
         return selectors.roster_imports_visible_to(api_role(self.request))
 
-    @extend_schema(request={"multipart/form-data": RosterUploadSerializer}, responses={201: RosterImportSerializer})
+    @extend_schema(
+        request={"multipart/form-data": RosterUploadSerializer},
+        responses={
+            201: RosterImportSerializer,
+            422: OpenApiResponse(
+                RosterImportSerializer,
+                description="The file was read and has errors (listed with their row and column); nothing can be "
+                "imported from it. The record stays readable at its id.",
+            ),
+        },
+    )
     def create(self, request):
         role = require_role(request)
         data = RosterUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         record = importer.roster_import_upload(role=role, actor=request.user, uploaded=data.validated_data["file"])
-        return Response(RosterImportSerializer(record).data, status=status.HTTP_201_CREATED)
+        # A file with errors is refused at once (not a 201 whose confirm answers 409 later).
+        failed = record.status == RosterImportStatus.FAILED
+        return Response(
+            RosterImportSerializer(record).data,
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY if failed else status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=None, responses=RosterImportSerializer)
     @action(detail=True, methods=["post"])

@@ -48,6 +48,10 @@ class DefaultChineseLocaleMiddleware(LocaleMiddleware):
 
     def process_request(self, request):
         code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if code not in dict(settings.LANGUAGES) and request.path.startswith("/api/") and request.headers.get("Accept-Language"):
+            # An API client has no language cookie: it names its language in Accept-Language, and every
+            # answer (refusals included) comes in that language; pages stay Chinese whatever the browser says.
+            code = translation.get_language_from_request(request, check_path=False)
         if code not in dict(settings.LANGUAGES):
             code = settings.LANGUAGE_CODE
         translation.activate(code)

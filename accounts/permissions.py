@@ -36,7 +36,8 @@ def require_role(request: Any, *kinds: str) -> Role:
 
         role = api_role(request)
         if not role_is(role, *kinds):
-            raise drf_exceptions.PermissionDenied("No role." if role is None else "Not allowed for your role.")
+            # In the request's language, like every other refusal (API clients name it in Accept-Language).
+            raise drf_exceptions.PermissionDenied(_("您没有可用的角色。") if role is None else _("您当前的角色不能使用此功能。"))
     else:
         role = getattr(request, "role", None)
         if not role_is(role, *kinds):

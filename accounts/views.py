@@ -89,6 +89,8 @@ def workspace_context(request) -> dict:
         )
         context["last_confirmation"] = role.organisation.roster_confirmations.first()
         context["overdue"] = selectors.schools_overdue_confirmation(role).exists()
+    elif role.kind == RoleKind.PROVIDER:
+        context["project_count"] = role.organisation.projects.count()  # the organiser's own projects
     elif role.kind in selectors.AREA_ROLES:
         totals = selectors.active_teacher_counts_below(role)
         context["total_teachers"] = totals.get(role.organisation_id, 0)

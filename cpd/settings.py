@@ -145,6 +145,8 @@ TEMPLATES = [
                 "accounts.context_processors.workspace",
                 "hours.context_processors.notifications",
             ],
+            # hours / signed / stored_trans filters on every template without a {% load %}.
+            "builtins": ["accounts.templatetags.cpd_ui"],
         },
     },
 ]

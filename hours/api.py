@@ -192,8 +192,31 @@ class DeclarationDetailSerializer(DeclarationSerializer):
         read_only_fields = fields
 
 
+class ModelDefaultBooleanField(serializers.BooleanField):
+    """A boolean that, when left out, takes the model's default, in JSON and in multipart/form data alike.
+
+    DRF reads a boolean missing from form data as False (an unticked HTML checkbox sends nothing);
+    an API client leaving out `certificate_in_chinese` means "the default", which the model says is true.
+    """
+
+    default_empty_html = serializers.empty
+
+
 class DeclarationInputSerializer(serializers.ModelSerializer):
     """Fields a teacher sends; files go as multipart parts named certificate / translation / hours_statement."""
+
+    certificate_in_chinese = ModelDefaultBooleanField(
+        required=False,
+        default=True,
+        help_text="Whether the certificate is in Chinese; when false a translation stamped by the school is required. "
+        "Default true (also when left out of multipart form data).",
+    )
+    certificate_states_hours = ModelDefaultBooleanField(
+        required=False,
+        default=True,
+        help_text="Whether the certificate states the hours; when false a statement of hours stamped by the school is "
+        "required. Default true (also when left out of multipart form data).",
+    )
 
     submit = serializers.BooleanField(required=False, default=False, help_text="Submit right away instead of saving a draft.")
     certificate = serializers.ListField(child=serializers.FileField(), required=False)
@@ -290,10 +313,17 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         self.get_object()
         return self._transition(request, pk, "submit")
 
+    @extend_schema(request=None, responses=DeclarationDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """The teacher takes back a declaration waiting for review: it becomes a draft again (409 once decided)."""
+        self.get_object()
+        return self._transition(request, pk, "withdraw")
+
     def _level(self, request) -> str:
         level = selectors.review_level(require_role(request))
         if level is None:
-            raise PermissionDenied("Only school and district admins review declarations.")
+            raise PermissionDenied(_("只有学校和区管理员可以审核申报。"))
         return level
 
     @extend_schema(request=None, responses=DeclarationDetailSerializer)

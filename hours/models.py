@@ -285,6 +285,11 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
     def submit(self) -> None:
         self.submitted_at = timezone.now()
 
+    @transition(field=state, source=[S.SUBMITTED, S.SCHOOL_APPROVED], target=S.DRAFT)
+    def withdraw(self) -> None:
+        """The teacher takes a declaration back before its hours count, to correct and resubmit it."""
+        self.submitted_at = None
+
     @transition(field=state, source=S.SUBMITTED, target=S.SCHOOL_APPROVED)
     def school_approve(self) -> None:
         pass

@@ -288,6 +288,8 @@ ACTIONS = {
     "district_approve": ({RoleKind.DISTRICT_ADMIN}, "district_review"),
     "district_return": ({RoleKind.DISTRICT_ADMIN}, "district_review"),
     "reject": ({RoleKind.SCHOOL_ADMIN, RoleKind.DISTRICT_ADMIN}, None),
+    # Until the year is locked: a withdrawn declaration is a draft again (resubmitting checks its own deadline).
+    "withdraw": ({RoleKind.TEACHER}, None),
 }
 NEEDS_REASON = {"school_return", "district_return", "reject"}
 DEADLINE_LABEL = {
@@ -324,6 +326,9 @@ def declaration_transition(*, declaration_id: int, action: str, role: Role, acto
         raise NotFound
     if role.kind not in allowed_roles:
         raise PermissionDenied(_("您当前的角色不能办理此操作。"))
+    if RoleKind.TEACHER not in allowed_roles and visible.filter(pk=declaration_id, teacher__user_id=actor.pk).exists():
+        # A school admin who is also a teacher of the school finds their own declaration in the queue.
+        raise PermissionDenied(_("不能审核自己的申报。"))
     reason = (reason or "").strip()
     if action in NEEDS_REASON and not reason:
         raise ValidationError({"reason": _("退回或不予认定必须填写原因。")})
@@ -336,8 +341,16 @@ def declaration_transition(*, declaration_id: int, action: str, role: Role, acto
                 raise StateConflict(_("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": decl.get_state_display()})
         if action == "submit":
             _validate_for_submit(decl, decl.teacher)
+        if action == "withdraw" and Year.of(decl.year).is_locked:
+            raise DeadlinePassed(_("%(year)s年度已锁定，不能再办理。") % {"year": decl.year})
         _do_transition(decl, action, role=role, actor=actor, reason=reason)
     return decl
+
+
+def declaration_withdraw(*, declaration_id: int, role: Role, actor: User, reason: str = "") -> Declaration:
+    """The teacher withdraws a submitted declaration (waiting for the school or the district): it
+    becomes a draft again, to be corrected and resubmitted. Approved, rejected or void ones stay."""
+    return declaration_transition(declaration_id=declaration_id, action="withdraw", role=role, actor=actor, reason=reason)
 
 
 def _do_transition(decl: Declaration, action: str, *, role: Role | None, actor: User | None, reason: str) -> None:
@@ -447,6 +460,9 @@ def declarations_bulk_approve(*, ids: list[int], role: Role, actor: User) -> dic
             row = rows.get(pk)
             if row is None:
                 failed[pk] = _("未找到")
+            elif row["teacher__user_id"] is not None and row["teacher__user_id"] == actor.pk:
+                # As for a single review: a school admin who is also a teacher there finds their own.
+                failed[pk] = _("不能审核自己的申报。")
             elif row["state"] != source:
                 failed[pk] = _("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": DeclarationState(row["state"]).label}
             else:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("declarations/<int:pk>/", views.declaration_detail, name="declaration_detail"),
     path("declarations/<int:pk>/edit/", views.declaration_form, name="declaration_edit"),
     path("declarations/<int:pk>/submit/", views.declaration_submit, name="declaration_submit"),
+    path("declarations/<int:pk>/withdraw/", views.declaration_withdraw, name="declaration_withdraw"),
     path("declarations/<int:pk>/review/", views.review_action, name="review_action"),
     path("review/", views.review_queue, name="review_queue"),
     path("review/approve/", views.review_bulk_approve, name="review_bulk_approve"),

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -183,46 +184,127 @@ def declaration_form(request, pk: int | None = None):
     teacher = account_selectors.teachers_visible_to(role).first()
     if teacher is None:
         raise Http404
-    missing = teacher.missing_required_fields()
-    if missing:
-        messages.warning(request, _("申报前请先填写个人信息：%(fields)s。") % {"fields": "、".join(missing)})
+    missing_fields = teacher.missing_required_fields()
+    if missing_fields:
+        messages.warning(request, _("申报前请先填写个人信息：%(fields)s。") % {"fields": "、".join(missing_fields)})
         return redirect("my_record")
     declaration = get_object_or_404(selectors.declarations_visible_to(role), pk=pk) if pk else None
     if declaration is not None and not declaration.is_editable:
         messages.error(request, _("该申报当前不能修改。"))
         return redirect("declaration_detail", pk=declaration.pk)
     form = DeclarationForm(request.POST or None, instance=Declaration.objects.get(pk=pk) if pk else None)
-    if request.method == "POST" and form.is_valid():
+    evidence_errors: dict[str, list[str]] = {}
+    unsaved_files: list[str] = []
+    if request.method == "POST":
         submit = "submit" in request.POST
-        data = {f: form.cleaned_data[f] for f in services.DECLARATION_FIELDS}
+        files = _files_from(request)
         remove = [int(x) for x in request.POST.getlist("remove_evidence") if is_int_text(x)]
-        try:
-            decl = services.declaration_save(
-                role=role,
-                actor=request.user,
-                data=data,
-                files=_files_from(request),
-                remove_evidence_ids=remove,
-                declaration=declaration,
-                submit=submit,
-            )
-        except StateConflict as exc:
-            form.add_error(None, exc.message)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, _("申报已提交，等待学校初审。") if submit else _("草稿已保存。"))
-            return redirect("declaration_detail", pk=decl.pk)
+        # Every problem at once, beside its field: the form's own (fields and the model's rules), each
+        # chosen file's, and, when submitting, the evidence the answers about the certificate require.
+        file_problems, missing = _evidence_problems(form, declaration, files, remove, submit)
+        evidence_errors = {k: file_problems.get(k, []) + missing.get(k, []) for k in {*file_problems, *missing}}
+        if form.is_valid() and not file_problems:
+            data = {f: form.cleaned_data[f] for f in services.DECLARATION_FIELDS}
+            try:
+                decl = services.declaration_save(
+                    role=role,
+                    actor=request.user,
+                    data=data,
+                    files=files,
+                    remove_evidence_ids=remove,
+                    declaration=declaration,
+                    # Evidence still missing: keep what was typed and chosen as a draft, say what is missing.
+                    submit=submit and not missing,
+                )
+            except StateConflict as exc:
+                form.add_error(None, exc.message)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                if not missing:
+                    messages.success(request, _("申报已提交，等待学校初审。") if submit else _("草稿已保存。"))
+                    return redirect("declaration_detail", pk=decl.pk)
+                messages.warning(request, _("已保存为草稿（含您选择的文件），还不能提交：请补齐下面标出的材料。"))
+                declaration = decl
+                files = []  # stored now: listed with the declaration's files
+                form = DeclarationForm(request.POST, instance=Declaration.objects.get(pk=decl.pk))
+                form.is_valid()
+        if files:
+            # The browser cannot put chosen files back into a form: name them so they are easy to choose again.
+            unsaved_files = [f.name for _kind, f in files]
+    stored = list(declaration.evidence.all()) if declaration else []
+    in_chinese, states_hours = _certificate_answers(form, declaration)
     return render(
         request,
         "hours/declaration_form.html",
         {
             "form": form,
             "declaration": declaration,
-            "evidence": declaration.evidence.all() if declaration else [],
-            "evidence_kinds": EvidenceKind.choices,
+            "evidence": stored,
+            "evidence_inputs": [
+                {
+                    "kind": value,
+                    "label": label,
+                    "stored": [ev for ev in stored if ev.kind == value],
+                    "errors": evidence_errors.get(value, []),
+                    # Shown only when the answers about the certificate call for it (ui.js follows the radios).
+                    "show_when": {
+                        "translation": "certificate_in_chinese=False",
+                        "hours_statement": "certificate_states_hours=False",
+                    }.get(value, ""),
+                    "hidden": (value == EvidenceKind.TRANSLATION and in_chinese)
+                    or (value == EvidenceKind.HOURS_STATEMENT and states_hours),
+                }
+                for value, label in EvidenceKind.choices
+            ],
+            "evidence_general_errors": evidence_errors.get("files", []),
+            "unsaved_files": unsaved_files,
         },
     )
+
+
+def _certificate_answers(form, declaration) -> tuple[bool, bool]:
+    """The two answers about the certificate as the page shows them (posted, stored or the defaults)."""
+
+    def answer(name: str) -> bool:
+        if form.is_bound:
+            return form.data.get(name, "True") in ("True", "true", "1")
+        return getattr(declaration, name) if declaration is not None else True
+
+    return answer("certificate_in_chinese"), answer("certificate_states_hours")
+
+
+def _evidence_problems(form, declaration, files, remove, submit) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(each chosen file's own problems, the evidence still missing for submitting), by evidence kind.
+
+    Missing evidence does not stop a draft from being saved with the files that were chosen; a bad file does.
+    """
+    problems: dict[str, list[str]] = {}
+    uploaded_kinds = set()
+    for kind, uploaded in files:
+        try:
+            services.check_evidence_file(uploaded)
+        except ValidationError as exc:
+            problems.setdefault(kind, []).extend(exc.messages)
+        else:
+            uploaded_kinds.add(kind)
+        finally:
+            uploaded.seek(0)
+    stored = list(declaration.evidence.exclude(pk__in=remove)) if declaration else []
+    if len(files) + len(stored) > services.MAX_EVIDENCE_FILES:
+        problems.setdefault("files", []).append(_("每份申报最多上传5个文件。"))
+    missing: dict[str, list[str]] = {}
+    if submit:
+        in_chinese, states_hours = _certificate_answers(form, declaration)
+        probe = Declaration(certificate_in_chinese=in_chinese, certificate_states_hours=states_hours)
+        have = uploaded_kinds | {ev.kind for ev in stored}
+        text = {
+            EvidenceKind.CERTIFICATE: _("请上传证书原件的扫描件或照片。"),
+            EvidenceKind.TRANSLATION: _("证书不是中文的，请上传学校盖章的中文翻译件。"),
+            EvidenceKind.HOURS_STATEMENT: _("证书未注明学时，请上传学校盖章的学时证明。"),
+        }
+        missing = {k: [text[k]] for k in probe.required_evidence_kinds() if k not in have}
+    return problems, missing
 
 
 @login_required
@@ -232,6 +314,8 @@ def declaration_detail(request, pk: int):
     events = decl.events.select_related("actor")
     level = selectors.review_level(role)
     can_review = level is not None and decl.state == selectors.QUEUE_STATE[level]
+    decl.review_form = ReviewForm(auto_id=f"review-{decl.pk}-%s")
+    decl.review_errors = request.session.pop(REVIEW_ERRORS_KEY, {}).get(str(decl.pk), {}).get("errors", [])
     return render(
         request,
         "hours/declaration_detail.html",
@@ -239,7 +323,6 @@ def declaration_detail(request, pk: int):
             "d": decl,
             "events": events,
             "can_review": can_review,
-            "review_form": ReviewForm(),
             "is_owner": role.kind == RoleKind.TEACHER,
             "year_obj": Year.of(decl.year),
         },
@@ -260,7 +343,24 @@ def declaration_submit(request, pk: int):
     return redirect("declaration_detail", pk=decl.pk)
 
 
+@login_required
+@require_POST
+def declaration_withdraw(request, pk: int):
+    role = require_role(request, RoleKind.TEACHER)
+    decl = get_object_or_404(selectors.declarations_visible_to(role), pk=pk)
+    try:
+        services.declaration_withdraw(declaration_id=decl.pk, role=role, actor=request.user)
+    except (StateConflict, ValidationError) as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("申报已撤回，现为草稿；修改后可重新提交。"))
+    return redirect("declaration_detail", pk=decl.pk)
+
+
 # --- review ----------------------------------------------------------------------------
+
+
+REVIEW_ERRORS_KEY = "review_errors"
 
 
 @login_required
@@ -298,6 +398,12 @@ def review_queue(request):
     ]
     query = request.GET.copy()
     query.pop("cursor", None)
+    # A refused action is shown beside its own item (the redirect carries it in the session), and each
+    # item's form has its own ids so that every label points at its own control.
+    item_errors = request.session.pop(REVIEW_ERRORS_KEY, {})
+    for d in page:
+        d.review_form = ReviewForm(auto_id=f"review-{d.pk}-%s", initial=item_errors.get(str(d.pk), {}).get("data"))
+        d.review_errors = item_errors.get(str(d.pk), {}).get("errors", [])
     return render(
         request,
         "hours/review_queue.html",
@@ -307,7 +413,6 @@ def review_queue(request):
             "form": form,
             "total": sum(counts.values()),
             "deadlines": deadlines,
-            "review_form": ReviewForm(),
             "query": query.urlencode(),
         },
     )
@@ -329,7 +434,14 @@ def review_action(request, pk: int):
             declaration_id=pk, action=service_action, role=role, actor=request.user, reason=form.full_reason()
         )
     except (StateConflict, ValidationError) as exc:
-        messages.error(request, " ".join(exc.messages))
+        # Shown beside the item's own form, on the queue page or the declaration's page.
+        request.session[REVIEW_ERRORS_KEY] = {
+            str(pk): {"errors": list(exc.messages), "data": {"reason": form.cleaned_data.get("reason", "")}}
+        }
+        next_url = request.POST.get("next") or ""
+        if next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+            return redirect(f"{next_url}#queue-item-{pk}")
+        return redirect(f"{reverse('review_queue')}#queue-item-{pk}")
     else:
         messages.success(request, {"approve": _("已通过。"), "return": _("已退回。"), "reject": _("已不予认定。")}[action])
     next_url = request.POST.get("next") or ""

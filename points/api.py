@@ -206,10 +206,39 @@ class WindowSerializer(serializers.ModelSerializer):
         fields = ["year", "opens_on", "closes_on"]
 
 
+class WindowChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExchangeWindow
+        fields = ["opens_on", "closes_on"]
+
+
 @extend_schema(parameters=[ROLE_HEADER])
-class WindowViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class WindowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Each year's exchange window: the city creates it (POST) and changes it (PUT / PATCH /points/windows/{year}/)."""
+
     serializer_class = WindowSerializer
     queryset = ExchangeWindow.objects.all()
+    lookup_field = "year"
+    lookup_value_regex = r"\d{4}"
+
+    @extend_schema(request=WindowChangeSerializer, responses=WindowSerializer)
+    def update(self, request, year=None, partial=False):
+        window = self.get_object()
+        role = require_role(request, RoleKind.CITY_ADMIN)
+        data = WindowChangeSerializer(window, data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        changes = data.validated_data
+        window = services.window_save(
+            role=role,
+            year=window.year,
+            opens_on=changes.get("opens_on", window.opens_on),
+            closes_on=changes.get("closes_on", window.closes_on),
+        )
+        return Response(WindowSerializer(window).data)
+
+    @extend_schema(request=WindowChangeSerializer, responses=WindowSerializer)
+    def partial_update(self, request, year=None):
+        return self.update(request, year=year, partial=True)
 
     @extend_schema(request=WindowSerializer, responses={201: WindowSerializer})
     def create(self, request):

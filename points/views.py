@@ -108,6 +108,9 @@ def school_requests(request):
     qs = services.requests_visible_to(role)
     if request.method == "POST":
         ids = [int(x) for x in request.POST.getlist("ids") if is_int_text(x)]
+        if not ids:
+            messages.error(request, _("请先勾选要办理的兑换申请。"))
+            return redirect("school_requests")
         try:
             if request.POST.get("action") == "refuse":
                 for pk in ids:

@@ -4,6 +4,7 @@ the course catalogue and the online learning platform's completion callback."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, authentication_classes, permission_classes
@@ -214,7 +215,7 @@ class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def approve(self, request, pk=None):
         role = require_role(request)
         if role.kind not in APPROVE_ACTION:
-            raise PermissionDenied("Only principals, district admins and the city approve enrolments.")
+            raise PermissionDenied(_("只有校长、区管理员和市里可以审核报名。"))
         return self._act(request, pk, APPROVE_ACTION[role.kind])
 
     @extend_schema(request=EnrolmentReasonSerializer, responses=EnrolmentSerializer)

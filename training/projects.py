@@ -119,11 +119,18 @@ def _require_organiser(role: Role | None, project: TrainingProject) -> None:
 
 
 def organiser_teachers(project: TrainingProject) -> QuerySet[Teacher]:
-    """Teachers whose hours the organiser may register: its own subtree's, or for a provider
-    (which has no teachers of its own) those finally enrolled in the project."""
+    """Teachers whose hours the organiser may register: its own subtree's; for a provider (which
+    has no teachers of its own) those finally enrolled in the project, or, for a project without
+    enrolment (无需报名), the active teachers of its city of the stage the project is for."""
     org = project.organiser
     if org.kind == OrgKind.PROVIDER:
-        return Teacher.objects.filter(enrolments__project=project, enrolments__state=EnrolmentState.FINAL)
+        if project.has_enrolment:
+            return Teacher.objects.filter(enrolments__project=project, enrolments__state=EnrolmentState.FINAL)
+        city_path = "/".join(org.path.split("/")[:2]) + "/"
+        eligible = Teacher.objects.filter(school__path__startswith=city_path, status=TeacherStatus.ACTIVE)
+        if project.target_stage != TargetStage.ANY:
+            eligible = eligible.filter(stage=project.target_stage)
+        return eligible
     if org.kind == OrgKind.SCHOOL:
         return Teacher.objects.filter(school=org)
     return Teacher.objects.filter(school__path__startswith=org.path)

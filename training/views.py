@@ -138,6 +138,16 @@ def project_form(request, pk: int | None = None):
     return render(request, "hours/project_form.html", {"form": form, "project": project})
 
 
+CANDIDATES_SHOWN = 50
+
+
+class _Candidate:
+    """A row of the tick list: the template reads `row.teacher` for enrolments and for teachers alike."""
+
+    def __init__(self, teacher):
+        self.teacher = teacher
+
+
 @login_required
 def project_detail(request, pk: int):
     role = require_role(request)
@@ -160,17 +170,32 @@ def project_detail(request, pk: int):
             .order_by("teacher__school__code", "teacher__name")
         )
         candidates: list[Any] = list(final)
-        if not project.has_enrolment and project.organiser.kind == OrgKind.SCHOOL:
-            # School-based training without enrolment: tick from the school's roster.
-            from accounts.models import Teacher
-
+        query = (request.GET.get("q") or "").strip()[:50]
+        eligible_count = None
+        if not project.has_enrolment:
+            # Without enrolment (无需报名) the organiser ticks from everyone it may register (its school,
+            # its district, or for a provider the city's teachers of the project's stage), searched by
+            # name, CPD number or school: a city has far too many teachers to list them all.
+            eligible = projects.organiser_teachers(project).filter(status=TeacherStatus.ACTIVE)
+            if query:
+                eligible = eligible.filter(
+                    Q(name__icontains=query) | Q(cpd_number__icontains=query) | Q(school__name__icontains=query)
+                )
+            eligible_count = eligible.count()
             candidates = [
-                type("Row", (), {"teacher": t})
-                for t in Teacher.objects.filter(school=project.organiser, status=TeacherStatus.ACTIVE).order_by("name")
+                _Candidate(t) for t in eligible.select_related("school").order_by("school__code", "name")[:CANDIDATES_SHOWN]
             ]
         context.update(
             {
                 "candidates": candidates,
+                "query": query,
+                "eligible_count": eligible_count,
+                "candidates_shown": CANDIDATES_SHOWN,
+                "enrolments": project.enrolments.select_related("teacher", "teacher__school", "district").order_by(
+                    "state", "teacher__school__code", "teacher__name"
+                )
+                if project.has_enrolment
+                else [],
                 "registered_ids": registered,
                 "entries": LedgerEntry.objects.filter(project=project, source=Source.REGISTRATION)
                 .select_related("teacher", "teacher__school")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
@@ -93,7 +94,7 @@ class RunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = VerificationRun
-        fields = ["id", "year", "district", "status", "total", "done", "counts", "started_at", "finished_at"]
+        fields = ["id", "year", "district", "status", "provisional", "total", "done", "counts", "started_at", "finished_at"]
         read_only_fields = fields
 
     def get_done(self, obj) -> int:
@@ -103,6 +104,13 @@ class RunSerializer(serializers.ModelSerializer):
 class RunStartSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
     district = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.all(), required=False, allow_null=True)
+    provisional = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: a provisional (trial) run, only before the year's last review deadline; false: the final run, "
+        "refused (409) before that deadline; omitted or null: whichever the date allows.",
+    )
 
 
 @extend_schema(parameters=[ROLE_HEADER])
@@ -302,7 +310,7 @@ def confirm(request):
         services.year_finalise(role=role, actor=request.user, year=year)
         level = "city"
     else:
-        raise PermissionDenied("Only principals, district admins and the city confirm results.")
+        raise PermissionDenied(_("只有校长、区管理员和市里可以确认结果。"))
     return Response({"year": year, "level": level})
 
 

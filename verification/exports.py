@@ -58,6 +58,8 @@ STATS_COLUMNS = [
     "总学时",
 ]
 RESULT_COLUMNS = ["姓名", "继续教育证号", "公需科目", "专业科目（本年）", "上年结转", "个人选修", "总学时", "结果", "结转下年"]
+# The results export spans schools (a district's, the whole city's): each row says where the teacher is.
+RESULT_EXPORT_COLUMNS = [*RESULT_COLUMNS[:2], "学校", "区", *RESULT_COLUMNS[2:]]
 EXPORT_KINDS = {"statistics", "provincial_xlsx", "provincial_csv", "results"}
 
 
@@ -102,6 +104,8 @@ def result_rows(role: Role, year: int, school_id: int | None = None) -> Iterator
         .values_list(
             "teacher__name",
             "teacher__cpd_number",
+            "school__name",
+            "school__parent__name",
             "public",
             "professional_own",
             "carry_in",
@@ -112,7 +116,7 @@ def result_rows(role: Role, year: int, school_id: int | None = None) -> Iterator
         )
         .iterator(chunk_size=ITER_CHUNK)
     ):
-        yield [*r[:7], str(labels.get(r[7], r[7])), r[8]]
+        yield [*r[:9], str(labels.get(r[9], r[9])), r[10]]
 
 
 def provincial_rows(role: Role, year: int) -> Iterator[list]:
@@ -293,7 +297,7 @@ def export_build(job_id: int) -> ExportJob:
                 write_xlsx(tmp.name, _("统计"), STATS_COLUMNS, stats_rows(role, year))
             elif job.kind == "results":
                 name = f"results-{job.organisation.code}-{year}.xlsx"
-                write_xlsx(tmp.name, _("验证结果"), RESULT_COLUMNS, result_rows(role, year, job.params.get("school_id")))
+                write_xlsx(tmp.name, _("验证结果"), RESULT_EXPORT_COLUMNS, result_rows(role, year, job.params.get("school_id")))
             elif job.kind == "provincial_xlsx":
                 name = f"provincial-{year}.xlsx"
                 write_xlsx(tmp.name, str(year), PROVINCIAL_COLUMNS, provincial_rows(role, year))

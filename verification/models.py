@@ -91,6 +91,8 @@ class VerificationRun(models.Model):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("区")
     )
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    # Started before the year's last review deadline: a trial (试算) whose results teachers never see.
+    provisional = models.BooleanField(_("试算"), default=False)
     total = models.PositiveIntegerField(default=0)
     chunks = models.PositiveIntegerField(default=0)
     # The school ids of each chunk, fixed when the run starts, so that workers and re-deliveries
@@ -255,10 +257,17 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", _("失败")
 
 
+class ExportKind(models.TextChoices):
+    STATISTICS = "statistics", _("统计（Excel）")
+    RESULTS = "results", _("结果明细（Excel）")
+    PROVINCIAL_XLSX = "provincial_xlsx", _("省人社系统（xlsx）")
+    PROVINCIAL_CSV = "provincial_csv", _("省人社系统（csv）")
+
+
 class ExportJob(models.Model):
     """A large export built by a Celery task and offered as a download when ready."""
 
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(_("类型"), max_length=32, choices=ExportKind.choices)
     params = models.JSONField(default=dict)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

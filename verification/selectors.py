@@ -20,7 +20,17 @@ def policy_minimums(year: int) -> dict[str, Decimal] | None:
 
 
 def results_visible_to(role: Role | None) -> QuerySet[VerificationResult]:
-    return scope_by_teacher(VerificationResult.objects.select_related("teacher", "school"), role, school="school")
+    """Results in the role's scope. A teacher never sees a provisional run's result (SPEC §9): until the
+    final run the year has no verdict for them."""
+    qs = scope_by_teacher(VerificationResult.objects.select_related("teacher", "school", "run"), role, school="school")
+    if role is not None and role.kind == RoleKind.TEACHER:
+        qs = qs.exclude(run__provisional=True)
+    return qs
+
+
+def year_is_provisional(role: Role | None, year: int) -> bool:
+    """Whether any of the year's results the role sees comes from a provisional (试算) run."""
+    return results_visible_to(role).filter(year=year, run__provisional=True).exists()
 
 
 def notices_visible_to(role: Role | None) -> QuerySet[Notice]:

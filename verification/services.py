@@ -124,18 +124,55 @@ def _require_annual_regime() -> None:
         raise StateConflict(_("本平台按五年周期考核，不进行年度验证。"))
 
 
+def last_review_deadline(year: int) -> datetime.date:
+    """The year's district review deadline (复审截止): the last day its hours can still change."""
+    row = Year.objects.filter(year=year).only("district_review_deadline").first()
+    return row.district_review_deadline if row else Year.defaults_for(year)["district_review_deadline"]
+
+
+def run_is_provisional(year: int, provisional: bool | None = None, today: datetime.date | None = None) -> bool:
+    """Whether a run of `year` started now is provisional (试算), or refuse the kind asked for.
+
+    Before the last review deadline a run can only be provisional: administrators see its results,
+    teachers never see them as a verdict (SPEC §9). After it only the final run makes sense: a
+    provisional one would hide the final results from the teachers. `None` takes the kind the date allows.
+    """
+    deadline = last_review_deadline(year)
+    before = (today or timezone.localdate()) <= deadline
+    if provisional is None:
+        return before
+    if before and not provisional:
+        raise StateConflict(
+            _("%(year)s年度的复审截止日期（%(date)s）还没到，正式验证须在此之后；现在只能试算（临时结果，教师看不到）。")
+            % {"year": year, "date": f"{deadline:%Y-%m-%d}"}
+        )
+    if not before and provisional:
+        raise StateConflict(
+            _("%(year)s年度的复审已于 %(date)s 截止，请进行正式验证。") % {"year": year, "date": f"{deadline:%Y-%m-%d}"}
+        )
+    return before
+
+
 def run_start(
-    *, role: Role | None, actor: User | None, year: int, district: Organisation | None = None, inline: bool = False
+    *,
+    role: Role | None,
+    actor: User | None,
+    year: int,
+    district: Organisation | None = None,
+    inline: bool = False,
+    provisional: bool | None = None,
 ) -> VerificationRun:
     """Start verifying `year` for the city (or one district). A second start while one runs is refused.
 
     A run whose workers stopped reporting for 15 minutes is marked interrupted and may be
-    started again; results are upserted, so the new run gives the same results.
+    started again; results are upserted, so the new run gives the same results. Before the year's
+    last review deadline the run is provisional (see `run_is_provisional`; asking for a final one is 409).
     """
     _require_annual_regime()
     if role is not None:
         _require_city(role)
     _require_not_finalised(year)
+    provisional = run_is_provisional(year, provisional)
     city = role.organisation if role is not None else deployment_city()
     if district is not None and (
         district.kind not in (OrgKind.DISTRICT, OrgKind.CITY_DIRECT) or not district.path.startswith(city.path)
@@ -162,6 +199,7 @@ def run_start(
                 total=sum(n for _s, n in sizes),
                 chunks=len(chunks),
                 chunk_plan=chunks,
+                provisional=provisional,
             )
     except IntegrityError:
         raise StateConflict(_("%(year)s年度的验证正在进行中，请等待完成。") % {"year": year})
@@ -346,6 +384,8 @@ def notice_publish(*, role: Role, actor: User, year: int) -> Notice:
     school = role.organisation
     if not VerificationResult.objects.filter(year=year, school=school).exists():
         raise StateConflict(_("%(year)s年度还没有本校的验证结果，不能公示。") % {"year": year})
+    if VerificationResult.objects.filter(year=year, school=school, run__provisional=True).exists():
+        raise StateConflict(_("%(year)s年度的验证结果还是试算结果，复审截止后正式验证了才能公示。") % {"year": year})
     if Confirmation.objects.filter(organisation=school, year=year).exists():
         raise StateConflict(_("本校结果已确认上报，不能再公示。"))
     now = timezone.now()
@@ -366,7 +406,7 @@ def complaint_file(*, role: Role, actor: User, year: int, field: str, message: s
     """A teacher complains about one figure of their published result, while the notice is open."""
     if role is None or role.kind != RoleKind.TEACHER:
         raise PermissionDenied(_("只有教师本人可以提出异议。"))
-    result = VerificationResult.objects.filter(year=year, teacher__user_id=role.user_id).select_related("school").first()
+    result = selectors.results_visible_to(role).filter(year=year).first()  # never a provisional one
     if result is None:
         raise NotFound
     notice = Notice.objects.filter(school=result.school, year=year).first()

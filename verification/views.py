@@ -3,8 +3,6 @@ confirmations and finalisation, statistics with charts, exports."""
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -147,7 +145,12 @@ def run_list(request):
     if request.method == "POST" and form.is_valid():
         try:
             run = services.run_start(
-                role=role, actor=request.user, year=form.cleaned_data["year"], district=form.cleaned_data["district"]
+                role=role,
+                actor=request.user,
+                year=form.cleaned_data["year"],
+                district=form.cleaned_data["district"],
+                # The two buttons: 试算 (provisional) or 正式验证 (final, refused before the last review deadline).
+                provisional={"final": False, "provisional": True}.get(request.POST.get("kind", "")),
             )
         except (StateConflict, ValidationError) as exc:
             _messages_from(request, exc)
@@ -155,7 +158,18 @@ def run_list(request):
             messages.success(request, _("验证已开始（#%(id)s）。") % {"id": run.pk})
             return redirect("run_detail", pk=run.pk)
     runs = VerificationRun.objects.select_related("district", "started_by")[:30]
-    return render(request, "verification/runs.html", {"form": form, "runs": runs})
+    year = timezone.localdate().year
+    return render(
+        request,
+        "verification/runs.html",
+        {
+            "form": form,
+            "runs": runs,
+            # The years whose review is still open, with their deadline: their runs are provisional.
+            "open_years": [(y, services.last_review_deadline(y)) for y in (year - 1, year)],
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -185,6 +199,7 @@ def my_results(request):
     for c in ResultComplaint.objects.filter(result__in=results):
         complaints.setdefault(c.result_id, []).append(c)
     for r in results:
+        r.complaint_form = ComplaintForm(auto_id=f"complain-{r.year}-%s")  # ids unique per year on the page
         r.policy = policies.get(r.year)
         r.notice = notices.get(r.year)
         r.my_complaints = complaints.get(r.pk, [])
@@ -274,6 +289,7 @@ def result_list(request):
         request,
         "verification/results.html",
         {
+            "provisional": selectors.year_is_provisional(role, year),
             "page": page,
             "year": year,
             "status": status,
@@ -334,7 +350,9 @@ def notice(request):
     if role.kind == RoleKind.TEACHER and n is None:
         results = []
     else:
-        results = VerificationResult.objects.filter(school=school, year=year).select_related("teacher").order_by("teacher__name")
+        results = (
+            VerificationResult.objects.filter(school=school, year=year).select_related("teacher", "run").order_by("teacher__name")
+        )
     if request.GET.get("format") == "xlsx" and n is not None:
         rows = (
             [
@@ -368,6 +386,7 @@ def notice(request):
             "confirmation": Confirmation.objects.filter(organisation=school, year=year).first(),
             "open_complaints": ResultComplaint.objects.filter(notice=n, state=ComplaintState.OPEN).count() if n else 0,
             "is_teacher": role.kind == RoleKind.TEACHER,
+            "provisional": role.kind != RoleKind.TEACHER and any(r.run_id and r.run.provisional for r in results),
         },
     )
 
@@ -389,10 +408,19 @@ def complaint_list(request):
         except (StateConflict, ValidationError, PermissionDenied) as exc:
             _messages_from(request, exc)
         else:
-            messages.success(request, _("已记录处理结果。"))
+            if request.POST.get("decision") == "upheld":
+                messages.success(request, _("已记录：异议属实。请按该行的链接更正该教师的学时，再重新验证该年度。"))
+            else:
+                messages.success(request, _("已记录处理结果。"))
         return redirect("result_complaints")
     return render(
-        request, "verification/complaints.html", {"complaints": qs[:200], "can_resolve": role.kind == RoleKind.DISTRICT_ADMIN}
+        request,
+        "verification/complaints.html",
+        {
+            "complaints": qs[:200],
+            "can_resolve": role.kind == RoleKind.DISTRICT_ADMIN,
+            "is_city": role.kind == RoleKind.CITY_ADMIN,  # the city corrects ledger entries (hours.services.ledger_correction)
+        },
     )
 
 
@@ -449,9 +477,9 @@ def statistics(request):
     trend = selectors.statistics_trend(role)
     chart = {
         "units": [r["unit"].name for r in rows],
-        "pass_rate": [r["pass_rate"] or 0 for r in rows],
+        "pass_rate": [float(r["pass_rate"] or 0) for r in rows],
         "trend_years": [r["year"] for r in trend],
-        "trend_rate": [r["pass_rate"] or 0 for r in trend],
+        "trend_rate": [float(r["pass_rate"] or 0) for r in trend],
         "trend_verified": [r["verified"] for r in trend],
         "categories": [str(label) for _v, label in Category.choices],
         "category_hours": [float(total["public"]), float(total["professional"]), float(total["elective"])],
@@ -460,11 +488,14 @@ def statistics(request):
         request,
         "verification/statistics.html",
         {
+            "provisional": selectors.year_is_provisional(role, year),
             "year": year,
             "rows": rows,
             "total": total,
             "trend": trend,
-            "chart_json": json.dumps(chart, ensure_ascii=False),
+            # A dict: the template's json_script encodes it once (json.dumps here made it a JSON string
+            # inside JSON, and the charts drew axes with no bars).
+            "chart": chart,
             "years": sorted({r["year"] for r in trend} | {year}, reverse=True),
         },
     )

@@ -75,7 +75,9 @@ def test_without_a_role_the_api_says_so(world):
     client = APIClient()
     client.force_authenticate(UserFactory())
     response = client.get("/api/v1/statistics/")
-    assert response.status_code == 403 and response.json()["detail"] == "No role."
+    english = client.get("/api/v1/statistics/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403 and response.json()["detail"] == "您没有可用的角色。"  # in the request's language
+    assert english.json()["detail"] == "You have no role to act in."
 
 
 def test_a_services_not_found_is_404_on_a_page_and_in_the_api(world, monkeypatch):

@@ -244,10 +244,12 @@ def test_confirming_twice_imports_once(world):
     assert Teacher.objects.count() == count
 
 
-def test_api_confirm_of_a_failed_import_is_a_conflict(world):
+def test_api_upload_with_errors_is_refused_at_once_and_its_confirm_is_a_conflict(world):
     api = world.api("school_a1_admin")
-    record = upload_api(api, make_xlsx([teacher_row(1, 姓名="")])).json()
-    assert record["status"] == "failed"
+    response = upload_api(api, make_xlsx([teacher_row(1, 姓名="")]))
+    assert response.status_code == 422  # at upload, not a 201 whose confirm fails later
+    record = response.json()
+    assert record["status"] == "failed" and record["errors"][0]["column"] == "姓名"
     before = Teacher.objects.count()
     response = api.post(f"/api/v1/roster-imports/{record['id']}/confirm/")
     assert response.status_code == 409

@@ -71,6 +71,12 @@ CASES = [
     ("unknown_category", {"category": "sports"}, {"certificate": [pdf]}, "category", 'data-testid="error-category"'),
 ]
 IDS = [c[0] for c in CASES]
+ONLY_EVIDENCE_MISSING = {
+    "missing_translation",
+    "missing_hours_statement",
+    "translation_but_no_certificate",
+    "no_certificate_at_all",
+}
 
 
 def _files(spec, salt):
@@ -110,7 +116,14 @@ def test_browser_form_refuses_bad_declaration_and_stores_nothing(
 
     assert response.status_code == 200  # the form again, with the error
     assert shown in response.content.decode()
-    _assert_nothing_stored(private_media)
+    if case in ONLY_EVIDENCE_MISSING:
+        # Nothing is submitted, but what was typed and chosen is kept as a draft, so the teacher only
+        # adds the missing paper instead of filling everything in and choosing every file again.
+        draft = Declaration.objects.get()
+        assert draft.state == "draft" and draft.submitted_at is None
+        assert sorted(draft.evidence.values_list("kind", flat=True)) == sorted(k for k, v in files.items() for _f in v)
+    else:
+        _assert_nothing_stored(private_media)
 
 
 def test_a_good_declaration_is_stored_by_both_paths(world, in_year, private_media):

@@ -155,7 +155,7 @@ def test_someone_who_did_not_organise_the_project_cannot_register_hours(world, i
 
 
 def test_a_provider_registers_only_teachers_finally_enrolled(world, in_year):
-    project = make_project(world, "provider")
+    project = make_project(world, "provider", enrolment=True)
 
     response = _register(world, "provider", project, [("teacher_a1", 12)])
 

@@ -93,9 +93,11 @@ def test_the_teachers_page_shows_the_balance_every_kind_of_movement_and_what_can
     history = _rows(html, "points-history")
     kinds = [row[2] for row in history]
     assert set(kinds) == {"获得", "兑换冻结", "已兑换", "解冻退回", "年末清零"}
-    assert ["2025", "年末清零", "-80", "积分只在当年有效，年末清零"] in [row[1:] for row in history]
-    assert ["2026", "解冻退回", "+200", "名额已满"] in [row[1:] for row in history]
-    assert ["2026", "已兑换", "800", "兑换 8 学时"] in [row[1:] for row in history]
+    # Every movement is signed (a real minus sign), the available balance and the held points apart.
+    assert ["2025", "年末清零", "−80", "—", "积分只在当年有效，年末清零"] in [row[1:] for row in history]
+    assert ["2026", "解冻退回", "+200", "−200", "名额已满"] in [row[1:] for row in history]
+    assert ["2026", "兑换冻结", "−800", "+800", "兑换申请 #1"] in [row[1:] for row in history]
+    assert ["2026", "已兑换", "0", "−800", "兑换 8 学时"] in [row[1:] for row in history]
     states = sorted(row[4] for row in _rows(html, "requests"))
     assert states == sorted(["已兑换", "未通过", "待学校确认"])
 
