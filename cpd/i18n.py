@@ -21,7 +21,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 @functools.lru_cache(maxsize=8)
 def _patterns(language: str) -> list[tuple[re.Pattern[str], str]]:
     """(regex, msgid) for every msgid with named placeholders, longest literal text first (most specific)."""
-    catalog = trans_real.translation(language)._catalog
+    catalog = trans_real.translation(language)._catalog  # type: ignore[attr-defined]  # gettext has no public catalogue listing
     found = []
     for msgid in catalog.keys():
         if not isinstance(msgid, str) or "%(" not in msgid:

@@ -231,7 +231,7 @@ def declaration_form(request, pk: int | None = None):
                 form.is_valid()
         if files:
             # The browser cannot put chosen files back into a form: name them so they are easy to choose again.
-            unsaved_files = [f.name for _kind, f in files]
+            unsaved_files = [getattr(f, "name", "") for _kind, f in files]
     stored = list(declaration.evidence.all()) if declaration else []
     in_chinese, states_hours = _certificate_answers(form, declaration)
     return render(
@@ -314,8 +314,8 @@ def declaration_detail(request, pk: int):
     events = decl.events.select_related("actor")
     level = selectors.review_level(role)
     can_review = level is not None and decl.state == selectors.QUEUE_STATE[level]
-    decl.review_form = ReviewForm(auto_id=f"review-{decl.pk}-%s")
-    decl.review_errors = request.session.pop(REVIEW_ERRORS_KEY, {}).get(str(decl.pk), {}).get("errors", [])
+    decl.review_form = ReviewForm(auto_id=f"review-{decl.pk}-%s")  # type: ignore[attr-defined]  # carried to the template
+    decl.review_errors = request.session.pop(REVIEW_ERRORS_KEY, {}).get(str(decl.pk), {}).get("errors", [])  # type: ignore[attr-defined]
     return render(
         request,
         "hours/declaration_detail.html",
