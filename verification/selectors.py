@@ -5,12 +5,22 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from accounts.models import Organisation, OrgKind, Role, RoleKind
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, scope_by_teacher
 
-from .models import Confirmation, Notice, ResultComplaint, ResultStatus, SchoolYearStats, VerificationResult, YearPolicy
+from .models import (
+    Confirmation,
+    Notice,
+    ResultComplaint,
+    ResultStatus,
+    RunStatus,
+    SchoolYearStats,
+    VerificationResult,
+    VerificationRun,
+    YearPolicy,
+)
 
 
 def policy_minimums(year: int) -> dict[str, Decimal] | None:
@@ -29,8 +39,26 @@ def results_visible_to(role: Role | None) -> QuerySet[VerificationResult]:
 
 
 def year_is_provisional(role: Role | None, year: int) -> bool:
-    """Whether any of the year's results the role sees comes from a provisional (试算) run."""
-    return results_visible_to(role).filter(year=year, run__provisional=True).exists()
+    """Whether the year's results the role sees come from a provisional (试算) run: a finished provisional
+    run of the year that covers the role's area and no final run over that area after it.
+
+    Read from the runs (a handful of rows a year), never from the results: a page must not scan a
+    year's 200,000 results to label itself."""
+    if role is None:
+        return False
+    runs = VerificationRun.objects.filter(year=year, status=RunStatus.DONE)
+    org = role.organisation
+    if org.kind in (OrgKind.PROVINCE, OrgKind.CITY):
+        finals = runs.filter(district__isnull=True, provisional=False)
+    else:
+        # A school's or a district's results come from city-wide runs and its district's own runs.
+        runs = runs.filter(Q(district__isnull=True) | Q(district_id__in=[org.pk, org.parent_id]))
+        finals = runs.filter(provisional=False)
+    final_at = finals.aggregate(last=Max("finished_at"))["last"]
+    provisional = runs.filter(provisional=True)
+    if final_at is not None:
+        provisional = provisional.filter(finished_at__gt=final_at)
+    return provisional.exists()
 
 
 def notices_visible_to(role: Role | None) -> QuerySet[Notice]:
