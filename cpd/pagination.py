@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
@@ -142,11 +143,22 @@ def estimated_count(qs: QuerySet) -> int:
     return int(match.group(1)) if match else 0
 
 
+# Below this many rows (by the planner's estimate) an exact COUNT is cheap, so the list says the exact figure.
+EXACT_COUNT_BELOW = 10_000
+
+
 def list_count(qs: QuerySet) -> tuple[int, bool]:
-    """(count, is_estimate): exact on SQLite (small deployments), the planner's estimate on PostgreSQL."""
+    """(count, is_estimate): exact on SQLite (small deployments) and for small lists; for a long list on
+    PostgreSQL the planner's estimate, and the caller says it is one."""
     if connections[qs.db].vendor != "postgresql":
         return qs.order_by().count(), False
-    return estimated_count(qs), True
+    try:
+        estimate = estimated_count(qs)
+    except EmptyResultSet:  # a filter that can match nothing (e.g. an id beyond the column's range)
+        return 0, False
+    if estimate < EXACT_COUNT_BELOW:
+        return qs.order_by().count(), False
+    return estimate, True
 
 
 @dataclass

@@ -63,8 +63,23 @@ def _session(world, persona: str) -> dict:
 
 
 @pytest.fixture
-def sessions(world):
+def sessions(world, _test_connection_kept):
     return {persona: _session(world, persona) for persona in PERSONAS}
+
+
+@pytest.fixture
+def _test_connection_kept():
+    """The WSGI app is called directly, so each request's end would close the database connection that
+    the test's transaction lives in (PostgreSQL then answers "connection already closed"). Django's test
+    client unhooks the same handler for the same reason."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

@@ -96,7 +96,7 @@ def test_the_teachers_page_shows_the_balance_every_kind_of_movement_and_what_can
     # Every movement is signed (a real minus sign), the available balance and the held points apart.
     assert ["2025", "年末清零", "−80", "—", "积分只在当年有效，年末清零"] in [row[1:] for row in history]
     assert ["2026", "解冻退回", "+200", "−200", "名额已满"] in [row[1:] for row in history]
-    assert ["2026", "兑换冻结", "−800", "+800", "兑换申请 #1"] in [row[1:] for row in history]
+    assert ["2026", "兑换冻结", "−800", "+800", f"兑换申请 #{paid.pk}"] in [row[1:] for row in history]
     assert ["2026", "已兑换", "0", "−800", "兑换 8 学时"] in [row[1:] for row in history]
     states = sorted(row[4] for row in _rows(html, "requests"))
     assert states == sorted(["已兑换", "未通过", "待学校确认"])
