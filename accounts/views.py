@@ -206,7 +206,7 @@ def roster_list(request):
     query.pop("cursor", None)
     extra = [column(role, list(page)) for column in ROSTER_COLUMNS]
     for t in page:
-        t.extra_cells = [cells.get(t.pk, "") for _, cells in extra]
+        t.extra_cells = [(header, cells.get(t.pk, "")) for header, cells in extra]  # the header labels the cell on a phone
     return render(
         request,
         "accounts/roster_list.html",
