@@ -131,6 +131,8 @@ def test_a_teachers_lists_are_cards_on_a_phone(live_world, as_role):
     _assert_card(entry, "校本研修：课堂观察")
     _assert_labelled(_cell(entry, "Hours"), "6.0")
     _assert_labelled(_cell(entry, "Source"), "Training hours registration")
+    complain = t.page.get_by_test_id(f"complain-{objects['entry'].pk}").bounding_box()
+    assert complain is not None and complain["height"] >= 44, complain
     professional = _row(t, "hours-figures", "Professional subjects")
     _assert_card(professional, "Professional")
     _assert_labelled(_cell(professional, "Hours counted"), "6.0")
