@@ -30,7 +30,7 @@ from training import projects
 from training.imports import REGISTRATION_HEADERS
 from training.models import TrainingProject
 from verification import services as verification_services
-from verification.models import ComplaintState, Confirmation, ResultComplaint, YearPolicy
+from verification.models import ComplaintState, Confirmation, Notice, ResultComplaint, YearPolicy
 
 from .checks import DESK, PHONE, PageChecks
 from .conftest import log_in
@@ -233,7 +233,7 @@ def test_teacher_exchanges_points_for_hours(live_world, as_role, viewport, engli
 
 
 @pytest.mark.parametrize(("viewport", "english"), SIZES)
-def test_school_reviews_the_queue_and_keeps_its_roster(live_world, as_role, private_media, viewport, english):
+def test_school_reviews_the_queue_and_publishes_its_results(live_world, as_role, private_media, viewport, english):
     world = live_world
     _policy(timezone.localdate().year)
     first, second = _declare(world, title="校本研修一"), _declare(world, title="校本研修二")
@@ -254,7 +254,20 @@ def test_school_reviews_the_queue_and_keeps_its_roster(live_world, as_role, priv
     expect(page.get_by_test_id(f"queue-item-{first.pk}")).to_have_count(0)
     s.check()
     assert Declaration.objects.get(pk=first.pk).state == DeclarationState.SCHOOL_APPROVED
-    s.goto("/verification/notice/")
+
+    # The city verified 2025 after its last review deadline (as in the spring journey): the school
+    # publishes its results for 7 days, and sees them on notice.
+    hours_of_2025(world)
+    with time_machine.travel(SPRING, tick=True):
+        verify(world, 2025)
+        s.goto("/verification/notice/?year=2025")
+        _assert_accessible(s)
+        page.get_by_test_id("publish-notice").click()
+        expect(page.get_by_test_id("notice-window")).to_contain_text(_said(s, "公示中"))
+        expect(page.get_by_test_id("notice-window")).to_contain_text("2026-03-10")
+        expect(_row(page, "notice-table", world.teachers["teacher_a1"].name)).to_have_count(1)
+        s.check()
+    assert Notice.objects.get(school=world.school_a1, year=2025).published_by == world.users["school_a1_admin"]
 
 
 def _roster_xlsx(tmp_path, name: str, rows: list[tuple[str, str]]) -> str:
