@@ -3,6 +3,16 @@
 On every page a journey visits (tests/browser/checks.py): nothing wider than the window, no console
 error, and in English no Chinese left but data. axe-core runs over each role's main page and forms and
 must find no "serious" or "critical" violation.
+
+Each journey does the job, as a user would, and checks what the user then sees:
+- teacher: declares, withdraws, resubmits; exchanges points for hours (the request pending, hours and points);
+- school admin: reviews the queue, publishes the results on notice; adds and edits a teacher, imports a
+  roster file (its errors, then the confirmed import), confirms a points exchange paid;
+- principal: approves enrolments; confirms the school's results after the notice;
+- district / city centre: approves at the second level, resolves a complaint, confirms the district;
+- city admin: runs a provisional verification, reads the statistics, edits a year's minimums and deadline
+  and the points exchange window;
+- provider: creates a project with enrolment and one without through the form, registers attendance.
 """
 
 from __future__ import annotations
@@ -439,7 +449,7 @@ def test_principal_approves_enrolments(live_world, as_role, viewport, english):
 
 @pytest.mark.parametrize(("viewport", "english"), SIZES)
 @pytest.mark.parametrize(("persona", "teacher"), [("district_a_admin", "teacher_a1"), ("city_direct_admin", "teacher_c1")])
-def test_district_and_city_centre_approve_at_second_level(
+def test_district_and_city_centre_review_resolve_a_complaint_and_confirm_their_results(
     live_world, as_role, private_media, viewport, english, persona, teacher
 ):
     world = live_world
@@ -476,6 +486,8 @@ def test_district_and_city_centre_approve_at_second_level(
         )
         traveller.shift(datetime.timedelta(days=8))
         # The district resolves the complaint: the figure stands.
+        # TODO(issue 12, district corrections): uphold it and correct the hours from the complaint once
+        # districts can (another branch adds that), and see the corrected figure in the results.
         d.goto("/verification/complaints/")
         _assert_accessible(d)
         d.page.get_by_test_id(f"resolution-{complaint.pk}").fill("核对登记记录，维持原结果")
@@ -485,10 +497,10 @@ def test_district_and_city_centre_approve_at_second_level(
         expect(row).to_contain_text("核对登记记录，维持原结果")
         d.check()
         assert ResultComplaint.objects.get(pk=complaint.pk).state == ComplaintState.DISMISSED
-        # The principals confirm their schools (the principal's own journey does it in the browser),
+        # The principals confirm their schools (the principal's own journey does that in the browser),
         # then the district confirms its results.
         for school in schools:
-            Confirmation.objects.create(organisation=school, year=2025, confirmed_by=world.users["city_admin"])
+            Confirmation.objects.create(organisation=school, year=2025)
         d.goto("/verification/confirmations/?year=2025")
         _assert_accessible(d)
         d.page.get_by_test_id("district-confirm").click()
