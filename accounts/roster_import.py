@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
@@ -103,7 +103,7 @@ def build_template() -> bytes:
         ws.column_dimensions[chr(64 + col_index)].width = 16
         if column.choices is None:
             continue
-        labels = [str(label) for _value, label in column.choices.choices]
+        labels = [label for _value, label in _choices(column)]
         lists.cell(row=1, column=col_index, value=column.header)
         for i, label in enumerate(labels, start=2):
             lists.cell(row=i, column=col_index, value=label)
@@ -123,9 +123,17 @@ def check_file(uploaded) -> None:
     check_upload(uploaded, max_bytes=settings.ROSTER_IMPORT_MAX_BYTES, max_rows=settings.ROSTER_IMPORT_MAX_ROWS)
 
 
+def _choices(column: Column) -> list[tuple[str, str]]:
+    """(value, label) of a coded column, labels in Chinese like the template's headers and drop-downs,
+    whatever language the page that uploads or downloads the file is in (an English page used to
+    write English labels into the template and refuse the Chinese ones it had just offered)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return [(value, str(label)) for value, label in column.choices.choices]
+
+
 def _parse_choice(column: Column, text: str) -> str | None:
-    for value, label in column.choices.choices:
-        if text in (value, str(label)):
+    for value, label in _choices(column):
+        if text in (value, label):
             return value
     return None
 

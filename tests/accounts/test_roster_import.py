@@ -388,3 +388,25 @@ def test_filled_in_template_imports_with_labels_translated_to_codes(world):
         "teacher",
     )
     assert str(teacher.first_employment_date) == "2005-09-01"
+
+
+def test_an_english_page_offers_and_accepts_the_chinese_labels_of_the_template(world, settings):
+    """The file's columns are Chinese whatever the page's language: the drop-downs of a template
+    downloaded from an English page list the Chinese labels, and an upload from an English page
+    reads them (it used to compare them with the English labels and refuse every coded cell)."""
+    client = world.client("school_a1_admin")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    template = load_workbook(io.BytesIO(client.get("/roster/import/template.xlsx").content))
+    choices = template["可选值"]
+    assert [c.value for c in choices["D"] if c.value] == ["性别", "男", "女"]
+    number = valid_id_number()
+    response = client.post(
+        "/roster/import/",
+        {"file": SimpleUploadedFile("roster.xlsx", make_xlsx([teacher_row(1, **{"身份证号": number})]), content_type=XLSX)},
+    )
+    assert response.status_code == 302
+    record = RosterImport.objects.get()
+    assert (record.status, record.new_rows, record.errors) == (RosterImportStatus.VALIDATED, 1, [])
+    client.post(response["Location"])
+    teacher = Teacher.objects.get(id_number=number)
+    assert (teacher.gender, teacher.stage, teacher.subject, teacher.title) == ("F", "primary", "chinese", "grade1")

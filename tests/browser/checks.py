@@ -69,16 +69,21 @@ def data_strings() -> set[str]:
     """Text the people and organisations of the test database wrote or are called (allowed in any language)."""
     from accounts.models import Organisation, Teacher, User
     from hours.models import Declaration, Evidence, LedgerEntry
+    from points.models import EarningRule
     from training.models import TrainingProject
+    from verification.models import ResultComplaint
 
     found: set[str] = set()
     found.update(Organisation.objects.values_list("name", flat=True))
     found.update(Teacher.objects.values_list("name", flat=True))
     found.update(str(u) for u in User.objects.all())
     found.update(TrainingProject.objects.values_list("title", flat=True))
+    found.update(EarningRule.objects.values_list("name", flat=True))  # named by the city, shown as the reason of points
     for title, organiser, reason in Declaration.objects.values_list("title", "organiser", "last_reason"):
         found.update({title, organiser, reason})
     found.update(Evidence.objects.values_list("original_name", flat=True))  # file names as uploaded
     for title, organiser in LedgerEntry.objects.values_list("title", "organiser"):
         found.update({title, organiser})
+    for message, resolution in ResultComplaint.objects.values_list("message", "resolution"):
+        found.update({message, resolution})
     return {s for s in found if s}

@@ -14,20 +14,28 @@ from points import services
 from points.models import EarningRule, ExchangeRequest, ExchangeWindow, RequestState
 
 
-def test_a_teacher_exchanges_points_the_school_confirms_and_the_hours_arrive(live_world, open_as):
+def points_to_exchange(teacher, *, courses: int = 7) -> None:
+    """This year's exchange window, open all year, and `courses` × 50 points earned today by `teacher`.
+
+    Open all year, so a journey runs on any day without freezing the clock (the live server is
+    another thread of this process). Also used by tests/browser/test_role_journeys.py.
+    """
     today = timezone.localdate()
-    # This year's window is open all year, so the journey runs on any day without freezing the
-    # clock (the live server is another thread of this process).
     ExchangeWindow.objects.create(
         year=today.year, opens_on=datetime.date(today.year, 1, 1), closes_on=datetime.date(today.year, 12, 31)
     )
     EarningRule.objects.create(action_code="course", name="完成研修课程", points=50)
-    teacher = live_world.teachers["teacher_a1"]
-    for i in range(7):
+    for i in range(courses):
         event = services.points_earn(
             event_id=f"journey-{i}", teacher_key=teacher.id_number, action_code="course", occurred_on=today
         )
         assert event.status == "accepted"
+
+
+def test_a_teacher_exchanges_points_the_school_confirms_and_the_hours_arrive(live_world, open_as):
+    today = timezone.localdate()
+    teacher = live_world.teachers["teacher_a1"]
+    points_to_exchange(teacher)
 
     # 1. The teacher sees 350 points, 3 hours exchangeable now, and asks for 3 elective hours.
     page = open_as("teacher_a1")

@@ -15,8 +15,15 @@ from verification.models import Confirmation, ResultComplaint, VerificationResul
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 
 
-def test_city_runs_the_year_and_it_goes_through_notice_complaint_confirmations_to_finalised(live_world, open_as):
-    world = live_world
+# A morning after the last review deadline of 2025: a final (not provisional) run is allowed.
+SPRING = datetime.datetime(2026, 3, 10, 9, 0, tzinfo=SHANGHAI)
+
+
+def hours_of_2025(world) -> None:
+    """The 2025 policy (90 / 30 / 42 / 18) and hours: teacher_a1 passes, teacher_a2 falls short.
+
+    Also used by tests/browser/test_role_journeys.py.
+    """
     # Transactional tests flush the tables, so the seeded policy may be gone: make sure 2025 has it.
     YearPolicy.objects.get_or_create(
         year=2025,
@@ -29,10 +36,14 @@ def test_city_runs_the_year_and_it_goes_through_notice_complaint_confirmations_t
             "carry_rule": "2022",
         },
     )
-    # Hours of 2025 (policy 90 / 30 / 42 / 18): teacher_a1 passes, teacher_a2 fails.
     give(world.teachers["teacher_a1"], 2025, public=30, professional=50, elective=18)
     give(world.teachers["teacher_a2"], 2025, public=30, professional=20, elective=18)
-    with time_machine.travel(datetime.datetime(2026, 3, 10, 9, 0, tzinfo=SHANGHAI), tick=True) as traveller:
+
+
+def test_city_runs_the_year_and_it_goes_through_notice_complaint_confirmations_to_finalised(live_world, open_as):
+    world = live_world
+    hours_of_2025(world)
+    with time_machine.travel(SPRING, tick=True) as traveller:
         city = open_as("city_admin")
         city.goto("/verification/runs/")
         form = city.get_by_test_id("run-form")

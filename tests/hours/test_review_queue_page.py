@@ -21,7 +21,7 @@ def test_a_return_without_reason_is_shown_beside_that_item_not_at_the_top(world,
     assert f'data-testid="review-error-{second.pk}"' in item and "必须填写原因" in item
     other = re.search(rf'data-testid="queue-item-{first.pk}">(.*?)</section>', html, re.S).group(1)
     assert "必须填写原因" not in other
-    assert '<ul class="messages">' not in html
+    assert '<div class="messages">' not in html
     # Shown once: the next visit is clean.
     assert "必须填写原因" not in client.get("/hours/review/").content.decode()
 

@@ -284,3 +284,18 @@ def test_only_the_city_admin_sets_rules_and_windows_through_the_api(world, perso
     assert not EarningRule.objects.exists()
     assert not ExchangeWindow.objects.filter(year=2027).exists()
     assert not PointsAccount.objects.exists()
+
+
+def test_a_refused_window_says_which_field_is_wrong_and_keeps_what_was_typed(world):
+    """The window form printed no field error: a wrong year re-showed the page with no reason given."""
+    page = world.client("city_admin")
+    windows = list(ExchangeWindow.objects.values_list("year", "opens_on", "closes_on"))
+
+    response = page.post("/points/rules/", {"form": "window", "year": 1999, "opens_on": "2026-06-01", "closes_on": "2026-06-30"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    error = re.search(r'<small class="error" data-testid="error-year">([^<]+)</small>', html)
+    assert error and "2000" in error.group(1)
+    assert 'value="2026-06-01"' in html and 'value="2026-06-30"' in html
+    assert list(ExchangeWindow.objects.values_list("year", "opens_on", "closes_on")) == windows
