@@ -249,7 +249,7 @@ def _staged_delete(qs: Any) -> int:
     if not rows:
         return 0
     StagedUpload.objects.filter(pk__in=[pk for pk, _name in rows]).delete()
-    storage = StagedUpload._meta.get_field("file").storage  # type: ignore[attr-defined]
+    storage = StagedUpload._meta.get_field("file").storage
     for _pk, name in rows:
         if name:
             transaction.on_commit(partial(storage.delete, name))

@@ -197,8 +197,7 @@ def _kept_uploads(request) -> tuple[list[StagedUpload], dict[str, list[str]]]:
             elif int(value) not in dropped:
                 wanted.setdefault(kind, []).append(int(value))
     rows = {
-        s.pk: s
-        for s in StagedUpload.objects.filter(owner=request.user, pk__in=[pk for ids in wanted.values() for pk in ids])
+        s.pk: s for s in StagedUpload.objects.filter(owner=request.user, pk__in=[pk for ids in wanted.values() for pk in ids])
     }
     kept: list[StagedUpload] = []
     for kind, ids in wanted.items():
@@ -213,7 +212,8 @@ def _kept_uploads(request) -> tuple[list[StagedUpload], dict[str, list[str]]]:
 
 def _keep_files(request, good_files, room: int) -> tuple[list[StagedUpload], list[str]]:
     """Keep the chosen files that passed their checks while the form is fixed; (kept, names not kept)."""
-    kept, not_kept = [], []
+    kept: list[StagedUpload] = []
+    not_kept: list[str] = []
     for kind, uploaded in good_files:
         if len(kept) >= room:
             not_kept.append(getattr(uploaded, "name", ""))

@@ -81,7 +81,11 @@ def test_the_next_submit_without_choosing_again_attaches_exactly_the_kept_file(
     assert response.status_code == 302 and response["Location"] == f"/hours/declarations/{decl.pk}/"
     assert decl.state == DeclarationState.SUBMITTED
     (evidence,) = decl.evidence.all()
-    assert (evidence.kind, evidence.original_name, evidence.sha256) == ("certificate", "证书.pdf", hashlib.sha256(CERT).hexdigest())
+    assert (evidence.kind, evidence.original_name, evidence.sha256) == (
+        "certificate",
+        "证书.pdf",
+        hashlib.sha256(CERT).hexdigest(),
+    )
     assert (private_media / evidence.file.name).read_bytes() == CERT
     assert not StagedUpload.objects.exists() and not staged_file.exists()
     page = world.client("teacher_a1").get(f"/hours/declarations/{decl.pk}/").content.decode()
