@@ -236,3 +236,17 @@ def test_the_command_and_the_beat_task_prune_kept_files(world, private_media, se
         assert list(StagedUpload.objects.values_list("original_name", flat=True)) == ["b.pdf"]
         assert prune_staged_uploads.delay().get() == {"deleted": 1}
     assert not StagedUpload.objects.exists()
+
+
+def test_one_person_keeps_at_most_twenty_files_the_oldest_going_first(world, private_media, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        made = [
+            _staged_at(world, T0 + datetime.timedelta(minutes=i), f"{i}.pdf")
+            for i in range(services.STAGED_UPLOADS_PER_OWNER + 1)
+        ]
+    other = services.staged_upload_create(owner=world.users["teacher_a2"], kind="certificate", uploaded=pdf("theirs.pdf"))
+
+    left = list(StagedUpload.objects.filter(owner=world.users["teacher_a1"]).values_list("original_name", flat=True))
+    assert len(left) == 20 and "0.pdf" not in left and "20.pdf" in left
+    assert not (private_media / made[0].file.name).exists() and (private_media / made[1].file.name).exists()
+    assert StagedUpload.objects.filter(pk=other.pk).exists()
