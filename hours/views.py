@@ -244,6 +244,7 @@ def declaration_form(request, pk: int | None = None):
     evidence_errors: dict[str, list[str]] = {}
     unsaved_files: list[str] = []
     kept: list[StagedUpload] = []
+    remove: list[int] = []
     if request.method == "POST":
         submit = "submit" in request.POST
         files = _files_from(request)
@@ -280,7 +281,7 @@ def declaration_form(request, pk: int | None = None):
                     return redirect("declaration_detail", pk=decl.pk)
                 messages.warning(request, _("已保存为草稿（含您选择的文件），还不能提交：请补齐下面标出的材料。"))
                 declaration = decl
-                files, good_files, kept = [], [], []  # stored now: listed with the declaration's files
+                files, good_files, kept, remove = [], [], [], []  # stored now: listed with the declaration's files
                 form = DeclarationForm(request.POST, instance=Declaration.objects.get(pk=decl.pk))
                 form.is_valid()
         if good_files:
@@ -318,6 +319,8 @@ def declaration_form(request, pk: int | None = None):
             ],
             "evidence_general_errors": evidence_errors.get("files", []),
             "unsaved_files": unsaved_files,
+            # A stored file ticked for removal stays ticked when the form comes back.
+            "removing": set(remove),
         },
     )
 

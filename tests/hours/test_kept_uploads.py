@@ -180,6 +180,7 @@ def test_a_returned_declaration_keeps_a_new_file_while_its_fields_are_fixed(worl
         url, {**declaration_payload(hours="0"), "remove_evidence": [str(old.pk)], "certificate": pdf("清晰版.pdf"), "submit": "1"}
     ).content.decode()
     assert "已保留：清晰版.pdf" in html and 'data-testid="error-hours"' in html
+    assert f'name="remove_evidence" value="{old.pk}" id="remove-{old.pk}" checked>' in html  # still ticked
     response = client.post(url, {**declaration_payload(), **_kept(html), "remove_evidence": [str(old.pk)], "submit": "1"})
 
     decl.refresh_from_db()
