@@ -360,6 +360,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Synced into django-celery-beat's tables by the database scheduler at start.
 CELERY_BEAT_SCHEDULE = {
     "close-due-years": {"task": "hours.tasks.close_due_years", "schedule": 60 * 60 * 24},
+    "prune-staged-uploads": {"task": "hours.tasks.prune_staged_uploads", "schedule": 60 * 60 * 24},
     "points-expire-due": {"task": "points.tasks.expire_due", "schedule": 60 * 60 * 6},
     "send-reminders": {"task": "home.tasks.send_reminders", "schedule": 60 * 60 * 24},
     "prune-audit": {"task": "security.tasks.prune_audit", "schedule": 60 * 60 * 24},

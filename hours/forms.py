@@ -8,7 +8,7 @@ from .models import ActivityType, Category, Declaration, DeclarationState, Year
 from .services import COMMON_RETURN_REASONS, DECLARATION_FIELDS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-ACCEPT = "application/pdf,image/jpeg,image/png"
+ACCEPT = "image/*,application/pdf"  # phones offer the camera and the photo library
 
 
 class DeclarationForm(forms.ModelForm):

@@ -392,3 +392,35 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["user", "read_at"])]
+
+
+def staged_upload_path(instance: StagedUpload, filename: str) -> str:
+    # Platform-generated names only, as for evidence; the uploaded name is kept as text.
+    return f"staged/{timezone.now():%Y/%m/%d}/{instance.token}{instance.extension}"
+
+
+class StagedUpload(models.Model):
+    """A file a teacher chose on the declaration form that passed its own checks while the form did not.
+
+    Browsers cannot put a chosen file back into a file input, so the server keeps it for its owner: the
+    re-rendered form lists it under its field and the next submit counts it as chosen. A successful save
+    moves it into the declaration's evidence and deletes this row (`services.declaration_save`); what is
+    left is deleted with its file after `STAGED_UPLOAD_MAX_AGE` (`services.staged_uploads_prune`, daily).
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staged_uploads")
+    kind = models.CharField(_("材料类型"), max_length=20, choices=EvidenceKind.choices)
+    file = models.FileField(upload_to=staged_upload_path, max_length=200)
+    token = models.CharField(max_length=32, unique=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    @property
+    def extension(self) -> str:
+        return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(self.content_type, ".bin")

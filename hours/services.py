@@ -44,11 +44,16 @@ from .models import (
     LedgerEntry,
     Notification,
     Source,
+    StagedUpload,
     Year,
 )
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 MAX_EVIDENCE_FILES = 5
+# Files kept for a form that has to be fixed first live this long (`staged_uploads_prune`, daily)...
+STAGED_UPLOAD_MAX_AGE = datetime.timedelta(hours=24)
+# ...and one person keeps at most this many (several tabs, several tries), the oldest going first.
+STAGED_UPLOADS_PER_OWNER = 20
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -163,7 +168,7 @@ def check_evidence_file(uploaded: Any) -> tuple[bytes, str]:
     return content, content_type
 
 
-def _store_evidence(declaration: Declaration, kind: str, uploaded: Any, content: bytes, content_type: str) -> Evidence:
+def _store_evidence(declaration: Declaration, kind: str, name: str, content: bytes, content_type: str) -> Evidence:
     from django.core.files.base import ContentFile
 
     evidence = Evidence(
@@ -173,11 +178,82 @@ def _store_evidence(declaration: Declaration, kind: str, uploaded: Any, content:
         content_type=content_type,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
-        original_name=(getattr(uploaded, "name", "") or "")[:255],
+        original_name=(name or "")[:255],
     )
     evidence.file.save("upload", ContentFile(content), save=False)
     evidence.save()
     return evidence
+
+
+# --- files kept while a form is fixed --------------------------------------------------
+
+
+def staged_upload_create(*, owner: User, kind: str, uploaded: Any) -> StagedUpload:
+    """Keep one chosen file for its owner while the form it came with has to be fixed.
+
+    The file passes the same checks as evidence (`check_evidence_file`) or is refused with them
+    (ValidationError): only a file that could become evidence as it is is kept.
+    """
+    from django.core.files.base import ContentFile
+
+    if kind not in EvidenceKind.values:
+        raise ValidationError({"evidence": _("未知的材料类型。")})
+    content, content_type = check_evidence_file(uploaded)
+    staged = StagedUpload(
+        owner=owner,
+        kind=kind,
+        token=secrets.token_hex(16),
+        original_name=(getattr(uploaded, "name", "") or "")[:255],
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    staged.file.save("upload", ContentFile(content), save=False)
+    try:
+        with transaction.atomic():
+            staged.save()
+            # Bounded per person: someone who keeps failing a form does not fill the disk.
+            keep = StagedUpload.objects.filter(owner=owner).order_by("-created_at", "-pk")[:STAGED_UPLOADS_PER_OWNER]
+            _staged_delete(StagedUpload.objects.filter(owner=owner).exclude(pk__in=list(keep.values_list("pk", flat=True))))
+    except BaseException:
+        staged.file.delete(save=False)
+        raise
+    return staged
+
+
+def staged_uploads_discard(*, owner: User, ids: list[int]) -> int:
+    """The owner drops kept files (移除 ticked on the form). Someone else's ids are ignored."""
+    with transaction.atomic():
+        return _staged_delete(StagedUpload.objects.filter(owner=owner, pk__in=ids))
+
+
+def staged_uploads_prune(*, now: datetime.datetime | None = None) -> int:
+    """The daily job: delete kept files older than `STAGED_UPLOAD_MAX_AGE` with their rows.
+
+    Idempotent: a second run for the same moment finds nothing older left.
+    """
+    cutoff = (now or timezone.now()) - STAGED_UPLOAD_MAX_AGE
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            chunk = list(StagedUpload.objects.filter(created_at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:1000])
+            if not chunk:
+                return deleted
+            deleted += _staged_delete(StagedUpload.objects.filter(pk__in=chunk))
+
+
+def _staged_delete(qs: Any) -> int:
+    """Delete the rows now and their files once that is committed (a rolled-back delete keeps both).
+    Call inside a transaction."""
+    rows = list(qs.select_for_update().values_list("pk", "file"))
+    if not rows:
+        return 0
+    StagedUpload.objects.filter(pk__in=[pk for pk, _name in rows]).delete()
+    storage = StagedUpload._meta.get_field("file").storage
+    for _pk, name in rows:
+        if name:
+            transaction.on_commit(partial(storage.delete, name))
+    return len(rows)
 
 
 # --- declarations: create and edit ---------------------------------------------------
@@ -201,11 +277,17 @@ def declaration_save(
     remove_evidence_ids: list[int] | None = None,
     declaration: Declaration | None = None,
     submit: bool = False,
+    staged_ids: list[int] | None = None,
 ) -> Declaration:
     """Create or edit a draft (or returned) declaration with its evidence; optionally submit it.
 
     Nothing is stored unless everything is valid: fields, every file, the evidence rules
     and (when submitting) the record's required fields and the deadline.
+
+    `staged_ids` are files the actor chose on an earlier try of the form (`staged_upload_create`):
+    they become evidence like the new `files`, and their rows go in the same transaction, locked
+    first, so that a file is attached once even when the same form is sent twice at once. An id
+    that is not the actor's (or no longer kept) refuses the save.
     """
     teacher = _teacher_for(role)
     if teacher.status != TeacherStatus.ACTIVE:
@@ -215,6 +297,7 @@ def declaration_save(
             raise NotFound
     files = files or []
     remove_evidence_ids = remove_evidence_ids or []
+    staged_ids = list(dict.fromkeys(staged_ids or []))
     checked = []
     for kind, uploaded in files:
         if kind not in EvidenceKind.values:
@@ -246,11 +329,20 @@ def declaration_save(
                     # The file goes only once the removal is committed: a refused save keeps it.
                     transaction.on_commit(partial(ev.file.storage.delete, str(ev.file.name)))
                     ev.delete()
+            kept = list(StagedUpload.objects.select_for_update().filter(owner=actor, pk__in=staged_ids).order_by("pk"))
+            if len(kept) != len(staged_ids):
+                raise ValidationError({"evidence": _("保留的文件已失效，请重新选择。")})
             existing = decl.evidence.count()
-            if existing + len(checked) > MAX_EVIDENCE_FILES:
+            if existing + len(checked) + len(kept) > MAX_EVIDENCE_FILES:
                 raise ValidationError({"evidence": _("每份申报最多上传5个文件。")})
+            for staged in kept:
+                with staged.file.open("rb") as fh:
+                    content = fh.read()
+                stored.append(_store_evidence(decl, staged.kind, staged.original_name, content, staged.content_type))
+            if kept and _staged_delete(StagedUpload.objects.filter(pk__in=[k.pk for k in kept])) != len(kept):
+                raise StateConflict(_("保留的文件已失效，请重新选择。"))
             for kind, uploaded, content, content_type in checked:
-                stored.append(_store_evidence(decl, kind, uploaded, content, content_type))
+                stored.append(_store_evidence(decl, kind, getattr(uploaded, "name", ""), content, content_type))
             if submit:
                 _validate_for_submit(decl, teacher)
                 _do_transition(decl, "submit", role=role, actor=actor, reason="")

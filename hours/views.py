@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
@@ -28,7 +29,7 @@ from cpd.pagination import keyset_page
 
 from . import ledger, selectors, services
 from .forms import CorrectionForm, DeclarationFilterForm, DeclarationForm, QueueFilterForm, ReviewForm, YearForm
-from .models import Category, Declaration, EvidenceKind, LedgerEntry, Notification, Source, Year
+from .models import Category, Declaration, EvidenceKind, LedgerEntry, Notification, Source, StagedUpload, Year
 
 
 def _form_errors(form, exc: ValidationError) -> None:
@@ -178,6 +179,53 @@ def _files_from(request) -> list[tuple[str, object]]:
     return files
 
 
+KEPT_GONE = gettext_lazy("保留的文件已失效，请重新选择。")
+
+
+def _kept_uploads(request) -> tuple[list[StagedUpload], dict[str, list[str]]]:
+    """The files kept from an earlier try of the form (hidden `kept_<kind>` ids), less those ticked 移除
+    (dropped now), and a problem beside the field for an id that is not the user's or no longer kept."""
+    dropped = [int(x) for x in request.POST.getlist("remove_kept") if is_int_text(x)]
+    if dropped:
+        services.staged_uploads_discard(owner=request.user, ids=dropped)
+    wanted: dict[str, list[int]] = {}
+    problems: dict[str, list[str]] = {}
+    for kind in EvidenceKind.values:
+        for value in request.POST.getlist(f"kept_{kind}"):
+            if not is_int_text(value):
+                problems[kind] = [str(KEPT_GONE)]
+            elif int(value) not in dropped:
+                wanted.setdefault(kind, []).append(int(value))
+    rows = {
+        s.pk: s for s in StagedUpload.objects.filter(owner=request.user, pk__in=[pk for ids in wanted.values() for pk in ids])
+    }
+    kept: list[StagedUpload] = []
+    for kind, ids in wanted.items():
+        for pk in dict.fromkeys(ids):
+            row = rows.get(pk)
+            if row is None or row.kind != kind:
+                problems[kind] = [str(KEPT_GONE)]
+            else:
+                kept.append(row)
+    return kept, problems
+
+
+def _keep_files(request, good_files, room: int) -> tuple[list[StagedUpload], list[str]]:
+    """Keep the chosen files that passed their checks while the form is fixed; (kept, names not kept)."""
+    kept: list[StagedUpload] = []
+    not_kept: list[str] = []
+    for kind, uploaded in good_files:
+        if len(kept) >= room:
+            not_kept.append(getattr(uploaded, "name", ""))
+            continue
+        uploaded.seek(0)
+        try:
+            kept.append(services.staged_upload_create(owner=request.user, kind=kind, uploaded=uploaded))
+        except ValidationError:
+            not_kept.append(getattr(uploaded, "name", ""))
+    return kept, not_kept
+
+
 @login_required
 def declaration_form(request, pk: int | None = None):
     role = require_role(request, RoleKind.TEACHER)
@@ -195,13 +243,19 @@ def declaration_form(request, pk: int | None = None):
     form = DeclarationForm(request.POST or None, instance=Declaration.objects.get(pk=pk) if pk else None)
     evidence_errors: dict[str, list[str]] = {}
     unsaved_files: list[str] = []
+    kept: list[StagedUpload] = []
+    remove: list[int] = []
     if request.method == "POST":
         submit = "submit" in request.POST
         files = _files_from(request)
         remove = [int(x) for x in request.POST.getlist("remove_evidence") if is_int_text(x)]
+        # Files chosen on an earlier try and kept by the server count as chosen for their field.
+        kept, kept_problems = _kept_uploads(request)
         # Every problem at once, beside its field: the form's own (fields and the model's rules), each
         # chosen file's, and, when submitting, the evidence the answers about the certificate require.
-        file_problems, missing = _evidence_problems(form, declaration, files, remove, submit)
+        file_problems, missing, good_files = _evidence_problems(form, declaration, files, remove, submit, kept)
+        for kind, errors in kept_problems.items():
+            file_problems.setdefault(kind, []).extend(errors)
         evidence_errors = {k: file_problems.get(k, []) + missing.get(k, []) for k in {*file_problems, *missing}}
         if form.is_valid() and not file_problems:
             data = {f: form.cleaned_data[f] for f in services.DECLARATION_FIELDS}
@@ -211,6 +265,7 @@ def declaration_form(request, pk: int | None = None):
                     actor=request.user,
                     data=data,
                     files=files,
+                    staged_ids=[k.pk for k in kept],
                     remove_evidence_ids=remove,
                     declaration=declaration,
                     # Evidence still missing: keep what was typed and chosen as a draft, say what is missing.
@@ -226,12 +281,16 @@ def declaration_form(request, pk: int | None = None):
                     return redirect("declaration_detail", pk=decl.pk)
                 messages.warning(request, _("已保存为草稿（含您选择的文件），还不能提交：请补齐下面标出的材料。"))
                 declaration = decl
-                files = []  # stored now: listed with the declaration's files
+                files, good_files, kept, remove = [], [], [], []  # stored now: listed with the declaration's files
                 form = DeclarationForm(request.POST, instance=Declaration.objects.get(pk=decl.pk))
                 form.is_valid()
-        if files:
-            # The browser cannot put chosen files back into a form: name them so they are easy to choose again.
-            unsaved_files = [getattr(f, "name", "") for _kind, f in files]
+        if good_files:
+            # The browser cannot put chosen files back into a form: the server keeps the good ones for
+            # the next try (a bad one is named beside its field), as many as the declaration may hold.
+            still_stored = declaration.evidence.exclude(pk__in=remove).count() if declaration else 0
+            room = max(0, services.MAX_EVIDENCE_FILES - still_stored - len(kept))
+            newly_kept, unsaved_files = _keep_files(request, good_files, room)
+            kept += newly_kept
     stored = list(declaration.evidence.all()) if declaration else []
     in_chinese, states_hours = _certificate_answers(form, declaration)
     return render(
@@ -246,6 +305,7 @@ def declaration_form(request, pk: int | None = None):
                     "kind": value,
                     "label": label,
                     "stored": [ev for ev in stored if ev.kind == value],
+                    "kept": [k for k in kept if k.kind == value],
                     "errors": evidence_errors.get(value, []),
                     # Shown only when the answers about the certificate call for it (ui.js follows the radios).
                     "show_when": {
@@ -259,6 +319,8 @@ def declaration_form(request, pk: int | None = None):
             ],
             "evidence_general_errors": evidence_errors.get("files", []),
             "unsaved_files": unsaved_files,
+            # A stored file ticked for removal stays ticked when the form comes back.
+            "removing": set(remove),
         },
     )
 
@@ -274,37 +336,40 @@ def _certificate_answers(form, declaration) -> tuple[bool, bool]:
     return answer("certificate_in_chinese"), answer("certificate_states_hours")
 
 
-def _evidence_problems(form, declaration, files, remove, submit) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """(each chosen file's own problems, the evidence still missing for submitting), by evidence kind.
+def _evidence_problems(
+    form, declaration, files, remove, submit, kept
+) -> tuple[dict[str, list[str]], dict[str, list[str]], list[tuple[str, Any]]]:
+    """(each chosen file's own problems, the evidence still missing for submitting, the chosen files that
+    passed their checks), problems by evidence kind. Files kept from an earlier try count as chosen.
 
     Missing evidence does not stop a draft from being saved with the files that were chosen; a bad file does.
     """
     problems: dict[str, list[str]] = {}
-    uploaded_kinds = set()
+    good: list[tuple[str, Any]] = []
     for kind, uploaded in files:
         try:
             services.check_evidence_file(uploaded)
         except ValidationError as exc:
             problems.setdefault(kind, []).extend(exc.messages)
         else:
-            uploaded_kinds.add(kind)
+            good.append((kind, uploaded))
         finally:
             uploaded.seek(0)
     stored = list(declaration.evidence.exclude(pk__in=remove)) if declaration else []
-    if len(files) + len(stored) > services.MAX_EVIDENCE_FILES:
+    if len(files) + len(stored) + len(kept) > services.MAX_EVIDENCE_FILES:
         problems.setdefault("files", []).append(_("每份申报最多上传5个文件。"))
     missing: dict[str, list[str]] = {}
     if submit:
         in_chinese, states_hours = _certificate_answers(form, declaration)
         probe = Declaration(certificate_in_chinese=in_chinese, certificate_states_hours=states_hours)
-        have = uploaded_kinds | {ev.kind for ev in stored}
+        have = {kind for kind, _f in good} | {ev.kind for ev in stored} | {k.kind for k in kept}
         text = {
             EvidenceKind.CERTIFICATE: _("请上传证书原件的扫描件或照片。"),
             EvidenceKind.TRANSLATION: _("证书不是中文的，请上传学校盖章的中文翻译件。"),
             EvidenceKind.HOURS_STATEMENT: _("证书未注明学时，请上传学校盖章的学时证明。"),
         }
         missing = {k: [text[k]] for k in probe.required_evidence_kinds() if k not in have}
-    return problems, missing
+    return problems, missing, good
 
 
 @login_required

@@ -68,7 +68,7 @@ class PageChecks:
 def data_strings() -> set[str]:
     """Text the people and organisations of the test database wrote or are called (allowed in any language)."""
     from accounts.models import Organisation, Teacher, User
-    from hours.models import Declaration, Evidence, LedgerEntry
+    from hours.models import Declaration, Evidence, LedgerEntry, StagedUpload
     from points.models import EarningRule
     from training.models import TrainingProject
     from verification.models import ResultComplaint
@@ -82,6 +82,7 @@ def data_strings() -> set[str]:
     for title, organiser, reason in Declaration.objects.values_list("title", "organiser", "last_reason"):
         found.update({title, organiser, reason})
     found.update(Evidence.objects.values_list("original_name", flat=True))  # file names as uploaded
+    found.update(StagedUpload.objects.values_list("original_name", flat=True))  # and as kept for a form being fixed
     for title, organiser in LedgerEntry.objects.values_list("title", "organiser"):
         found.update({title, organiser})
     for message, resolution in ResultComplaint.objects.values_list("message", "resolution"):

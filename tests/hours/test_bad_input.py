@@ -3,7 +3,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from hours.models import Declaration, Evidence
+from hours.models import Declaration, Evidence, StagedUpload
 
 from .conftest import declaration_payload, declare, pdf, png, stored_files
 
@@ -123,7 +123,14 @@ def test_browser_form_refuses_bad_declaration_and_stores_nothing(
         assert draft.state == "draft" and draft.submitted_at is None
         assert sorted(draft.evidence.values_list("kind", flat=True)) == sorted(k for k, v in files.items() for _f in v)
     else:
-        _assert_nothing_stored(private_media)
+        # Nothing of the declaration is stored. The chosen files that pass their own checks are kept for
+        # the teacher's next try (as many as a declaration holds; test_kept_uploads.py), and nothing else.
+        assert Declaration.objects.count() == 0 and Evidence.objects.count() == 0
+        good = sum(1 for makers in files.values() for make in makers if make not in (exe_named_pdf, big_pdf))
+        kept = StagedUpload.objects.filter(owner=world.users["teacher_a1"])
+        assert kept.count() == min(good, 5)
+        on_disk = sorted(str(p.relative_to(private_media)) for p in stored_files(private_media))
+        assert on_disk == sorted(k.file.name for k in kept)
 
 
 def test_a_good_declaration_is_stored_by_both_paths(world, in_year, private_media):

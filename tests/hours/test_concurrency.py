@@ -56,3 +56,29 @@ def test_simultaneous_approvals_by_two_admins_of_the_same_district(world, transa
         assert sorted(o == "ok" for o in outcomes) == [False, True], outcomes
         assert all(o == "ok" or isinstance(o, services.StateConflict) for o in outcomes), outcomes
         assert LedgerEntry.objects.filter(declaration=decl).count() == 1
+
+
+def test_the_same_form_sent_twice_at_once_attaches_a_kept_file_once(world, transactional_db, in_year, private_media):
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+
+    from hours.models import Evidence, StagedUpload
+
+    from .conftest import declaration_payload, pdf
+
+    kept = services.staged_upload_create(owner=world.users["teacher_a1"], kind="certificate", uploaded=pdf("证书.pdf"))
+    data = {**declaration_payload(), "start_date": dt.date(2026, 3, 2), "end_date": dt.date(2026, 3, 3)}
+
+    def save():
+        services.declaration_save(
+            role=world.roles["teacher_a1"], actor=world.users["teacher_a1"], data=data, staged_ids=[kept.pk], submit=True
+        )
+        return "ok"
+
+    outcomes = race([save, save], timeout=30)
+
+    assert outcomes.count("ok") == 1, outcomes
+    assert all(o == "ok" or isinstance(o, (ValidationError, services.StateConflict)) for o in outcomes), outcomes
+    assert Declaration.objects.count() == 1 and Evidence.objects.count() == 1
+    assert not StagedUpload.objects.exists()

@@ -29,12 +29,25 @@ def test_every_problem_is_shown_at_once_beside_its_field_and_the_values_stay(wor
     assert not Declaration.objects.exists()
 
 
-def test_chosen_files_are_named_when_the_form_must_be_fixed_first(world, in_year, private_media):
+def test_chosen_files_are_kept_when_the_form_must_be_fixed_first(world, in_year, private_media):
     data = {**declaration_payload(hours="0"), "certificate": pdf("证书扫描.pdf"), "submit": "1"}
 
     html = _post(world, data).content.decode()
 
-    assert 'data-testid="unsaved-files"' in html and "证书扫描.pdf" in html
+    # Kept by the server under its field (the browser cannot re-fill a file input): test_kept_uploads.py.
+    assert 'data-testid="kept-certificate"' in html and "已保留：证书扫描.pdf" in html
+    assert 'data-testid="unsaved-files"' not in html
+
+
+def test_files_beyond_what_a_declaration_holds_are_named_to_choose_again(world, in_year, private_media):
+    files = [pdf(f"第{i}页.pdf", extra=str(i).encode()) for i in range(6)]
+    data = {**declaration_payload(hours="0"), "certificate": files, "submit": "1"}
+
+    html = _post(world, data).content.decode()
+
+    assert html.count('data-testid="kept-file"') == 5
+    assert "最多上传5个文件" in html
+    assert 'data-testid="unsaved-files"' in html and "第5页.pdf" in html.split('data-testid="unsaved-files"')[1]
 
 
 def test_when_only_a_paper_is_missing_the_draft_keeps_the_chosen_files_and_lists_them(world, in_year, private_media):
@@ -65,7 +78,7 @@ def test_translation_and_hours_statement_uploads_show_only_when_the_answers_need
     tags = {m.group(1): m.group(0) for m in tag.finditer(needs_translation)}
     assert "hidden" not in tags["translation"] and "hidden" in tags["hours_statement"]
     assert 'data-show-when="certificate_in_chinese=False"' in tags["translation"]
-    assert 'capture="environment"' in new and 'accept="image/jpeg,image/png"' in new
+    assert 'capture="environment"' in new and 'accept="image/*,application/pdf"' in new
 
 
 def test_the_two_questions_are_fieldsets_with_a_legend_and_labelled_choices(world, in_year):
