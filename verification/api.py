@@ -288,15 +288,14 @@ class ComplaintCorrectionCreateSerializer(serializers.Serializer):
 
 class ComplaintCorrectionSerializer(serializers.ModelSerializer):
     entry = LedgerEntrySerializer(read_only=True)
-    revoked_hours = serializers.SerializerMethodField()
+    # The hours the revoked entry had (null when hours were added).
+    revoked_hours = serializers.DecimalField(
+        source="entry.revokes.hours", max_digits=6, decimal_places=1, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ComplaintCorrection
         fields = ["id", "complaint", "entry", "revoked_hours", "created_at"]
-
-    def get_revoked_hours(self, obj: ComplaintCorrection) -> Decimal | None:
-        """The hours the revoked entry had (null when hours were added)."""
-        return obj.entry.revokes.hours if obj.entry.revokes_id else None
 
 
 @extend_schema(parameters=[ROLE_HEADER])

@@ -529,7 +529,7 @@ def complaint_correct(
                 teacher=teacher,
                 year=year,
                 category=category,
-                hours=hours,
+                hours=hours.quantize(Decimal("0.1")),
                 source=Source.CORRECTION,
                 title=(title or "").strip()[:200] or _("学时更正"),
                 actor=actor,

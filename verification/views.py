@@ -461,15 +461,14 @@ def complaint_correct(request, pk: int):
     except StateConflict as exc:
         refusal = exc.message  # shown on the page, with the hours read-only
     add_form = CorrectionAddForm(prefix="add")
-    revoke_errors: dict[int, str] = {}
+    revoke_error = ""
     if request.method == "POST":
         if refusal:
             raise PermissionDenied(refusal)
         if request.POST.get("action") == "revoke":
             form = CorrectionRevokeForm(request.POST)
             if not form.is_valid():
-                entry_id = request.POST.get("entry", "")
-                revoke_errors[int(entry_id) if is_int_text(entry_id) else 0] = _("撤销须填写更正原因。")
+                revoke_error = _("撤销须选择一条记录并填写更正原因。")
             else:
                 try:
                     services.complaint_correct(
@@ -480,7 +479,7 @@ def complaint_correct(request, pk: int):
                         revokes=form.cleaned_data["entry"],
                     )
                 except (StateConflict, ValidationError) as exc:
-                    revoke_errors[form.cleaned_data["entry"]] = " ".join(exc.messages)
+                    revoke_error = " ".join(exc.messages)
                 else:
                     messages.success(request, _("已撤销该学时记录，并记入该异议的处理。"))
                     return redirect("complaint_correct", pk=complaint.pk)
@@ -497,9 +496,6 @@ def complaint_correct(request, pk: int):
                     messages.success(request, _("已补登学时，并记入该异议的处理。"))
                     return redirect("complaint_correct", pk=complaint.pk)
     context = hours_context(complaint.result.teacher, complaint.result.year)
-    if revoke_errors:
-        for e in context["entries"]:
-            e.revoke_error = revoke_errors.get(e.pk, "")
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -510,7 +506,7 @@ def complaint_correct(request, pk: int):
             "can_correct": not refusal,
             "refusal": refusal,
             "add_form": add_form,
-            "revoke_error": revoke_errors.get(0, ""),
+            "revoke_error": revoke_error,
         },
         status=status,
     )
