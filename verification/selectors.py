@@ -77,7 +77,9 @@ def complaints_visible_to(role: Role | None) -> QuerySet[ResultComplaint]:
     return scope_by_teacher(qs, role, teacher="result__teacher", school="result__school")
 
 
-def complaints_needing_rerun(*, year: int, school: Organisation | None = None, scope: QuerySet[ResultComplaint] | None = None) -> QuerySet[ResultComplaint]:
+def complaints_needing_rerun(
+    *, year: int, school: Organisation | None = None, scope: QuerySet[ResultComplaint] | None = None
+) -> QuerySet[ResultComplaint]:
     """Complaints of `year` whose teacher's hours were corrected after their result was computed: the
     published figures are stale until the city verifies the year again (a run rewrites `computed_at`)."""
     qs = ResultComplaint.objects.filter(result__year=year, corrections__created_at__gt=F("result__computed_at"))
