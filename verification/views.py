@@ -219,7 +219,11 @@ def my_results(request):
     policies = {p.year: p for p in YearPolicy.objects.filter(year__in=[r.year for r in results])}
     notices = {n.year: n for n in Notice.objects.filter(school=teacher.school, year__in=[r.year for r in results])}
     complaints = {}
-    for c in ResultComplaint.objects.filter(result__in=results):
+    for c in (
+        ResultComplaint.objects.filter(result__in=results)
+        .select_related("result")
+        .prefetch_related("corrections__entry__revokes")
+    ):
         complaints.setdefault(c.result_id, []).append(c)
     for r in results:
         r.complaint_form = ComplaintForm(auto_id=f"complain-{r.year}-%s")  # ids unique per year on the page

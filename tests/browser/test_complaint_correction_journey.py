@@ -118,3 +118,8 @@ def test_district_upholds_a_complaint_and_corrects_the_teachers_hours(live_world
         expect(t.page.get_by_test_id("total-4")).to_have_text("98.0")
         expect(t.page.get_by_test_id("ledger")).to_contain_text(typed["reason"])
         t.check()
+        t.goto("/verification/my/")
+        expect(t.page.get_by_test_id(f"corrections-{complaint.pk}")).to_contain_text(typed["title"])
+        t.page.get_by_test_id(f"corrected-hours-{complaint.pk}").click()
+        expect(t.page.get_by_test_id("total-4")).to_have_text("98.0")
+        t.check()

@@ -283,6 +283,10 @@ def test_district_adds_missed_hours_on_the_page_and_the_teacher_sees_the_correct
     assert 'data-testid="needs-rerun"' in page(district.get(f"/verification/results/?year={YEAR}"))
     notes = page(world.client("teacher_a1").get("/hours/notifications/"))
     assert "补登 6.0 学时（班主任培训）" in notes
+    results = page(world.client("teacher_a1").get("/verification/my/"))
+    assert "已更正：补登个人选修科目 6.0 学时（班主任培训）" in results
+    assert f'href="/hours/?year={YEAR}" data-testid="corrected-hours-{world.complaint.pk}"' in results
+    assert "验证结果将在市里重新验证后更新" in results
 
 
 def test_district_revokes_an_entry_on_the_page(complained):
