@@ -52,6 +52,9 @@ def open_page(browser, live_server):
             context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}])
         page = context.new_page()
         log_in(page, persona, PASSWORD)
+        # log_in returns once the URL left the second-factor form; the workspace may still be loading.
+        page.wait_for_load_state()
+        page.locator("main").wait_for()
         checks = PageChecks(page, english=english)
         checks.check()
         return checks
