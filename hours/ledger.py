@@ -381,7 +381,8 @@ def _check_row(row: dict, *, correction: bool) -> None:
 
 
 def _check_years_open(years: set[int], *, correction: bool) -> None:
-    """A locked year takes no new entry, except a city admin's correction with a reason."""
+    """A locked year takes no new entry, except a correction with a reason (the city admin's, or one made
+    through a complaint: `verification.services.complaint_correct`)."""
     for year in years:
         if year not in Year.SUPPORTED:
             bounds = {"first": Year.SUPPORTED[0], "last": Year.SUPPORTED[-1]}
@@ -428,7 +429,7 @@ def entry_create(
     reason: str = "",
     correction: bool = False,
 ) -> LedgerEntry:
-    """Append one entry. A locked year refuses it unless `correction` (a city admin's, with a reason); an
+    """Append one entry. A locked year refuses it unless `correction` (the city's or a complaint's, with a reason); an
     entry whose source reference exists already is refused (`DuplicateSource`, carrying the first entry)."""
     row = _row(
         teacher=teacher,
@@ -498,7 +499,7 @@ def entry_revoke(
 ) -> LedgerEntry:
     """Revoke an entry: a new entry with the opposite hours pointing at it (entries are never edited). Both
     then drop out of every figure. Locks the entry; refuses a revoking entry and one already revoked (with the
-    caller's wording `already`). A locked year refuses it unless `correction` (a city admin's)."""
+    caller's wording `already`). A locked year refuses it unless `correction` (the city's or a complaint's)."""
     original = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
     if original.revokes_id is not None:
         raise StateConflict(_("更正记录本身不能再被撤销。"))

@@ -44,7 +44,7 @@ def _form_errors(form, exc: ValidationError) -> None:
 # --- hours bank ---------------------------------------------------------------------
 
 
-def _hours_context(teacher: Teacher, year: int) -> dict:
+def hours_context(teacher: Teacher, year: int) -> dict:
     """The teacher's figures as verification counts them (`hours.ledger`), the entries listed with the reason
     any of them does not count, and pending declarations beside the figures, never in them. In the cycle
     regime the cycle's figures replace the annual ones (no annual minimum is shown)."""
@@ -120,14 +120,14 @@ def my_hours(request):
     teacher = account_selectors.teachers_visible_to(role).first()
     if teacher is None:
         raise Http404
-    return render(request, "hours/my_hours.html", {**_hours_context(teacher, _year_param(request)), "own": True})
+    return render(request, "hours/my_hours.html", {**hours_context(teacher, _year_param(request)), "own": True})
 
 
 @login_required
 def teacher_hours(request, pk: int):
     role = require_role(request, *account_selectors.ROSTER_READERS)
     teacher = get_object_or_404(account_selectors.teachers_visible_to(role), pk=pk)
-    context = _hours_context(teacher, _year_param(request))
+    context = hours_context(teacher, _year_param(request))
     context["can_correct"] = role.kind == RoleKind.CITY_ADMIN
     context["correction_form"] = CorrectionForm()
     return render(request, "hours/my_hours.html", context)

@@ -3,6 +3,8 @@ complaints, confirmations, statistics and exports."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
@@ -18,9 +20,12 @@ from cpd.api import query_int
 from cpd.bad_input import is_int_text
 from cpd.pagination import KeysetPagination
 from cpd.xlsx import XLSX_CONTENT_TYPE
+from hours.api import LedgerEntrySerializer
+from hours.models import Category
 
 from . import exports, selectors, services
 from .models import (
+    ComplaintCorrection,
     ExportJob,
     ExportStatus,
     Notice,
@@ -263,6 +268,36 @@ class ResultComplaintResolveSerializer(serializers.Serializer):
     resolution = serializers.CharField(max_length=1000)
 
 
+class ComplaintCorrectionCreateSerializer(serializers.Serializer):
+    """Either `revokes` (an entry of the complaint's teacher and year) or `category` + `hours` (+ `title`)
+    for hours that were missed; `reason` always."""
+
+    reason = serializers.CharField(max_length=500)
+    revokes = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
+    category = serializers.ChoiceField(choices=Category.choices, required=False, allow_null=True)
+    hours = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        required=False,
+        allow_null=True,
+        min_value=Decimal("0.1"),
+        max_value=services.MAX_CORRECTION_HOURS,
+    )
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class ComplaintCorrectionSerializer(serializers.ModelSerializer):
+    entry = LedgerEntrySerializer(read_only=True)
+    # The hours the revoked entry had (null when hours were added).
+    revoked_hours = serializers.DecimalField(
+        source="entry.revokes.hours", max_digits=6, decimal_places=1, read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = ComplaintCorrection
+        fields = ["id", "complaint", "entry", "revoked_hours", "created_at"]
+
+
 @extend_schema(parameters=[ROLE_HEADER])
 class ResultComplaintViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Complaints about published results: teachers file, the district resolves."""
@@ -288,6 +323,25 @@ class ResultComplaintViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             role=require_role(request), actor=request.user, complaint=self.get_object(), **data.validated_data
         )
         return Response(ResultComplaintSerializer(c).data)
+
+    @extend_schema(methods=["GET"], responses=ComplaintCorrectionSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ComplaintCorrectionCreateSerializer, responses={201: ComplaintCorrectionSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def corrections(self, request, pk=None):
+        """The corrections of the teacher's hours made while resolving this complaint (GET); a new one (POST):
+        revoke an entry of the complaint's teacher and year, or add missed hours, always with a reason. For
+        the district handling the complaint (open or upheld, the school not yet confirmed, the year not
+        finalised) and the city admin."""
+        complaint = self.get_object()
+        if request.method == "GET":
+            rows = complaint.corrections.select_related("entry__teacher", "entry__revokes")
+            return Response(ComplaintCorrectionSerializer(rows, many=True).data)
+        data = ComplaintCorrectionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = services.complaint_correct(
+            role=require_role(request), actor=request.user, complaint=complaint, **data.validated_data
+        )
+        return Response(ComplaintCorrectionSerializer(link).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(

@@ -238,6 +238,29 @@ class ResultComplaint(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    @property
+    def needs_rerun(self) -> bool:
+        """Corrected after the result was computed: the published figures are stale until the year is
+        verified again (a run recomputes `result.computed_at`). Reads the prefetched corrections."""
+        return any(c.created_at > self.result.computed_at for c in self.corrections.all())
+
+
+class ComplaintCorrection(models.Model):
+    """A ledger correction made while resolving a complaint: which complaint it answers, and the entry it
+    wrote (a revoking entry, or missed hours added). The entry itself carries the hours, the reason and
+    the actor; this row only links it to the complaint, since the hours app sits below verification."""
+
+    complaint = models.ForeignKey(ResultComplaint, on_delete=models.PROTECT, related_name="corrections")
+    entry = models.OneToOneField("hours.LedgerEntry", on_delete=models.PROTECT, related_name="complaint_correction")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    @property
+    def is_revocation(self) -> bool:
+        return self.entry.revokes_id is not None
+
 
 class Confirmation(models.Model):
     """The principal confirms the school's results, then the district confirms its schools."""

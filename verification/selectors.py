@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 
 from accounts.models import Organisation, OrgKind, Role, RoleKind
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, scope_by_teacher
@@ -75,6 +75,19 @@ def notices_visible_to(role: Role | None) -> QuerySet[Notice]:
 def complaints_visible_to(role: Role | None) -> QuerySet[ResultComplaint]:
     qs = ResultComplaint.objects.select_related("result", "result__teacher", "result__school", "notice")
     return scope_by_teacher(qs, role, teacher="result__teacher", school="result__school")
+
+
+def complaints_needing_rerun(
+    *, year: int, school: Organisation | None = None, scope: QuerySet[ResultComplaint] | None = None
+) -> QuerySet[ResultComplaint]:
+    """Complaints of `year` whose teacher's hours were corrected after their result was computed: the
+    published figures are stale until the city verifies the year again (a run rewrites `computed_at`)."""
+    qs = ResultComplaint.objects.filter(result__year=year, corrections__created_at__gt=F("result__computed_at"))
+    if school is not None:
+        qs = qs.filter(result__school=school)
+    if scope is not None:
+        qs = qs.filter(pk__in=scope.values("pk"))
+    return qs.distinct()
 
 
 def schools_pending_confirmation(district: Organisation, year: int) -> list[Organisation]:

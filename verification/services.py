@@ -20,12 +20,13 @@ from cpd.db import analyze
 from cpd.errors import NotFound, StateConflict
 from cpd.tasks import enqueue
 from hours import ledger
-from hours.models import Category, Notification, Source, Year
+from hours.models import Category, LedgerEntry, Notification, Source, Year
 
 from . import selectors
 from .engine import chunks_for, verify_chunk
 from .models import (
     NOTICE_DAYS,
+    ComplaintCorrection,
     ComplaintState,
     Confirmation,
     Exemption,
@@ -451,6 +452,105 @@ def complaint_resolve(*, role: Role, actor: User, complaint: ResultComplaint, up
     return c
 
 
+# Who may correct the hours of a complaint's teacher from the complaint: the district that handles it (the
+# city-direct unit's admin for city-direct schools) and the city, which may correct any entry anyway.
+COMPLAINT_CORRECTORS = (RoleKind.DISTRICT_ADMIN, RoleKind.CITY_ADMIN)
+MAX_CORRECTION_HOURS = Decimal("999.9")
+
+
+def complaint_correctable(*, role: Role, complaint: ResultComplaint) -> None:
+    """Raise why `role` may not correct hours through `complaint` now (PermissionDenied: not through this
+    complaint or not in this year; StateConflict: the school's results are already confirmed); the city
+    admin keeps its general power of correction. Call with a complaint in the role's scope."""
+    year = complaint.result.year
+    if complaint.state == ComplaintState.DISMISSED:
+        raise PermissionDenied(_("该异议已认定不属实，不能据此更正学时。"))
+    if role.kind == RoleKind.CITY_ADMIN:
+        return
+    policy = YearPolicy.objects.filter(year=year).first()
+    if policy is not None and policy.is_finalised:
+        raise PermissionDenied(_("%(year)s年度已定稿，只有市管理员可以更正学时。") % {"year": year})
+    if Confirmation.objects.filter(organisation_id=complaint.result.school_id, year=year).exists():
+        raise StateConflict(_("本校%(year)s年度结果已由校长确认上报，不能再据此更正。") % {"year": year})
+
+
+def complaint_correct(
+    *,
+    role: Role,
+    actor: User,
+    complaint: ResultComplaint,
+    reason: str,
+    revokes: int | None = None,
+    category: str | None = None,
+    hours: Decimal | None = None,
+    title: str = "",
+) -> ComplaintCorrection:
+    """Correct the complaint's teacher's hours of the complaint's year while resolving it: revoke one of
+    the teacher's entries of that year (`revokes`, an entry id) or add hours that were missed (`category`,
+    `hours`, `title`), always with a reason. The entry is written by `hours.ledger` and linked to the
+    complaint; the teacher is told.
+
+    Allowed while the complaint is being handled or was upheld, before the principal confirms the school's
+    results (SPEC §5: complaints are resolved, then the principal confirms what the notice showed) and
+    before the city finalises the year. The year's data lock (after the review deadline, which is when
+    the notice and its complaints happen) does not stop it: this is the correction that lock leaves room for.
+    After it, the year must be verified again before the principal can confirm (`school_confirm`)."""
+    if role is None or role.kind not in COMPLAINT_CORRECTORS:
+        raise PermissionDenied(_("只有处理异议的区管理员或市管理员可以更正学时。"))
+    if not selectors.complaints_visible_to(role).filter(pk=complaint.pk).exists():
+        raise NotFound
+    errors: dict[str, str] = {}
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = _("更正必须填写原因。")
+    if revokes is None:
+        if category not in Category.values:
+            errors["category"] = _("请选择类别。")
+        if hours is None or not (Decimal("0") < hours <= MAX_CORRECTION_HOURS):
+            errors["hours"] = _("补登学时须大于0且不超过%(max)s。") % {"max": MAX_CORRECTION_HOURS}
+        elif hours != hours.quantize(Decimal("0.1")):
+            errors["hours"] = _("学时最多保留一位小数。")
+    elif category or hours is not None:
+        errors["revokes"] = _("撤销记录和补登学时请分别提交。")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        c = ResultComplaint.objects.select_for_update().select_related("result__teacher", "result__school").get(pk=complaint.pk)
+        teacher, year = c.result.teacher, c.result.year
+        complaint_correctable(role=role, complaint=c)
+        if revokes is not None:
+            entry = LedgerEntry.objects.filter(pk=revokes, teacher=teacher, year=year).first()
+            if entry is None:
+                raise ValidationError({"revokes": _("该记录不是本异议所涉教师本年度的学时记录。")})
+            written = ledger.entry_revoke(entry=entry, actor=actor, reason=reason, correction=True)
+        else:
+            assert category is not None and hours is not None
+            written = ledger.entry_create(
+                teacher=teacher,
+                year=year,
+                category=category,
+                hours=hours.quantize(Decimal("0.1")),
+                source=Source.CORRECTION,
+                title=(title or "").strip()[:200] or _("学时更正"),
+                actor=actor,
+                reason=reason,
+                correction=True,
+            )
+        link = ComplaintCorrection.objects.create(complaint=c, entry=written)
+        if teacher.user_id:
+            what = (
+                _("撤销 %(hours)s 学时（%(title)s）") % {"hours": -written.hours, "title": written.title}
+                if written.revokes_id
+                else _("补登 %(hours)s 学时（%(title)s）") % {"hours": written.hours, "title": written.title}
+            )
+            Notification.objects.create(
+                user_id=teacher.user_id,
+                message=(_("您%(year)s年度的学时已按您的异议更正：%(what)s。") % {"year": year, "what": what})[:500],
+                link=f"/hours/?year={year}",
+            )
+    return link
+
+
 def school_confirm(*, role: Role, actor: User, year: int) -> Confirmation:
     """The principal confirms the school's results after the notice closed with no open complaint."""
     if role is None or role.kind != RoleKind.PRINCIPAL:
@@ -466,6 +566,8 @@ def school_confirm(*, role: Role, actor: User, year: int) -> Confirmation:
         )
     if ResultComplaint.objects.filter(notice=notice, state=ComplaintState.OPEN).exists():
         raise StateConflict(_("还有未处理的异议，区里处理后才能确认。"))
+    if selectors.complaints_needing_rerun(school=school, year=year).exists():
+        raise StateConflict(_("异议处理中更正了学时，市里重新验证该年度后才能确认。"))
     try:
         with transaction.atomic():
             return Confirmation.objects.create(organisation=school, year=year, confirmed_by=actor)

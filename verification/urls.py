@@ -13,6 +13,7 @@ urlpatterns = [
     path("exemptions/", views.exemption_toggle, name="exemption_toggle"),
     path("notice/", views.notice, name="notice"),
     path("complaints/", views.complaint_list, name="result_complaints"),
+    path("complaints/<int:pk>/correct/", views.complaint_correct, name="complaint_correct"),
     path("confirmations/", views.confirmations, name="confirmations"),
     path("statistics/", views.statistics, name="statistics"),
     path("exports/", views.export_list, name="export_list"),

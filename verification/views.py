@@ -3,6 +3,8 @@ confirmations and finalisation, statistics with charts, exports."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +26,7 @@ from cpd.pagination import keyset_page
 from cpd.xlsx import XLSX_CONTENT_TYPE
 from hours import ledger
 from hours.models import Category, Declaration, Year
+from hours.views import hours_context
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -63,6 +66,26 @@ class RunForm(forms.Form):
     district = forms.ModelChoiceField(
         label=gettext_lazy("范围"), queryset=Organisation.objects.none(), required=False, empty_label=gettext_lazy("全市")
     )
+
+
+class CorrectionAddForm(forms.Form):
+    """Hours that were missed, added while resolving a complaint."""
+
+    category = forms.ChoiceField(label=gettext_lazy("类别"), choices=Category.choices)
+    hours = forms.DecimalField(
+        label=gettext_lazy("学时"),
+        max_digits=4,
+        decimal_places=1,
+        min_value=Decimal("0.1"),
+        max_value=services.MAX_CORRECTION_HOURS,
+    )
+    title = forms.CharField(label=gettext_lazy("名称"), max_length=200, required=False)
+    reason = forms.CharField(label=gettext_lazy("更正原因"), max_length=500)
+
+
+class CorrectionRevokeForm(forms.Form):
+    entry = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+    reason = forms.CharField(label=gettext_lazy("更正原因"), max_length=500)
 
 
 class ComplaintForm(forms.Form):
@@ -196,7 +219,11 @@ def my_results(request):
     policies = {p.year: p for p in YearPolicy.objects.filter(year__in=[r.year for r in results])}
     notices = {n.year: n for n in Notice.objects.filter(school=teacher.school, year__in=[r.year for r in results])}
     complaints = {}
-    for c in ResultComplaint.objects.filter(result__in=results):
+    for c in (
+        ResultComplaint.objects.filter(result__in=results)
+        .select_related("result")
+        .prefetch_related("corrections__entry__revokes")
+    ):
         complaints.setdefault(c.result_id, []).append(c)
     for r in results:
         r.complaint_form = ComplaintForm(auto_id=f"complain-{r.year}-%s")  # ids unique per year on the page
@@ -290,6 +317,7 @@ def result_list(request):
         "verification/results.html",
         {
             "provisional": selectors.year_is_provisional(role, year),
+            "needs_rerun": selectors.complaints_needing_rerun(year=year, scope=selectors.complaints_visible_to(role)).count(),
             "page": page,
             "year": year,
             "status": status,
@@ -409,7 +437,7 @@ def complaint_list(request):
             _messages_from(request, exc)
         else:
             if request.POST.get("decision") == "upheld":
-                messages.success(request, _("已记录：异议属实。请按该行的链接更正该教师的学时，再重新验证该年度。"))
+                messages.success(request, _("已记录：异议属实。请点该行的“更正学时”更正该教师的学时，更正后须重新验证该年度。"))
             else:
                 messages.success(request, _("已记录处理结果。"))
         return redirect("result_complaints")
@@ -417,11 +445,84 @@ def complaint_list(request):
         request,
         "verification/complaints.html",
         {
-            "complaints": qs[:200],
+            "complaints": qs.prefetch_related("corrections__entry__revokes")[:200],
             "can_resolve": role.kind == RoleKind.DISTRICT_ADMIN,
-            "is_city": role.kind == RoleKind.CITY_ADMIN,  # the city corrects ledger entries (hours.services.ledger_correction)
+            # The district and the city correct hours from the complaint (services.complaint_correct).
+            "can_correct": role.kind in services.COMPLAINT_CORRECTORS,
         },
     )
+
+
+@login_required
+def complaint_correct(request, pk: int):
+    """The complaint's teacher's hours of the complaint's year, with the correction controls: revoke an
+    entry or add missed hours, each with a reason, linked to the complaint (`services.complaint_correct`)."""
+    role = require_role(request, *services.COMPLAINT_CORRECTORS)
+    complaint = get_object_or_404(selectors.complaints_visible_to(role).prefetch_related("corrections__entry__revokes"), pk=pk)
+    refusal = ""
+    try:
+        services.complaint_correctable(role=role, complaint=complaint)
+    except StateConflict as exc:
+        refusal = exc.message  # shown on the page, with the hours read-only
+    add_form = CorrectionAddForm(prefix="add")
+    revoke_error = ""
+    if request.method == "POST":
+        if refusal:
+            raise PermissionDenied(refusal)
+        if request.POST.get("action") == "revoke":
+            form = CorrectionRevokeForm(request.POST)
+            if not form.is_valid():
+                revoke_error = _("撤销须选择一条记录并填写更正原因。")
+            else:
+                try:
+                    services.complaint_correct(
+                        role=role,
+                        actor=request.user,
+                        complaint=complaint,
+                        reason=form.cleaned_data["reason"],
+                        revokes=form.cleaned_data["entry"],
+                    )
+                except (StateConflict, ValidationError) as exc:
+                    revoke_error = " ".join(exc.messages)
+                else:
+                    messages.success(request, _("已撤销该学时记录，并记入该异议的处理。"))
+                    return redirect("complaint_correct", pk=complaint.pk)
+        else:
+            add_form = CorrectionAddForm(request.POST, prefix="add")
+            if add_form.is_valid():
+                try:
+                    services.complaint_correct(role=role, actor=request.user, complaint=complaint, **add_form.cleaned_data)
+                except ValidationError as exc:
+                    _form_errors(add_form, exc)
+                except StateConflict as exc:
+                    add_form.add_error(None, exc.message)
+                else:
+                    messages.success(request, _("已补登学时，并记入该异议的处理。"))
+                    return redirect("complaint_correct", pk=complaint.pk)
+    context = hours_context(complaint.result.teacher, complaint.result.year)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "verification/complaint_correct.html",
+        {
+            **context,
+            "complaint": complaint,
+            "can_correct": not refusal,
+            "refusal": refusal,
+            "add_form": add_form,
+            "revoke_error": revoke_error,
+        },
+        status=status,
+    )
+
+
+def _form_errors(form: forms.Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        form.add_error(None, exc)
 
 
 @login_required
