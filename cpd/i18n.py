@@ -62,3 +62,12 @@ def translate_stored(text: str) -> str:
             except (KeyError, ValueError, TypeError):
                 return text
     return text
+
+
+def source_language() -> translation.override:
+    """Render a text that is stored for later readers (a notification, a row error) in the platform's
+    default language, whatever the language of the request that wrote it; `translate_stored` puts it
+    into each reader's language."""
+    from django.conf import settings
+
+    return translation.override(settings.LANGUAGE_CODE)

@@ -30,6 +30,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus, User
 from cpd.errors import NotFound, StateConflict
+from cpd.i18n import source_language
 
 from . import ledger, selectors
 from .evidence_scan import active_content, active_content_message
@@ -619,7 +620,8 @@ def _notify_teachers_approved(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         if r["teacher__user_id"] is None:
             continue
-        message = str(NOTIFY_TEXT["district_approve"]) % {"title": r["title"], "reason": "", "hours": r["hours"]}
+        with source_language():
+            message = str(NOTIFY_TEXT["district_approve"]) % {"title": r["title"], "reason": "", "hours": r["hours"]}
         notes.append(
             Notification(
                 user_id=r["teacher__user_id"],
@@ -695,7 +697,8 @@ def _notify_teacher(decl: Declaration, action: str, reason: str) -> None:
     user_id = decl.teacher.user_id
     if user_id is None:
         return
-    message = str(NOTIFY_TEXT[action]) % {"title": decl.title, "reason": reason, "hours": decl.hours}
+    with source_language():
+        message = str(NOTIFY_TEXT[action]) % {"title": decl.title, "reason": reason, "hours": decl.hours}
     link = reverse("declaration_detail", args=[decl.pk])
     Notification.objects.create(user_id=user_id, message=message[:500], link=link, declaration=decl)
     email = decl.teacher.email or getattr(decl.teacher.user, "email", "")

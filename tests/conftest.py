@@ -189,3 +189,15 @@ def _only_the_ledger_writes_ledger_entries(monkeypatch):
     from .ledger_guard import install
 
     install(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language():
+    """A request in English leaves English active in the test's thread (LocaleMiddleware activates, nothing
+    deactivates); the next test must not inherit it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -23,6 +23,7 @@ from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus, User
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
 from cpd.errors import NotFound, StateConflict
+from cpd.i18n import source_language
 from cpd.models import PlatformClient
 from hours import ledger
 from hours.models import LedgerEntry, Source, Year
@@ -636,9 +637,11 @@ def complaint_resolve(
     from hours.models import Notification
 
     if c.teacher.user_id:
+        with source_language():
+            message = _("您对“%(title)s”学时登记的异议已处理：%(response)s") % {"title": c.entry.title, "response": c.response}
         Notification.objects.create(
             user_id=c.teacher.user_id,
-            message=_("您对“%(title)s”学时登记的异议已处理：%(response)s") % {"title": c.entry.title, "response": c.response},
+            message=message,
             link="/hours/",
         )
     return c

@@ -18,6 +18,7 @@ from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, Teac
 from accounts.selectors import deployment_city
 from cpd.db import analyze
 from cpd.errors import NotFound, StateConflict
+from cpd.i18n import source_language
 from cpd.tasks import enqueue
 from hours import ledger
 from hours.models import Category, LedgerEntry, Notification, Source, Year
@@ -444,9 +445,11 @@ def complaint_resolve(*, role: Role, actor: User, complaint: ResultComplaint, up
         c.resolved_at = timezone.now()
         c.save()
         if c.result.teacher.user_id:
+            with source_language():
+                message = _("您对%(year)s年度验证结果的异议已处理：%(r)s") % {"year": c.result.year, "r": c.resolution}
             Notification.objects.create(
                 user_id=c.result.teacher.user_id,
-                message=(_("您对%(year)s年度验证结果的异议已处理：%(r)s") % {"year": c.result.year, "r": c.resolution})[:500],
+                message=message[:500],
                 link=f"/verification/my/?year={c.result.year}",
             )
     return c
@@ -538,14 +541,16 @@ def complaint_correct(
             )
         link = ComplaintCorrection.objects.create(complaint=c, entry=written)
         if teacher.user_id:
-            what = (
-                _("撤销 %(hours)s 学时（%(title)s）") % {"hours": -written.hours, "title": written.title}
-                if written.revokes_id
-                else _("补登 %(hours)s 学时（%(title)s）") % {"hours": written.hours, "title": written.title}
-            )
+            with source_language():
+                what = (
+                    _("撤销 %(hours)s 学时（%(title)s）") % {"hours": -written.hours, "title": written.title}
+                    if written.revokes_id
+                    else _("补登 %(hours)s 学时（%(title)s）") % {"hours": written.hours, "title": written.title}
+                )
+                message = _("您%(year)s年度的学时已按您的异议更正：%(what)s。") % {"year": year, "what": what}
             Notification.objects.create(
                 user_id=teacher.user_id,
-                message=(_("您%(year)s年度的学时已按您的异议更正：%(what)s。") % {"year": year, "what": what})[:500],
+                message=message[:500],
                 link=f"/hours/?year={year}",
             )
     return link

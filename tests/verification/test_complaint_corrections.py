@@ -423,3 +423,27 @@ def test_openapi_documents_the_corrections_endpoint(db):
     operations = schema["paths"]["/api/v1/result-complaints/{id}/corrections/"]
     assert {"get", "post"} <= set(operations)
     assert "ComplaintCorrectionCreate" in str(operations["post"]["requestBody"])
+
+
+def test_a_reviewer_browsing_in_english_stores_the_teachers_notices_in_chinese_and_each_reader_gets_their_language(
+    complained,
+):
+    """Notices are stored in the platform's language whatever the writer's request language; a teacher
+    reading in English gets them translated at display time (cpd.i18n.translate_stored)."""
+    from django.utils import translation
+
+    from cpd.i18n import translate_stored
+
+    with translation.override("en"):
+        resolve(complained, upheld=True)
+        correct(complained, category=Category.PUBLIC, hours=D("2"), title="安全教育专题", reason="按证书补登")
+    stored = list(
+        Notification.objects.filter(user=complained.users["teacher_a1"]).order_by("pk").values_list("message", flat=True)
+    )
+    assert stored[-2:] == [
+        "您对2025年度验证结果的异议已处理：已核实",
+        "您2025年度的学时已按您的异议更正：补登 2.0 学时（安全教育专题）。",
+    ]
+    with translation.override("en"):
+        shown = translate_stored(stored[-2])
+    assert shown != stored[-2] and "2025" in shown and "已核实" in shown and "异议" not in shown
