@@ -263,7 +263,7 @@ class TeacherViewSet(
         params = self.request.query_params
         if params.get("q"):
             q = params["q"].strip()
-            qs = qs.filter(Q(name__icontains=q) | Q(cpd_number=q))
+            qs = qs.filter(selectors.name_contains(q) | Q(cpd_number=q))
         for key in ("status", "stage", "subject"):
             if params.get(key):
                 qs = qs.filter(**{key: params[key]})

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import PickerWidget, picker_text
 from accounts.models import Organisation, OrgKind, RoleKind, Teacher
 from accounts.permissions import require_role
-from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, teachers_visible_to
+from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, name_contains, teachers_visible_to
 from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
 from cpd.pagination import keyset_page
@@ -275,7 +276,7 @@ def result_list(request):
         qs = qs.filter(school__name__icontains=picker_text(request.GET, "school"))
     q = request.GET.get("q", "").strip()
     if q:
-        qs = qs.filter(teacher__name__icontains=q) | qs.filter(teacher__cpd_number=q)
+        qs = qs.filter(name_contains(q, "teacher__name") | Q(teacher__cpd_number=q))
     page = keyset_page(qs, request.GET.get("cursor"), 50, count=False)
     exempt = set(
         Exemption.objects.filter(year=year, teacher_id__in=[r.teacher_id for r in page]).values_list("teacher_id", flat=True)
