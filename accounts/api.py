@@ -360,6 +360,8 @@ class RosterUploadSerializer(serializers.Serializer):
 class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Upload a roster (dry run), read its problems, confirm it (atomic)."""
 
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
+
     serializer_class = RosterImportSerializer
     parser_classes = [MultiPartParser, FormParser, ObjectJSONParser]
 

@@ -374,6 +374,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
     serializer_class = NotificationSerializer
 
     def get_queryset(self):

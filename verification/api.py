@@ -229,6 +229,8 @@ class NoticeSerializer(serializers.ModelSerializer):
 class NoticeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Schools' public notices; a school publishes its notice for 7 days."""
 
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
+
     serializer_class = NoticeSerializer
 
     def get_queryset(self):
@@ -266,6 +268,8 @@ class ResultComplaintResolveSerializer(serializers.Serializer):
 @extend_schema(parameters=[ROLE_HEADER])
 class ResultComplaintViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Complaints about published results: teachers file, the district resolves."""
+
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
 
     serializer_class = ResultComplaintSerializer
 
@@ -377,6 +381,8 @@ class ExportSerializer(serializers.ModelSerializer):
 @extend_schema(parameters=[ROLE_HEADER])
 class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Exports built by a task: statistics, results, provincial (xlsx/csv). Download when ready."""
+
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
 
     serializer_class = ExportSerializer
 
