@@ -73,7 +73,7 @@ def load(url: str, teachers: int) -> dict:
     with connection.cursor() as cur:
         cur.execute(DECLARATIONS_SQL.format(year=YEAR))
         counts["declarations"] = cur.rowcount
-        cur.execute("ANALYZE hours_declaration")
+        cur.execute("VACUUM (ANALYZE) hours_declaration")  # as autovacuum would: index-only counts
     print(f"  {counts['declarations']:,} declarations in {time.perf_counter() - t:.1f} s", flush=True)
     return counts
 
@@ -430,7 +430,7 @@ def _child(argv: list[str]) -> None:
 
         with connection.cursor() as cur:
             cur.execute(DECLARATIONS_SQL.format(year=YEAR))
-            cur.execute("ANALYZE hours_declaration")
+            cur.execute("VACUUM (ANALYZE) hours_declaration")  # as autovacuum would: index-only counts
         return
     datagen.django_setup(url)
     from accounts.models import Organisation, OrgKind
