@@ -263,7 +263,7 @@ class TeacherViewSet(
         params = self.request.query_params
         if params.get("q"):
             q = params["q"].strip()
-            qs = qs.filter(Q(name__icontains=q) | Q(cpd_number=q))
+            qs = qs.filter(selectors.name_contains(q) | Q(cpd_number=q))
         for key in ("status", "stage", "subject"):
             if params.get(key):
                 qs = qs.filter(**{key: params[key]})
@@ -359,6 +359,8 @@ class RosterUploadSerializer(serializers.Serializer):
 @extend_schema(parameters=[ROLE_HEADER])
 class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Upload a roster (dry run), read its problems, confirm it (atomic)."""
+
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
 
     serializer_class = RosterImportSerializer
     parser_classes = [MultiPartParser, FormParser, ObjectJSONParser]

@@ -12,7 +12,8 @@ import datetime
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db.models import Count, Max, Model, Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Count, F, Func, Max, Model, Q, QuerySet, TextField, Value
 from django.utils import timezone
 
 from .models import ROLE_PRIORITY, Organisation, OrgKind, Role, RoleKind, RosterImport, Teacher, TeacherStatus
@@ -69,6 +70,28 @@ def teachers_visible_to(role: Role | None) -> QuerySet[Teacher]:
     if role.kind in AREA_ROLES:
         return qs.filter(school__path__startswith=role.organisation.path)
     return qs.none()
+
+
+class _NameGramsContain(Func):
+    """`cpd_name_grams(<name>) @> cpd_name_grams(<query>)`: the names holding every character and pair
+    of characters of the query, found in the GIN index of migration accounts 0006 (PostgreSQL)."""
+
+    template = "cpd_name_grams(%(expressions)s)"
+    arg_joiner = ") @> cpd_name_grams("
+    output_field = BooleanField()
+
+
+def name_contains(q: str, field: str = "name") -> Q:
+    """Teachers (or rows by `field`, e.g. "teacher__name") whose name contains `q`, in any case.
+
+    `icontains` decides; on PostgreSQL the index's condition comes first, so a search reads the few
+    teachers whose names can match instead of every teacher in scope (a substring search has no
+    B-tree; see the migration for why not pg_trgm).
+    """
+    match = Q(**{f"{field}__icontains": q})
+    if connection.vendor == "postgresql":
+        match &= Q(_NameGramsContain(F(field), Value(q, output_field=TextField())))
+    return match
 
 
 def roster_imports_visible_to(role: Role | None) -> QuerySet[RosterImport]:

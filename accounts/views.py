@@ -191,7 +191,7 @@ def roster_list(request):
         if data.get("q"):
             # Never by ID number here: a GET puts it in the URL and the access log (see _roster_search_post).
             q = data["q"].strip()
-            qs = qs.filter(Q(name__icontains=q) | Q(cpd_number=q))
+            qs = qs.filter(selectors.name_contains(q) | Q(cpd_number=q))
         for key in ("status", "stage", "subject"):
             if data.get(key):
                 qs = qs.filter(**{key: data[key]})
@@ -491,7 +491,7 @@ def picker_teachers(request):
         return JsonResponse({"results": []})
     rows = (
         selectors.teachers_visible_to(role)
-        .filter(Q(name__icontains=q) | Q(cpd_number=q))
+        .filter(selectors.name_contains(q) | Q(cpd_number=q))
         .order_by("school_id", "name", "pk")[:PICKER_LIMIT]
     )
     return JsonResponse({"results": [{"id": t.pk, "label": f"{t.name}（{t.school.name}，{t.cpd_number}）"} for t in rows]})

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from accounts import selectors as account_selectors
 from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import RoleKind, Teacher
-from cpd.api import ObjectJSONParser
+from cpd.api import ObjectJSONParser, query_int
 from cpd.bad_input import is_int_text
 from cpd.pagination import KeysetPagination
 
@@ -113,10 +113,10 @@ class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
         if not 2000 <= year <= 2100:
             raise serializers.ValidationError({"year": [_("年度须在%(first)s至%(last)s之间。") % {"first": 2000, "last": 2100}]})
         teachers = account_selectors.teachers_visible_to(role)
-        if p.get("teacher"):
-            if not p["teacher"].isdigit() or int(p["teacher"]) >= 2**63:
-                raise Http404
-            teachers = teachers.filter(pk=int(p["teacher"]))
+        # Not a whole number (or beyond an id's range): a 400 naming `teacher`, as for `year`.
+        teacher_param = query_int(request, "teacher", min_value=1, max_value=2**63 - 1)
+        if teacher_param is not None:
+            teachers = teachers.filter(pk=teacher_param)
         elif role.kind != RoleKind.TEACHER:
             raise serializers.ValidationError({"teacher": [_("请指定教师。")]})
         teacher_id = teachers.values_list("pk", flat=True).first()
@@ -374,6 +374,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
     serializer_class = NotificationSerializer
 
     def get_queryset(self):

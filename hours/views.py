@@ -28,7 +28,7 @@ from cpd.errors import StateConflict
 from cpd.pagination import keyset_page
 
 from . import ledger, selectors, services
-from .forms import CorrectionForm, DeclarationFilterForm, DeclarationForm, QueueFilterForm, ReviewForm, YearForm
+from .forms import CorrectionForm, DeclarationFilterForm, DeclarationForm, QueueFilterForm, ReviewForm, YearForm, review_controls
 from .models import Category, Declaration, EvidenceKind, LedgerEntry, Notification, Source, StagedUpload, Year
 
 
@@ -444,7 +444,7 @@ def review_queue(request):
         if data.get("activity_type"):
             qs = qs.filter(activity_type=data["activity_type"])
         if data.get("q"):
-            qs = qs.filter(Q(teacher__name__icontains=data["q"]) | Q(teacher__cpd_number=data["q"]))
+            qs = qs.filter(account_selectors.name_contains(data["q"], "teacher__name") | Q(teacher__cpd_number=data["q"]))
         if data.get("duplicates"):
             qs = qs.exclude(duplicate_flags=[])
     # The queue's total is the per-year counts above: no second count of the same join.
@@ -466,8 +466,9 @@ def review_queue(request):
     # A refused action is shown beside its own item (the redirect carries it in the session), and each
     # item's form has its own ids so that every label points at its own control.
     item_errors = request.session.pop(REVIEW_ERRORS_KEY, {})
+    controls = review_controls([d.pk for d in page], {pk: e.get("data") for pk, e in item_errors.items()})
     for d in page:
-        d.review_form = ReviewForm(auto_id=f"review-{d.pk}-%s", initial=item_errors.get(str(d.pk), {}).get("data"))
+        d.review_form = controls[d.pk]
         d.review_errors = item_errors.get(str(d.pk), {}).get("errors", [])
     return render(
         request,

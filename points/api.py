@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import RoleKind, Teacher
+from cpd.pagination import KeysetPagination
 from cpd.platform import PlatformKeyAuthentication
 
 from . import services
@@ -128,6 +129,8 @@ class RequestCreateSerializer(serializers.Serializer):
 @extend_schema(parameters=[ROLE_HEADER])
 class ExchangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Exchange requests: a teacher requests (points held), cancels; the school confirms payment or refuses."""
+
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
 
     serializer_class = RequestSerializer
 

@@ -15,6 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cpd.pagination import KeysetPagination
+
 from . import mfa, selectors, services
 from .forms import AuditFilterForm
 from .models import ApiToken, AuditEvent, AuditEventKind
@@ -147,6 +149,8 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The audit log, for the city administrator; filter by event, actor (username) and date range."""
+
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
 
     serializer_class = AuditEventSerializer
 

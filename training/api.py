@@ -16,6 +16,7 @@ from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import RoleKind
 from cpd.api import ObjectJSONParser
 from cpd.bad_input import is_int_text
+from cpd.pagination import KeysetPagination
 from cpd.platform import PlatformKeyAuthentication
 
 from . import imports, projects
@@ -96,6 +97,8 @@ class ExtensionRequestSerializer(serializers.Serializer):
 @extend_schema(parameters=[ROLE_HEADER])
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Published projects of the city (the organiser also sees its drafts)."""
+
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
 
     serializer_class = ProjectSerializer
 
@@ -191,6 +194,8 @@ class EnrolmentReasonSerializer(serializers.Serializer):
 class EnrolmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Enrolments in scope; the principal, the district and the city approve in turn."""
 
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
+
     serializer_class = EnrolmentSerializer
 
     def get_queryset(self):
@@ -262,6 +267,8 @@ class HoursImportUploadSerializer(serializers.Serializer):
 class HoursImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Attendance registration and provincial public-subject imports: dry run, then confirm."""
 
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
+
     serializer_class = HoursImportSerializer
     parser_classes = [MultiPartParser, FormParser, ObjectJSONParser]
 
@@ -310,6 +317,7 @@ class ExtensionDecisionSerializer(serializers.Serializer):
 
 @extend_schema(parameters=[ROLE_HEADER])
 class ExtensionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
     serializer_class = ExtensionSerializer
 
     def get_queryset(self):
@@ -352,6 +360,8 @@ class RegistrationComplaintResolveSerializer(serializers.Serializer):
 @extend_schema(parameters=[ROLE_HEADER])
 class ComplaintViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """A teacher's objections to registrations; the organiser resolves them."""
+
+    pagination_class = KeysetPagination  # grows with the teachers: keyset pages (cpd/pagination.py)
 
     serializer_class = RegistrationComplaintSerializer
 

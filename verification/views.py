@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import PickerWidget, picker_text
 from accounts.models import Organisation, OrgKind, RoleKind, Teacher
 from accounts.permissions import require_role
-from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, teachers_visible_to
+from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, name_contains, teachers_visible_to
 from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
 from cpd.pagination import keyset_page
@@ -291,7 +292,16 @@ def result_complain(request, year: int):
 def result_list(request):
     role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     year = _year(request)
-    qs = selectors.results_visible_to(role).filter(year=year).order_by("year", "school_id", "teacher_id")
+    # The run (its provisional badge) by a second query: its outer join made the planner sort a deep
+    # page's whole remainder instead of reading a page of the (year, school, teacher) index.
+    qs = (
+        selectors.results_visible_to(role)
+        .select_related(None)
+        .select_related("teacher", "school")
+        .prefetch_related("run")
+        .filter(year=year)
+        .order_by("year", "school_id", "teacher_id")
+    )
     status = request.GET.get("status")
     if status in ResultStatus.values:
         qs = qs.filter(status=status)
@@ -302,7 +312,7 @@ def result_list(request):
         qs = qs.filter(school__name__icontains=picker_text(request.GET, "school"))
     q = request.GET.get("q", "").strip()
     if q:
-        qs = qs.filter(teacher__name__icontains=q) | qs.filter(teacher__cpd_number=q)
+        qs = qs.filter(name_contains(q, "teacher__name") | Q(teacher__cpd_number=q))
     page = keyset_page(qs, request.GET.get("cursor"), 50, count=False)
     exempt = set(
         Exemption.objects.filter(year=year, teacher_id__in=[r.teacher_id for r in page]).values_list("teacher_id", flat=True)

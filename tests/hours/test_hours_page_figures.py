@@ -102,3 +102,8 @@ def test_the_figures_api_gives_the_verdicts_figures_in_scope_only(world):
     assert world.api("school_a1_admin").get("/api/v1/ledger/figures/?year=2025").status_code == 400
     bad = world.api("teacher_a1").get("/api/v1/ledger/figures/?year=abc")
     assert bad.status_code == 400 and "year" in bad.json()
+    # A teacher that is not a whole number is the request's fault, named like the year (was a 404).
+    for value in ("abc", "1.5", "-3", str(2**63)):
+        bad_teacher = world.api("school_a1_admin").get(f"/api/v1/ledger/figures/?year=2025&teacher={value}")
+        assert bad_teacher.status_code == 400, (value, bad_teacher.content)
+        assert list(bad_teacher.json()) == ["teacher"]

@@ -51,3 +51,24 @@ def test_confirming_payment_with_nothing_ticked_says_so(world):
     client = world.client("school_a1_admin")
     page = client.post("/points/requests/", {"action": "confirm"}, follow=True).content.decode()
     assert "请先勾选要办理的兑换申请" in page
+
+
+def test_the_queue_controls_rendered_once_are_each_items_own_form():
+    """The queue renders the review form's controls once and copies them per item: the same HTML as a
+    form per item, each control with the item's own id, in either language; a brought-back reason
+    still fills its own item's box."""
+    from django.utils import translation
+
+    from hours.forms import ReviewForm, review_controls
+
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            controls = review_controls([7, 12], {"12": {"reason": "请补充盖章页"}})
+            for pk in (7, 12):
+                own = ReviewForm(auto_id=f"review-{pk}-%s", initial={"reason": "请补充盖章页"} if pk == 12 else None)
+                for name in ("common_reason", "reason"):
+                    copied = controls[pk][name]
+                    assert str(copied) == str(own[name])
+                    assert copied.id_for_label == own[name].id_for_label == f"review-{pk}-{name}"
+                    assert str(copied.label) == str(own[name].label)
+            assert "请补充盖章页" in str(controls[12]["reason"]) and "请补充盖章页" not in str(controls[7]["reason"])
