@@ -32,6 +32,7 @@ class Item:
     count: int
     url: str
     deadline: datetime.date | None = None
+    more: bool = False  # the count is a lower bound ("1000+")
 
     @property
     def days_left(self) -> int | None:
@@ -60,11 +61,12 @@ def verification_year(today: datetime.date) -> int:
 
 
 def review_item(role: Role, level: str) -> Item:
-    qs = hours_selectors.review_queue(role, level)
     field = "school_review_deadline" if level == "school" else "district_review_deadline"
     label = _("待初审的申报") if level == "school" else _("待复审的申报")
-    years = qs.values_list("year", flat=True).distinct().order_by()
-    return Item(f"review_{level}", str(label), qs.count(), _url("review_queue"), _year_deadline(list(years), field))
+    # The queue page's own counts (exact up to hours_selectors.QUEUE_COUNT_CAP a year, then "1000+").
+    counts = hours_selectors.queue_counts(role, level)
+    total, more = hours_selectors.counts_capped(counts)
+    return Item(f"review_{level}", str(label), total, _url("review_queue"), _year_deadline(list(counts), field), more=more)
 
 
 def returned_qs(role: Role):

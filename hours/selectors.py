@@ -7,7 +7,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, RoleKind
@@ -51,13 +53,56 @@ def review_queue(role: Role | None, level: str) -> QuerySet[Declaration]:
     )
 
 
-def queue_counts(role: Role | None, level: str) -> dict[int, int]:
-    """{year: waiting} for the reviewer's queue."""
+# A queue's per-year count is exact up to this many; above it the page says "1,000+". Counting a district's
+# whole queue joins every waiting declaration of the city to the district's teachers (≈0.5 s at 1,500,000
+# teachers); counting to 1,001 stops early, whatever the size (≈10 ms).
+QUEUE_COUNT_CAP = 1000
+
+
+def queue_counts(role: Role | None, level: str, cap: int | None = None) -> dict[int, int]:
+    """{year: waiting} for the reviewer's queue, years with nothing waiting left out. A count above `cap` is
+    given as cap + 1 (read it as "more than cap"): one statement, each year's count stopping at cap + 1."""
     if review_level(role) != level:
         return {}
-    # COUNT(*), not COUNT(id): the (state, year, teacher) index then answers it without the table.
-    rows = declarations_visible_to(role).filter(state=QUEUE_STATE[level]).values("year").annotate(n=Count("*")).order_by("year")
-    return {r["year"]: r["n"] for r in rows}
+    cap = QUEUE_COUNT_CAP if cap is None else cap
+    years = _years_in_state(QUEUE_STATE[level])
+    base = declarations_visible_to(role).filter(state=QUEUE_STATE[level]).order_by().values("pk")
+    parts: list[str] = []
+    params: list[Any] = []
+    try:
+        for y in years:
+            sql, p = base.filter(year=y)[: cap + 1].query.sql_with_params()
+            parts.append(f"SELECT %s, (SELECT COUNT(*) FROM ({sql}) q)")
+            params += [y, *p]
+    except EmptyResultSet:
+        return {}
+    if not parts:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return {int(y): int(n) for y, n in cursor.fetchall() if n}
+
+
+def _years_in_state(state: str) -> list[int]:
+    """The years that have a declaration in `state`, city-wide: a loose index scan of (state, year), one
+    index probe per year, however many declarations wait."""
+    table = connection.ops.quote_name(Declaration._meta.db_table)
+    sql = f"""
+        WITH RECURSIVE y(year) AS (
+            SELECT MIN(year) FROM {table} WHERE state = %s
+            UNION ALL
+            SELECT (SELECT MIN(year) FROM {table} WHERE state = %s AND year > y.year) FROM y WHERE y.year IS NOT NULL
+        )
+        SELECT year FROM y WHERE year IS NOT NULL"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [state, state])
+        return [int(r[0]) for r in cursor.fetchall()]
+
+
+def counts_capped(counts: dict[int, int], cap: int | None = None) -> tuple[int, bool]:
+    """(the total to show, whether it is a lower bound) of `queue_counts`."""
+    cap = QUEUE_COUNT_CAP if cap is None else cap
+    return sum(min(n, cap) for n in counts.values()), any(n > cap for n in counts.values())
 
 
 def days_left(deadline: datetime.date) -> int:

@@ -454,13 +454,15 @@ def review_queue(request):
     deadlines = [
         {
             "year": y,
-            "count": n,
+            "count": min(n, selectors.QUEUE_COUNT_CAP),
+            "more": n > selectors.QUEUE_COUNT_CAP,
             "deadline": getattr(years[y], deadline_field),
             "days_left": selectors.days_left(getattr(years[y], deadline_field)),
         }
         for y, n in sorted(counts.items())
         if y in years
     ]
+    total, total_more = selectors.counts_capped(counts)
     query = request.GET.copy()
     query.pop("cursor", None)
     # A refused action is shown beside its own item (the redirect carries it in the session), and each
@@ -477,7 +479,8 @@ def review_queue(request):
             "level": level,
             "page": page,
             "form": form,
-            "total": sum(counts.values()),
+            "total": total,
+            "total_more": total_more,
             "deadlines": deadlines,
             "query": query.urlencode(),
         },

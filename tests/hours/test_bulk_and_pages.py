@@ -104,6 +104,32 @@ def test_district_queue_counts_its_schools_and_its_own_deadline(world, in_year, 
     assert "剩余 4 天" in _testid(html, "days-left-2026") and "2027-02-28" in html
 
 
+def test_a_queue_longer_than_the_cap_shows_cap_plus_on_the_page_and_the_home_to_do(world, in_year, private_media, monkeypatch):
+    """Per-year counts are exact up to QUEUE_COUNT_CAP and then "cap+" (counting stops early at any size);
+    the district's to-do on its home shows the same figure as the queue page it links to."""
+    from hours import selectors
+
+    for _ in range(3):
+        declare(world, "teacher_a1", state="school_approved")
+    declare(world, "teacher_b1", state="school_approved")  # another district: never counted
+    district = world.client("district_a_admin")
+
+    assert _testid(district.get("/hours/review/").content.decode(), "queue-total") == "3"
+    assert selectors.queue_counts(world.roles["district_a_admin"], "district") == {2026: 3}
+    assert selectors.queue_counts(world.roles["district_b_admin"], "district") == {2026: 1}
+
+    monkeypatch.setattr(selectors, "QUEUE_COUNT_CAP", 2)
+    assert selectors.queue_counts(world.roles["district_a_admin"], "district") == {2026: 3}  # cap + 1: "more than 2"
+    html = district.get("/hours/review/").content.decode()
+    assert _testid(html, "queue-total") == "2+"
+    home = district.get("/").content.decode()
+    todo = home.split('data-testid="todo-review_district"', 1)[1].split("</li>", 1)[0]
+    assert 'data-testid="count">2+<' in todo
+
+    monkeypatch.setattr(selectors, "QUEUE_COUNT_CAP", 3)
+    assert _testid(district.get("/hours/review/").content.decode(), "queue-total") == "3"
+
+
 def test_days_left_follows_a_moved_deadline(world, in_year, private_media):
     declare(world, "teacher_a1")
     world.api("city_admin").patch("/api/v1/years/2026/", {"school_review_deadline": "2027-02-10"}, format="json")
