@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cpd.errors import StateConflict
-from cpd.pagination import keyset_page
+from cpd.pagination import keyset_page, list_count
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -92,8 +92,10 @@ def workspace_context(request) -> dict:
     elif role.kind == RoleKind.PROVIDER:
         context["project_count"] = role.organisation.projects.count()  # the organiser's own projects
     elif role.kind in selectors.AREA_ROLES:
-        totals = selectors.active_teacher_counts_below(role)
-        context["total_teachers"] = totals.get(role.organisation_id, 0)
+        # The area's active teachers: exact when cheap, else the planner's estimate, said as such (a city of
+        # 1,500,000 teachers cost 0.6-1.8 s per home page counted exactly).
+        active = selectors.teachers_visible_to(role).filter(status=TeacherStatus.ACTIVE)
+        context["total_teachers"], context["total_teachers_estimated"] = list_count(active)
         context["school_count"] = selectors.schools_visible_to(role).filter(is_active=True).count()
         context["overdue_schools"] = selectors.schools_overdue_confirmation(role).select_related("parent")[:20]
         context["overdue_count"] = selectors.schools_overdue_confirmation(role).count()
