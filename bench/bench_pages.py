@@ -180,6 +180,10 @@ def endpoints(p: dict, deep: dict, old: bool) -> list[tuple[str, str, str, str]]
         ("roster, city, search", "city", "web", "/roster/?q=%E7%8E%8B%E4%BC%9F"),
         ("results page, city", "city", "web", f"/verification/results/?year={y}"),
         ("teacher hours page", "teacher", "web", f"/hours/?year={YEAR}"),
+        ("home, teacher", "teacher", "web", "/"),
+        ("home, school", "school", "web", "/"),
+        ("home, district", "district", "web", "/"),
+        ("home, city", "city", "web", "/"),
         ("teacher API ledger", "teacher", "api", f"/api/v1/ledger/?year={YEAR}"),
     ]
 

@@ -196,8 +196,10 @@ def late_units(role: Role, today: datetime.date) -> list[dict]:
 
     year = verification_year(today)
     rows: dict[int, dict] = {}
-    for school in account_selectors.schools_overdue_confirmation(role).select_related("parent"):
-        unit = school if role.kind == RoleKind.DISTRICT_ADMIN else school.parent
+    overdue = account_selectors.schools_overdue_confirmation(role)
+    if role.kind != RoleKind.DISTRICT_ADMIN:  # the city's units are districts: read those, not every school
+        overdue = Organisation.objects.filter(pk__in=overdue.order_by().values("parent_id"))
+    for unit in overdue:
         row = rows.setdefault(unit.pk, {"unit": unit, "reasons": set()})
         row["reasons"].add(str(_("名册超过6个月未确认")))
     if VerificationResult.objects.filter(year=year).exists():
