@@ -83,9 +83,12 @@ def personas(city_id: int) -> dict:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.db.models import Count
-    from rest_framework.authtoken.models import Token
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, User
+    from security.mfa import mfa_required
+    from security.services import api_token_issue
 
     district = Organisation.objects.filter(parent_id=city_id, kind=OrgKind.DISTRICT).order_by("code").first()
     school = (
@@ -112,9 +115,14 @@ def personas(city_id: int) -> dict:
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session["active_role_id"] = role.pk
+        if mfa_required(user):  # administrators' pages wait for the second factor: this session passed it
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+                user=user, name="bench_pages", confirmed=True
+            )
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.create()
-        token, _ = Token.objects.get_or_create(user=user)
-        out[name] = {"user": user.pk, "role": role.pk, "session": session.session_key, "token": token.key}
+        _token, secret = api_token_issue(user=user, name="bench_pages")  # hashed tokens: a new one per run
+        out[name] = {"user": user.pk, "role": role.pk, "session": session.session_key, "token": secret}
     out["school_id"] = school.pk
     out["teacher_id"] = teacher.pk
     return out
@@ -305,8 +313,9 @@ def main(argv: list[str] | None = None) -> int:
         _load_in(args.before, args.before_database, args.teachers)
     if not args.reuse:
         datagen.recreate_postgres(url)
-    datagen.django_setup(url)
-    if not args.reuse:
+    if args.reuse:
+        datagen.migrate(url)  # the data stays; migrations added since it was generated are applied
+    else:
         load(url, args.teachers)
     from accounts.models import Organisation, OrgKind
     from verification.services import statistics_refresh
