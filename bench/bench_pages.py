@@ -7,7 +7,7 @@
 What it does:
   1. generates the data set (bench/datagen.py: N teachers, ~12 ledger entries each, last year's
      results) plus about 2.5 declarations per teacher (half approved, the rest waiting at the school
-     or the district) with one SQL statement, then ANALYZE;
+     or the district) with one SQL statement, then VACUUM ANALYZE;
   2. creates one user per role it drives (city, district, school admin, a teacher) with a session
      cookie and an API token;
   3. serves the code with gunicorn (2 sync workers, DEBUG off, a free port on 127.0.0.1);
@@ -73,7 +73,9 @@ def load(url: str, teachers: int) -> dict:
     with connection.cursor() as cur:
         cur.execute(DECLARATIONS_SQL.format(year=YEAR))
         counts["declarations"] = cur.rowcount
-        cur.execute("ANALYZE hours_declaration")
+        # VACUUM, not only ANALYZE: autovacuum would have set the visibility map of a table this size by the time
+        # it is read, and without it the queues' per-year counts cannot be index-only (measured: 822 → 365 ms at 1.5 M).
+        cur.execute("VACUUM ANALYZE hours_declaration")
     print(f"  {counts['declarations']:,} declarations in {time.perf_counter() - t:.1f} s", flush=True)
     return counts
 
@@ -430,7 +432,7 @@ def _child(argv: list[str]) -> None:
 
         with connection.cursor() as cur:
             cur.execute(DECLARATIONS_SQL.format(year=YEAR))
-            cur.execute("ANALYZE hours_declaration")
+            cur.execute("VACUUM ANALYZE hours_declaration")
         return
     datagen.django_setup(url)
     from accounts.models import Organisation, OrgKind
