@@ -263,15 +263,19 @@ def reset_year(year: int) -> dict:
     from django.db import connection
 
     from hours.models import LedgerEntry
-    from verification.models import Exemption, VerificationResult, VerificationRun
+    from verification.models import Exemption, RunChunk, VerificationResult, VerificationRun
 
     t = time.perf_counter()
-    VerificationResult.objects.filter(year=year).delete()
-    VerificationRun.objects.filter(year=year).delete()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
-            cur.execute(f"VACUUM ANALYZE {VerificationResult._meta.db_table}")
+    # Plain DELETEs: QuerySet.delete() would load every result into Python to look for complaints.
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {VerificationResult._meta.db_table} WHERE year = %s", [year])
+        cur.execute(
+            f"DELETE FROM {RunChunk._meta.db_table} WHERE run_id IN (SELECT id FROM {VerificationRun._meta.db_table} WHERE year = %s)",
+            [year],
+        )
+        cur.execute(f"DELETE FROM {VerificationRun._meta.db_table} WHERE year = %s", [year])
+        cur.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+        cur.execute(f"{'VACUUM ' if connection.vendor == 'postgresql' else ''}ANALYZE {VerificationResult._meta.db_table}")
     return {
         "year": year,
         "ledger": LedgerEntry.objects.filter(year=year).count(),
