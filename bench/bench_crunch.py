@@ -40,9 +40,9 @@ def setup_people(teachers_per_school: int) -> dict:
     """Teacher users (token + role) for up to 20 schools of the first district, their school admins,
     the district admin."""
     from django.db.models import Count
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, User
+    from security.services import api_token_issue
 
     city = Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first()
     district = Organisation.objects.filter(parent=city, kind=OrgKind.DISTRICT).order_by("code").first()
@@ -53,8 +53,8 @@ def setup_people(teachers_per_school: int) -> dict:
     def person(username: str, kind: str, org_id: int) -> dict:
         user, _ = User.objects.get_or_create(username=username, defaults={"name": username})
         role, _ = Role.objects.get_or_create(user=user, kind=kind, organisation_id=org_id)
-        token, _ = Token.objects.get_or_create(user=user)
-        return {"user": user.pk, "role": role.pk, "token": token.key}
+        _token, secret = api_token_issue(user=user, name="bench_crunch")  # hashed tokens: a new one per run
+        return {"user": user.pk, "role": role.pk, "token": secret}
 
     teachers, school_admins = [], []
     for school in schools:

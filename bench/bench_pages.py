@@ -7,7 +7,7 @@
 What it does:
   1. generates the data set (bench/datagen.py: N teachers, ~12 ledger entries each, last year's
      results) plus about 2.5 declarations per teacher (half approved, the rest waiting at the school
-     or the district) with one SQL statement, then ANALYZE;
+     or the district) with one SQL statement, then VACUUM ANALYZE;
   2. creates one user per role it drives (city, district, school admin, a teacher) with a session
      cookie and an API token;
   3. serves the code with gunicorn (2 sync workers, DEBUG off, a free port on 127.0.0.1);

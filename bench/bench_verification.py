@@ -15,6 +15,9 @@ fresh child process (so that the memory figures are the verification's, not the 
   3. the same run again under tracemalloc (tracemalloc slows Python down, so its time is not the
      figure; this second run updates the rows the first one inserted).
 The engine's pass count must equal the SQL's, and every teacher's figures must agree.
+`--reuse` measures again on the data set an earlier run left in DATABASE_URL (PostgreSQL, or a
+sqlite:/// file kept with --keep): the year's results and runs are deleted first (not timed), so the
+first engine run inserts its rows as on a fresh data set.
 Goals: peak memory ≤ 300 MB, engine/SQL ≤ 2×. The exit status is 1 when a goal is missed or the
 cross-check fails (bench/run.py starts this script with its defaults).
 """
@@ -254,13 +257,45 @@ def chunk_worker(run_id: int, k: int, workers: int) -> None:
     print(json.dumps({"maxrss_mb": datagen.rss_mb()}))
 
 
+def reset_year(year: int) -> dict:
+    """For --reuse: delete the year's results and runs (what earlier measurements wrote), vacuum and
+    analyze the results, and count the data set for the report. Not timed."""
+    from django.db import connection
+
+    from hours.models import LedgerEntry
+    from verification.models import Exemption, RunChunk, VerificationResult, VerificationRun
+
+    t = time.perf_counter()
+    # Plain DELETEs: QuerySet.delete() would load every result into Python to look for complaints.
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {VerificationResult._meta.db_table} WHERE year = %s", [year])
+        cur.execute(
+            f"DELETE FROM {RunChunk._meta.db_table} WHERE run_id IN (SELECT id FROM {VerificationRun._meta.db_table} WHERE year = %s)",
+            [year],
+        )
+        cur.execute(f"DELETE FROM {VerificationRun._meta.db_table} WHERE year = %s", [year])
+        cur.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+        cur.execute(f"{'VACUUM ' if connection.vendor == 'postgresql' else ''}ANALYZE {VerificationResult._meta.db_table}")
+    return {
+        "year": year,
+        "ledger": LedgerEntry.objects.filter(year=year).count(),
+        "last_year_results": VerificationResult.objects.filter(year=year - 1).count(),
+        "exemptions": Exemption.objects.filter(year=year).count(),
+        "reused": True,
+        "load_seconds": round(time.perf_counter() - t, 1),
+    }
+
+
 def measure_child(args) -> dict:
     """The measurements, in a process that did nothing else yet."""
     datagen.django_setup()
     from accounts.models import Organisation, OrgKind
 
+    data = reset_year(args.year) if args.reuse else None
     scope = Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first().path
     res: dict = {"baseline_rss_mb": datagen.current_rss_mb()}
+    if data is not None:
+        res["data"] = data
     res["engine"] = engine_run(args.year, trace=False)
     if args.workers > 1:
         res["engine_workers"] = engine_run_workers(args.year, args.workers)
@@ -281,7 +316,12 @@ def report(vendor: str, n: int, gen: dict, res: dict) -> dict:
     print()
     print(f"== verification of {n:,} teachers on {vendor} (year {gen['year']}) ==")
     print(
-        f"  data: {gen['ledger']:,} ledger entries, {gen['last_year_results']:,} results of last year, {gen['exemptions']:,} exemptions; generated in {gen['load_seconds']} s"
+        f"  data: {gen['ledger']:,} ledger entries, {gen['last_year_results']:,} results of last year, {gen['exemptions']:,} exemptions; "
+        + (
+            f"reused, its results of the year deleted in {gen['load_seconds']} s"
+            if gen.get("reused")
+            else f"generated in {gen['load_seconds']} s"
+        )
     )
     print(
         f"  engine run_start(inline): {e['seconds']:.1f} s wall, {e['cpu_seconds']:.1f} s CPU in this process, {e['chunks']} chunks, {e['total']:,} teachers, counts {e['counts']}"
@@ -331,15 +371,40 @@ def args_workers(res: dict) -> int:
 
 
 def bench(
-    n: int, *, year: int = datagen.YEAR, trace: bool = True, keep: bool = False, folder: Path | None = None, workers: int = 1
+    n: int,
+    *,
+    year: int = datagen.YEAR,
+    trace: bool = True,
+    keep: bool = False,
+    folder: Path | None = None,
+    workers: int = 1,
+    reuse: bool = False,
 ) -> dict:
-    """The whole benchmark on a new database. This process only orchestrates; the data is generated
-    in one child process and measured in another (each starts from a small ru_maxrss)."""
-    url, cleanup = datagen.new_database("verification", folder)
+    """The whole benchmark on a new database (or, with `reuse`, on DATABASE_URL's data as it is). This
+    process only orchestrates; the data is generated in one child process and measured in another
+    (each starts from a small ru_maxrss)."""
+    if reuse:
+        url = os.environ.get("DATABASE_URL", "")
+        if not url:
+            raise SystemExit("--reuse needs DATABASE_URL (postgres://… or sqlite:///path kept by --keep)")
+        cleanup = lambda: None  # noqa: E731
+    else:
+        url, cleanup = datagen.new_database("verification", folder)
     try:
-        gen = datagen.generate_in_subprocess(url, n, year)
-        res = datagen.run_child(__file__, url, "--year", str(year), "--workers", str(workers), *([] if trace else ["--no-trace"]))
+        gen = None if reuse else datagen.generate_in_subprocess(url, n, year)
+        res = datagen.run_child(
+            __file__,
+            url,
+            "--year",
+            str(year),
+            "--workers",
+            str(workers),
+            *([] if trace else ["--no-trace"]),
+            *(["--reuse"] if reuse else []),
+        )
         res["workers"] = workers
+        if gen is None:
+            gen = res["data"]
         return report(datagen.vendor_of(url), n, gen, res)
     finally:
         if keep:
@@ -357,6 +422,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="also run the year with the chunks shared by this many processes (e.g. 2)"
     )
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure again on the data set already in DATABASE_URL (no generation)"
+    )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--chunk-worker", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -367,7 +435,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(measure_child(args), default=str))
         return
     t = time.perf_counter()
-    result = bench(args.teachers, year=args.year, trace=not args.no_trace, keep=args.keep, workers=args.workers)
+    result = bench(args.teachers, year=args.year, trace=not args.no_trace, keep=args.keep, workers=args.workers, reuse=args.reuse)
     print(f"  whole benchmark: {time.perf_counter() - t:.0f} s")
     if not result["met"]:
         raise SystemExit(1)  # like the other benchmarks: exit status 1 when a goal is missed (or the cross-check fails)
