@@ -183,15 +183,16 @@ class ResultViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         # Not the run (the answer does not show it): its outer join made the planner sort a deep page's
         # whole remainder instead of reading 51 rows of the (year, school, teacher) index.
-        qs = (
-            selectors.results_visible_to(api_role(self.request))
-            .select_related(None)
-            .select_related("teacher", "school")
-            .order_by("year", "school_id", "teacher_id")
-        )
+        qs = selectors.results_visible_to(api_role(self.request)).select_related(None).select_related("teacher", "school")
         p = self.request.query_params
         if is_int_text(p.get("year", "")):
-            qs = qs.filter(year=int(p["year"]))
+            # One year: keyset on (school, teacher) under `year = Y`, the same (year, school, teacher) index.
+            # With the year in the row comparison the planner started the scan at the year's first row
+            # (29 ms for a deep page at 1,500,000 teachers, 3 ms this way). The year comes last, where the filter
+            # fixes it, so that (teacher, year), a unique pair, ends the order and no pk is added.
+            qs = qs.filter(year=int(p["year"])).order_by("school_id", "teacher_id", "year")
+        else:
+            qs = qs.order_by("year", "school_id", "teacher_id")
         if p.get("status"):
             qs = qs.filter(status=p["status"])
         if is_int_text(p.get("school", "")):
