@@ -126,13 +126,15 @@ def ledger_correction(
             raise ValidationError({"hours": _("请填写教师、年度、类别和学时。")})
         if not Teacher.objects.filter(pk=teacher.pk, school__path__startswith=role.organisation.path).exists():
             raise NotFound
+        with source_language():  # a default title is stored in the platform's language, shown translated
+            default_title = str(_("学时更正"))
         return ledger.entry_create(
             teacher=teacher,
             year=year,
             category=category,
             hours=hours,
             source=Source.CORRECTION,
-            title=title or _("学时更正"),
+            title=title or default_title,
             actor=actor,
             reason=reason,
             correction=True,

@@ -531,13 +531,15 @@ def complaint_correct(
             written = ledger.entry_revoke(entry=entry, actor=actor, reason=reason, correction=True)
         else:
             assert category is not None and hours is not None
+            with source_language():  # a default title is stored in the platform's language, shown translated
+                default_title = str(_("学时更正"))
             written = ledger.entry_create(
                 teacher=teacher,
                 year=year,
                 category=category,
                 hours=hours.quantize(Decimal("0.1")),
                 source=Source.CORRECTION,
-                title=(title or "").strip()[:200] or _("学时更正"),
+                title=(title or "").strip()[:200] or default_title,
                 actor=actor,
                 reason=reason,
                 correction=True,

@@ -447,3 +447,16 @@ def test_a_reviewer_browsing_in_english_stores_the_teachers_notices_in_chinese_a
     with translation.override("en"):
         shown = translate_stored(stored[-2])
     assert shown != stored[-2] and "2025" in shown and "已核实" in shown and "异议" not in shown
+
+
+def test_a_correction_without_a_title_is_stored_in_chinese_and_shown_in_the_readers_language(complained):
+    from django.utils import translation
+
+    with translation.override("en"):
+        link = correct(complained, category=Category.ELECTIVE, hours=D("2"), reason="漏登")
+    assert link.entry.title == "学时更正"  # stored in the platform's language, whoever wrote it
+    client = complained.client("teacher_a1")
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/hours/?year={YEAR}").content.decode()
+    assert "Hours correction" in page
+    assert "学时更正" not in page
