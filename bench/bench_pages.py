@@ -217,7 +217,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(code: Path, url: str, port: int, conn_max_age: str | None) -> subprocess.Popen:
+def serve(code: Path, url: str, port: int, conn_max_age: str | None, threads: int = 1) -> subprocess.Popen:
+    """gunicorn with 2 workers on `code`: sync workers (one request at a time each), or with `threads` > 1
+    gthread workers of that many threads each (what the Dockerfile and docker-compose.yml run)."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -233,6 +235,8 @@ def serve(code: Path, url: str, port: int, conn_max_age: str | None) -> subproce
     else:
         env.pop("DB_CONN_MAX_AGE", None)
     cmd = [sys.executable, "-m", "gunicorn", "cpd.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    if threads > 1:
+        cmd += ["--worker-class", "gthread", "--threads", str(threads)]
     proc = subprocess.Popen(cmd, cwd=code, env=env)
     deadline = time.time() + 60
     while time.time() < deadline:
