@@ -11,4 +11,7 @@ RUN DJANGO_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(
 RUN useradd --create-home cpd && mkdir -p /data/private && chown -R cpd /data /app
 USER cpd
 EXPOSE 8000
-CMD ["gunicorn", "cpd.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
+# Threaded workers (gthread): a request waiting on PostgreSQL or reading an upload does not hold a whole
+# process, so a reviewer's approval is not queued behind teachers' uploads (docs/operations.md, "Web server").
+# Each thread keeps its own database connection (CONN_MAX_AGE): workers × threads connections per container.
+CMD ["gunicorn", "cpd.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--timeout", "120"]

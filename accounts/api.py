@@ -37,10 +37,19 @@ ROLE_HEADER = OpenApiParameter(
 
 
 def api_role(request: Request) -> Role | None:
+    """The caller's acting role, read once per request: a view asks for it several times (its queryset,
+    `require_role`, the action), and each asking was a query of the caller's roles."""
     requested = request.headers.get("X-CPD-Role")
     if requested in (None, "") and hasattr(request, "session"):
         requested = request.session.get(SESSION_ROLE_KEY)
-    return selectors.resolve_role(request.user, requested)
+    http = getattr(request, "_request", request)  # the HttpRequest under DRF's Request: one per request
+    key = (getattr(request.user, "pk", None), requested)
+    cached = getattr(http, "_cpd_api_role", None)
+    if cached is not None and cached[0] == key:
+        return cast(Role | None, cached[1])
+    role = selectors.resolve_role(request.user, requested)
+    http._cpd_api_role = (key, role)
+    return role
 
 
 def require_role(request: Request, *kinds: str) -> Role:

@@ -324,7 +324,9 @@ def declaration_save(
                     setattr(decl, field, data[field])
             if decl.year:
                 # A returned declaration may be corrected until the school's review deadline.
-                _check_deadline(Year.of(decl.year), "school_review" if decl.state == DeclarationState.RETURNED else "declaration")
+                year = Year.of(decl.year)
+                _check_deadline(year, "school_review" if decl.state == DeclarationState.RETURNED else "declaration")
+                decl._year_read = year  # type: ignore[attr-defined]  # the submit below checks its deadline on the same row
             decl.full_clean(exclude=["teacher", "state"])
             decl.save()
             if remove_evidence_ids:
@@ -335,7 +337,7 @@ def declaration_save(
             kept = list(StagedUpload.objects.select_for_update().filter(owner=actor, pk__in=staged_ids).order_by("pk"))
             if len(kept) != len(staged_ids):
                 raise ValidationError({"evidence": _("保留的文件已失效，请重新选择。")})
-            existing = decl.evidence.count()
+            existing = decl.evidence.count() if declaration is not None else 0  # a new declaration has none yet
             if existing + len(checked) + len(kept) > MAX_EVIDENCE_FILES:
                 raise ValidationError({"evidence": _("每份申报最多上传5个文件。")})
             for staged in kept:
@@ -416,12 +418,13 @@ def declaration_transition(*, declaration_id: int, action: str, role: Role, acto
     if action not in ACTIONS:
         raise ValidationError({"action": _("未知的操作。")})
     allowed_roles, _deadline = ACTIONS[action]
-    visible = selectors.declarations_visible_to(role)
-    if not visible.filter(pk=declaration_id).exists():
+    # The scope check and the teacher's account (for the self-review check) in one look-up by primary key.
+    found = list(selectors.declarations_visible_to(role).filter(pk=declaration_id).values_list("teacher__user_id", flat=True)[:1])
+    if not found:
         raise NotFound
     if role.kind not in allowed_roles:
         raise PermissionDenied(_("您当前的角色不能办理此操作。"))
-    if RoleKind.TEACHER not in allowed_roles and visible.filter(pk=declaration_id, teacher__user_id=actor.pk).exists():
+    if RoleKind.TEACHER not in allowed_roles and found[0] is not None and found[0] == actor.pk:
         # A school admin who is also a teacher of the school finds their own declaration in the queue.
         raise PermissionDenied(_("不能审核自己的申报。"))
     reason = (reason or "").strip()
@@ -464,7 +467,8 @@ def _do_transition(decl: Declaration, action: str, *, role: Role | None, actor: 
         raise StateConflict(_("该申报当前状态为“%(state)s”，不能办理此操作。") % {"state": DeclarationState(from_state).label})
     # The deadline is checked after the state so that a wrong state answers 409 with its own message.
     if deadline is not None:
-        _check_deadline(Year.of(decl.year), deadline)
+        year = getattr(decl, "_year_read", None)
+        _check_deadline(year if year is not None and year.year == decl.year else Year.of(decl.year), deadline)
     if reason:
         decl.last_reason = reason[:1000]
     if action == "submit":

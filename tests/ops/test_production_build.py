@@ -6,6 +6,7 @@ settings) and the deployment check; each must pass here so that the image builds
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -101,3 +102,23 @@ def test_docker_compose_config_validates_the_compose_file():
         [docker, "compose", "config", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def _gunicorn_options(argv: list[str]) -> dict[str, str]:
+    """gunicorn's options from its argv (after the app), `--name value` pairs."""
+    start = argv.index("cpd.wsgi:application") + 1
+    rest = argv[start:]
+    return {rest[i]: rest[i + 1] for i in range(0, len(rest) - 1, 2)}
+
+
+def test_the_image_and_compose_serve_with_threaded_workers_and_the_same_gunicorn_options():
+    # A sync worker serves one request at a time: an approval waits behind uploads and PostgreSQL round
+    # trips of other requests (docs/operations.md, "Web server"). Threads per worker let it start at once.
+    cmd_line = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
+    image = _gunicorn_options(json.loads(cmd_line[4:]))
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    web = compose["services"]["web"]["command"]
+    compose_argv = shlex.split(web[web.index("gunicorn ") :].rstrip('"\n '))
+    assert _gunicorn_options(compose_argv) == image
+    assert image["--worker-class"] == "gthread"
+    assert int(image["--threads"]) > 1 and int(image["--workers"]) >= 2
