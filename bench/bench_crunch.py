@@ -141,7 +141,7 @@ def teacher_loop(port, people, stop, rec, seed):
     while time.time() < stop:
         p = rnd.choice(people["teachers"])
         n += 1
-        cert = f"CRUNCH-{seed}-{n}-{rnd.random():.9f}"
+        cert = f"CRUNCH-{seed}-{n}-{uuid.uuid4().hex}"  # unique across rounds and runs: no duplicate flags
         pdf = certificate_pdf()
         body, ctype = multipart(
             {
@@ -247,7 +247,6 @@ def profile_in_process(people: dict, rounds: int, cprofile: bool) -> None:
         return Client(HTTP_AUTHORIZATION=f"Token {p['token']}", HTTP_X_CPD_ROLE=str(p["role"]))
 
     teacher = people["teachers"][0]
-    rnd = random.Random(7)
     results: dict[str, list[tuple[float, int, str]]] = {}
     profiler = cProfile.Profile() if cprofile else None
 
@@ -279,7 +278,7 @@ def profile_in_process(people: dict, rounds: int, cprofile: bool) -> None:
             "start_date": f"{CRUNCH_YEAR}-03-02",
             "end_date": f"{CRUNCH_YEAR}-03-03",
             "hours": "12",
-            "certificate_number": f"PROFILE-{n}-{rnd.random():.9f}",
+            "certificate_number": f"PROFILE-{n}-{uuid.uuid4().hex}",  # unique across runs on one database
             "certificate_in_chinese": "true",
             "certificate_states_hours": "true",
             "submit": "true",
