@@ -46,6 +46,7 @@ CRUNCH_YEAR = 2026  # an open year: declarations accepted, reviews open
 def setup_people(teachers_per_school: int) -> dict:
     """Teacher users (token + role) for up to 20 schools of the first district, their school admins,
     the district admin."""
+    from django.db import transaction
     from django.db.models import Count
 
     from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, User
@@ -64,17 +65,16 @@ def setup_people(teachers_per_school: int) -> dict:
         return {"user": user.pk, "role": role.pk, "token": secret}
 
     teachers, school_admins = [], []
-    for school in schools:
-        school_admins.append(person(f"crunch-school-{school.pk}", RoleKind.SCHOOL_ADMIN, school.pk))
-        for t in Teacher.objects.filter(school=school, status="active").order_by("pk")[:teachers_per_school]:
-            p = person(f"crunch-teacher-{t.pk}", RoleKind.TEACHER, school.pk)
-            Teacher.objects.filter(pk=t.pk).update(user_id=p["user"])
-            teachers.append(p)
-    return {
-        "teachers": teachers,
-        "schools": school_admins,
-        "district": person(f"crunch-district-{district.pk}", RoleKind.DISTRICT_ADMIN, district.pk),
-    }
+    with transaction.atomic():  # one commit, not one per statement: 2,000 people took minutes on a busy machine
+        for school in schools:
+            school_admins.append(person(f"crunch-school-{school.pk}", RoleKind.SCHOOL_ADMIN, school.pk))
+            for t in Teacher.objects.filter(school=school, status="active").order_by("pk")[:teachers_per_school]:
+                p = person(f"crunch-teacher-{t.pk}", RoleKind.TEACHER, school.pk)
+                if t.user_id != p["user"]:
+                    Teacher.objects.filter(pk=t.pk).update(user_id=p["user"])
+                teachers.append(p)
+        district_admin = person(f"crunch-district-{district.pk}", RoleKind.DISTRICT_ADMIN, district.pk)
+    return {"teachers": teachers, "schools": school_admins, "district": district_admin}
 
 
 def headers(p: dict) -> dict:
