@@ -196,12 +196,14 @@ def _api_list(viewset, p: dict, persona: str, query: str = ""):
 def lesser_ids(p: dict) -> dict:
     """Ids the detail pages need and keyset cursors at the 80% point of the lesser API lists."""
     from accounts.api import TeacherViewSet
+    from accounts.models import Role
     from cpd.pagination import cursor_of
     from hours.api import NotificationViewSet
     from hours.models import Declaration
     from points.api import ExchangeRequestViewSet
     from security.api import AuditEventViewSet
     from training.api import EnrolmentViewSet
+    from training.projects import enrolments_visible_to
     from verification.api import ExportViewSet, ResultComplaintViewSet
     from verification.models import VerificationResult
 
@@ -216,6 +218,7 @@ def lesser_ids(p: dict) -> dict:
         "teachers": at(_api_list(TeacherViewSet, p, "city")),
         "teachers_school": at(_api_list(TeacherViewSet, p, "school")),
         "enrolments": at(_api_list(EnrolmentViewSet, p, "city")),
+        "enrolments_page": at(enrolments_visible_to(Role.objects.get(pk=p["city"]["role"])).order_by("created_at", "pk")),
         "exchange": at(_api_list(ExchangeRequestViewSet, p, "city")),
         "result_complaints": at(_api_list(ResultComplaintViewSet, p, "city")),
         "exports": at(_api_list(ExportViewSet, p, "city")),
@@ -448,7 +451,12 @@ def lesser_endpoints(p: dict, ids: dict) -> list[tuple[str, str, str, str]]:
         ("returned to-do, city", "city", "web", "/todo/returned/"),
         ("behind, city", "city", "web", "/behind/"),
         ("result complaints page, city", "city", "web", "/verification/complaints/"),
+        ("result complaints page, city, open", "city", "web", "/verification/complaints/?state=open"),
+        ("result complaints page, city, deep", "city", "web", f"/verification/complaints/?cursor={ids['result_complaints']}"),
         ("enrolments page, city, all", "city", "web", "/hours/enrolments/?show=all"),
+        ("enrolments page, city, deep", "city", "web", f"/hours/enrolments/?show=all&cursor={ids['enrolments_page']}"),
+        ("exchange requests page, city, all", "city", "web", "/points/requests/?show=all"),
+        ("exchange requests page, city, deep", "city", "web", f"/points/requests/?show=all&cursor={ids['exchange']}"),
         ("tokens page, city", "city", "web", "/account/tokens/"),
         ("roster, city, filters", "city", "web", "/roster/?status=active&stage=primary&subject=math"),
         ("results page, city, search", "city", "web", f"/verification/results/?year={y1}&q={name}"),
