@@ -174,6 +174,13 @@ def extras(p: dict) -> None:
             cur.execute(f"VACUUM (ANALYZE) {table}")
     if wrote:
         print(f"  lesser lists' rows in {time.perf_counter() - t:.1f} s", flush=True)
+    from home.behind import behind_refresh
+    from home.models import BehindCount
+
+    if not BehindCount.objects.exists():  # what the hourly task (home.tasks.refresh_behind) keeps
+        t = time.perf_counter()
+        n = behind_refresh()
+        print(f"  who-is-behind counts of {n:,} schools in {time.perf_counter() - t:.1f} s", flush=True)
 
 
 def _api_list(viewset, p: dict, persona: str, query: str = ""):
