@@ -210,6 +210,7 @@ def lesser_ids(p: dict) -> dict:
     from points.api import ExchangeRequestViewSet
     from security.api import AuditEventViewSet
     from training.api import EnrolmentViewSet
+    from training.models import TrainingProject
     from training.projects import enrolments_visible_to
     from verification.api import ExportViewSet, ResultComplaintViewSet
     from verification.models import VerificationResult
@@ -224,6 +225,7 @@ def lesser_ids(p: dict) -> dict:
         "audit": at(_api_list(AuditEventViewSet, p, "city")),
         "teachers": at(_api_list(TeacherViewSet, p, "city")),
         "teachers_school": at(_api_list(TeacherViewSet, p, "school")),
+        "project_city": TrainingProject.objects.filter(organiser__kind="city").values_list("pk", flat=True).first(),
         "enrolments": at(_api_list(EnrolmentViewSet, p, "city")),
         "enrolments_page": at(enrolments_visible_to(Role.objects.get(pk=p["city"]["role"])).order_by("created_at", "pk")),
         "exchange": at(_api_list(ExchangeRequestViewSet, p, "city")),
@@ -433,6 +435,12 @@ def lesser_endpoints(p: dict, ids: dict) -> list[tuple[str, str, str, str]]:
         ("registration complaints page, district", "district", "web", "/hours/complaints/"),
         ("exports page, district", "district", "web", "/verification/exports/"),
         ("projects page, district, mine", "district", "web", "/hours/projects/?mine=1"),
+        ("review queue, district, search", "district", "web", f"/hours/review/?q={name}"),
+        ("review queue, district, category", "district", "web", "/hours/review/?category=elective&activity_type=training"),
+        ("review queue, district, duplicates", "district", "web", "/hours/review/?duplicates=on"),
+        ("teacher picker, district", "district", "web", f"/pickers/teachers/?q={name}"),
+        ("school picker, district", "district", "web", "/pickers/schools/?q=%E7%AC%AC1"),
+        ("API teachers, district, school", "district", "api", f"/api/v1/teachers/?school={school}"),
         ("API result complaints, district", "district", "api", "/api/v1/result-complaints/"),
         ("API teachers, district, search", "district", "api", f"/api/v1/teachers/?q={name}"),
         ("API enrolments, district", "district", "api", "/api/v1/enrolments/"),
@@ -450,6 +458,8 @@ def lesser_endpoints(p: dict, ids: dict) -> list[tuple[str, str, str, str]]:
         ("audit page, city, deep", "city", "web", f"/account/audit/?cursor={ids['audit']}"),
         ("exports page, city", "city", "web", "/verification/exports/"),
         ("projects page, city", "city", "web", "/hours/projects/"),
+        ("project detail, city (organiser)", "city", "web", f"/hours/projects/{ids['project_city']}/"),
+        ("project detail, teacher", "teacher", "web", f"/hours/projects/{ids['project_city']}/"),
         ("courses page, city", "city", "web", "/hours/courses/"),
         ("points rules page, city", "city", "web", "/points/rules/"),
         ("settings to-do, city", "city", "web", "/todo/settings/"),
@@ -472,6 +482,7 @@ def lesser_endpoints(p: dict, ids: dict) -> list[tuple[str, str, str, str]]:
         ("API audit events, city, event", "city", "api", "/api/v1/audit-events/?event=login"),
         ("API audit events, city, actor", "city", "api", "/api/v1/audit-events/?actor=bench-user-7"),
         ("API audit events, city, deep", "city", "api", f"/api/v1/audit-events/?cursor={ids['audit']}"),
+        ("API audit events, city, dates", "city", "api", f"/api/v1/audit-events/?date_from={y}-01-01&date_to={y}-12-31"),
         ("API teachers, city", "city", "api", "/api/v1/teachers/"),
         ("API teachers, city, search", "city", "api", f"/api/v1/teachers/?q={name}"),
         ("API teachers, city, filters", "city", "api", "/api/v1/teachers/?status=active&stage=primary&subject=math"),
@@ -645,7 +656,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, help="another checkout to serve alongside (e.g. main before the change)")
     parser.add_argument("--before-database", help="its database (generated with its own migrations unless --reuse)")
     parser.add_argument("--json", type=Path, help="write the figures here too")
-    parser.add_argument("--only", help="comma-separated substrings: drive only endpoints whose name has one (and the ceiling)")
+    parser.add_argument("--only", help="substrings separated by |: drive only endpoints whose name has one (and the ceiling)")
     parser.add_argument(
         "--in-process", type=int, default=0, metavar="N", help="time each endpoint N times in-process instead of serving it"
     )
@@ -741,7 +752,7 @@ def main(argv: list[str] | None = None) -> int:
 def _only(eps: list, only: str | None) -> list:
     if not only:
         return eps
-    wanted = [w.strip() for w in only.split(",") if w.strip()]
+    wanted = [w.strip() for w in only.split("|") if w.strip()]
     return [e for e in eps if e[0].startswith("ceiling") or any(w in e[0] for w in wanted)]
 
 
