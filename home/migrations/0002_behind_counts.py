@@ -5,25 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_teacher_name_search_index'),
-        ('home', '0001_initial'),
+        ("accounts", "0006_teacher_name_search_index"),
+        ("home", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BehindCount',
+            name="BehindCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveIntegerField()),
-                ('teachers', models.PositiveIntegerField(default=0)),
-                ('short', models.PositiveIntegerField(default=0)),
-                ('computed_at', models.DateTimeField()),
-                ('school', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("year", models.PositiveIntegerField()),
+                ("teachers", models.PositiveIntegerField(default=0)),
+                ("short", models.PositiveIntegerField(default=0)),
+                ("computed_at", models.DateTimeField()),
+                (
+                    "school",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.organisation"),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('year', 'school'), name='one_behind_count_per_school_year')],
+                "constraints": [models.UniqueConstraint(fields=("year", "school"), name="one_behind_count_per_school_year")],
             },
         ),
     ]

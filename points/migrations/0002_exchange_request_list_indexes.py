@@ -5,20 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_teacher_name_search_index'),
-        ('points', '0001_initial'),
+        ("accounts", "0006_teacher_name_search_index"),
+        ("points", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='exchangerequest',
-            index=models.Index(fields=['created_at', 'id'], name='points_req_created_idx'),
+            model_name="exchangerequest",
+            index=models.Index(fields=["created_at", "id"], name="points_req_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='exchangerequest',
-            index=models.Index(fields=['state', 'created_at', 'id'], name='points_req_state_created_idx'),
+            model_name="exchangerequest",
+            index=models.Index(fields=["state", "created_at", "id"], name="points_req_state_created_idx"),
         ),
     ]

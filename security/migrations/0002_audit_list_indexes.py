@@ -5,23 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('security', '0001_initial'),
+        ("security", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['time', 'id'], name='audit_time_idx'),
+            model_name="auditevent",
+            index=models.Index(fields=["time", "id"], name="audit_time_idx"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['event', 'time', 'id'], name='audit_event_time_idx'),
+            model_name="auditevent",
+            index=models.Index(fields=["event", "time", "id"], name="audit_event_time_idx"),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['actor_username', 'time', 'id'], name='audit_actor_time_idx'),
+            model_name="auditevent",
+            index=models.Index(fields=["actor_username", "time", "id"], name="audit_actor_time_idx"),
         ),
     ]

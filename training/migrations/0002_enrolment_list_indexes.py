@@ -4,19 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_teacher_name_search_index'),
-        ('training', '0001_initial'),
+        ("accounts", "0006_teacher_name_search_index"),
+        ("training", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='enrolment',
-            index=models.Index(fields=['created_at', 'id'], name='enrolment_created_idx'),
+            model_name="enrolment",
+            index=models.Index(fields=["created_at", "id"], name="enrolment_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='enrolment',
-            index=models.Index(fields=['state', 'created_at', 'id'], name='enrolment_state_created_idx'),
+            model_name="enrolment",
+            index=models.Index(fields=["state", "created_at", "id"], name="enrolment_state_created_idx"),
         ),
     ]

@@ -5,19 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('verification', '0009_complaint_corrections'),
+        ("verification", "0009_complaint_corrections"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='resultcomplaint',
-            index=models.Index(fields=['created_at', 'id'], name='result_complaint_created_idx'),
+            model_name="resultcomplaint",
+            index=models.Index(fields=["created_at", "id"], name="result_complaint_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='resultcomplaint',
-            index=models.Index(fields=['state', 'created_at', 'id'], name='result_complaint_state_idx'),
+            model_name="resultcomplaint",
+            index=models.Index(fields=["state", "created_at", "id"], name="result_complaint_state_idx"),
         ),
     ]
