@@ -264,6 +264,9 @@ class TeacherViewSet(
 
     serializer_class = TeacherSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # Keyset pages on (school, name, id), the roster's index: `?page=N` (the default pagination) counted the
+    # whole scope exactly and read N pages to skip them.
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         from django.db.models import Q

@@ -78,6 +78,164 @@ def load(url: str, teachers: int) -> dict:
     return counts
 
 
+# What the lesser lists read: notices and result complaints, exports, the audit log, training projects and
+# enrolments, points exchange requests, the personas' notifications. Set-based, once per database (a marker
+# row each); the personas' own rows (exports carry the role, notifications the user) once per persona.
+EXTRAS_SQL = [
+    # every school's notice of last year's results, a complaint about 1 result in 50 (a third dismissed)
+    """INSERT INTO verification_notice (year, published_at, ends_at, school_id)
+       SELECT {y1}, now() - INTERVAL '20 days', now() - INTERVAL '13 days', o.id
+       FROM accounts_organisation o WHERE o.kind = 'school' ON CONFLICT DO NOTHING""",
+    """INSERT INTO verification_resultcomplaint (field, message, state, resolution, created_at, resolved_at, notice_id, result_id)
+       SELECT (ARRAY['public', 'professional', 'elective', 'carry_in', 'status'])[1 + r.teacher_id % 5], '学时有误',
+              CASE WHEN r.teacher_id % 3 = 0 THEN 'dismissed' ELSE 'open' END,
+              CASE WHEN r.teacher_id % 3 = 0 THEN '核实无误' ELSE '' END,
+              n.published_at + (r.teacher_id % 100) * INTERVAL '1 minute',
+              CASE WHEN r.teacher_id % 3 = 0 THEN n.published_at + INTERVAL '2 days' END, n.id, r.id
+       FROM verification_verificationresult r JOIN verification_notice n ON n.school_id = r.school_id AND n.year = r.year
+       WHERE r.year = {y1} AND (r.teacher_id % 50 = 0 OR r.teacher_id = {teacher_id})""",
+    # the audit log: one event per teacher over 300 days, 500 actors
+    """INSERT INTO security_auditevent (time, event, actor_username, role, ip_address, object_type, object_id, details)
+       SELECT now() - (t.id % 300) * INTERVAL '1 day' - (t.id % 86400) * INTERVAL '1 second',
+              (ARRAY['login', 'logout', 'role_switch', 'password_change', 'export', 'id_number_view', 'token_issue'])[1 + t.id % 7],
+              'bench-user-' || (t.id % 500), 'school_admin', '10.0.0.1', 'teacher', t.id::text, '{{}}'::jsonb
+       FROM accounts_teacher t""",
+    # published training projects (the city, each district, 1 school in 10: ~210 at 200,000 teachers) and 1 teacher in 4 enrolled
+    """INSERT INTO hours_trainingproject (title, category, hours, start_date, end_date, level, kind, mode, enrolment_start,
+              enrolment_end, description, published_at, created_at, organiser_id, approval, for_key_teachers, target_stage)
+       SELECT '培训项目 ' || o.id, CASE WHEN o.id % 2 = 0 THEN 'professional' ELSE 'elective' END, 12.0,
+              DATE '{y}-01-10' + (o.id % 300)::int, DATE '{y}-01-12' + (o.id % 300)::int, o.kind, 'training', 'face_to_face',
+              DATE '{y}-01-01', DATE '{y}-12-31', '', now() - INTERVAL '30 days', now() - INTERVAL '40 days', o.id,
+              'not_needed', FALSE, 'any'
+       FROM accounts_organisation o
+       WHERE o.kind IN ('city', 'district') OR (o.kind = 'school' AND o.id % 10 = 0)""",
+    """INSERT INTO hours_enrolment (state, reason, created_at, updated_at, district_id, teacher_id, project_id)
+       WITH p AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn, count(*) OVER () AS n FROM hours_trainingproject)
+       SELECT (ARRAY['applied', 'principal_approved', 'district_approved', 'final', 'rejected'])[1 + t.id % 5], '',
+              now() - (t.id % 200) * INTERVAL '1 hour', now() - (t.id % 200) * INTERVAL '1 hour', s.parent_id, t.id, p.id
+       FROM accounts_teacher t JOIN accounts_organisation s ON s.id = t.school_id JOIN p ON p.rn = t.id % p.n
+       WHERE t.id % 4 = 0 OR t.id = {teacher_id} ON CONFLICT DO NOTHING""",
+    # points exchange requests: 1 teacher in 10 (the persona too)
+    """INSERT INTO points_exchangerequest (year, category, hours, points, state, reason, created_at, teacher_id)
+       SELECT {y}, 'elective', 2, 20, (ARRAY['pending', 'paid', 'refused', 'cancelled'])[1 + t.id % 4], '',
+              now() - (t.id % 500) * INTERVAL '1 hour', t.id
+       FROM accounts_teacher t WHERE t.id % 10 = 0 OR t.id = {teacher_id}""",
+]
+PERSONA_SQL = [
+    # each persona: 300 notifications (a third unread); each administrator: 300 exports of its own among
+    # 1,000 of other roles of its organisation
+    """INSERT INTO hours_notification (message, link, created_at, read_at, user_id)
+       SELECT '申报已审核 ' || k, '/hours/', now() - k * INTERVAL '1 hour',
+              CASE WHEN k % 3 = 0 THEN NULL ELSE now() END, {user}
+       FROM generate_series(1, 300) k""",
+    """INSERT INTO verification_exportjob (kind, params, status, file, filename, error, created_at, finished_at,
+              organisation_id, requested_by_id)
+       SELECT (ARRAY['statistics', 'results', 'provincial_xlsx', 'provincial_csv'])[1 + k % 4],
+              jsonb_build_object('year', {y1}, 'role_id', CASE WHEN k <= 300 THEN {role} ELSE 0 END),
+              CASE WHEN k % 10 = 0 THEN 'failed' ELSE 'ready' END, '', 'export-' || k || '.xlsx',
+              CASE WHEN k % 10 = 0 THEN 'bench' ELSE '' END, now() - k * INTERVAL '1 hour', now() - k * INTERVAL '1 hour',
+              {org}, {user}
+       FROM generate_series(1, 1300) k""",
+]
+
+
+def extras(p: dict) -> None:
+    """The rows the lesser lists read (see EXTRAS_SQL), added once; ANALYZE what was written."""
+    from django.db import connection, transaction
+
+    from accounts.models import Role
+    from security.models import AuditEvent
+
+    t = time.perf_counter()
+    wrote = []
+    with transaction.atomic(), connection.cursor() as cur:  # all or nothing: the marker row says it was done
+        if not AuditEvent.objects.filter(actor_username="bench-user-0").exists():
+            for sql in EXTRAS_SQL:
+                cur.execute(sql.format(y=YEAR, y1=YEAR - 1, teacher_id=p["teacher_id"]))
+            wrote += [
+                "verification_notice",
+                "verification_resultcomplaint",
+                "security_auditevent",
+                "hours_trainingproject",
+                "hours_enrolment",
+                "points_exchangerequest",
+            ]
+        for name in ("teacher", "school", "district", "city"):
+            user = p[name]["user"]
+            cur.execute("SELECT 1 FROM hours_notification WHERE user_id = %s LIMIT 1", [user])
+            if cur.fetchone():
+                continue
+            role = Role.objects.get(pk=p[name]["role"])
+            for sql in PERSONA_SQL:
+                cur.execute(sql.format(y1=YEAR - 1, user=user, role=role.pk, org=role.organisation_id))
+            wrote += ["hours_notification", "verification_exportjob"]
+    with connection.cursor() as cur:
+        for table in sorted(set(wrote)):
+            cur.execute(f"VACUUM (ANALYZE) {table}")
+    if wrote:
+        print(f"  lesser lists' rows in {time.perf_counter() - t:.1f} s", flush=True)
+    from home.behind import behind_refresh
+    from home.models import BehindCount
+
+    if not BehindCount.objects.exists():  # what the hourly task (home.tasks.refresh_behind) keeps
+        t = time.perf_counter()
+        n = behind_refresh()
+        print(f"  who-is-behind counts of {n:,} schools in {time.perf_counter() - t:.1f} s", flush=True)
+
+
+def _api_list(viewset, p: dict, persona: str, query: str = ""):
+    """The queryset `viewset` lists for `persona` (as a request with `query` would), for deep cursors."""
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from accounts.models import User
+
+    user = User.objects.get(pk=p[persona]["user"])
+    raw = APIRequestFactory().get(f"/?{query}", HTTP_X_CPD_ROLE=str(p[persona]["role"]))
+    raw.user = user
+    request = Request(raw)
+    request.user = user
+    view = viewset()
+    view.request, view.action, view.kwargs, view.format_kwarg, view.args = request, "list", {}, None, ()
+    return view.filter_queryset(view.get_queryset())
+
+
+def lesser_ids(p: dict) -> dict:
+    """Ids the detail pages need and keyset cursors at the 80% point of the lesser API lists."""
+    from accounts.api import TeacherViewSet
+    from accounts.models import Role
+    from cpd.pagination import cursor_of
+    from hours.api import NotificationViewSet
+    from hours.models import Declaration
+    from points.api import ExchangeRequestViewSet
+    from security.api import AuditEventViewSet
+    from training.api import EnrolmentViewSet
+    from training.models import TrainingProject
+    from training.projects import enrolments_visible_to
+    from verification.api import ExportViewSet, ResultComplaintViewSet
+    from verification.models import VerificationResult
+
+    def at(qs, share=0.8):
+        n = qs.order_by().count()
+        return cursor_of(qs[max(0, int(n * share) - 1)], qs) if n else ""
+
+    out = {
+        "declaration": Declaration.objects.filter(teacher_id=p["teacher_id"]).order_by("pk").values_list("pk", flat=True).first(),
+        "result": VerificationResult.objects.filter(teacher_id=p["teacher_id"]).values_list("pk", flat=True).first(),
+        "audit": at(_api_list(AuditEventViewSet, p, "city")),
+        "teachers": at(_api_list(TeacherViewSet, p, "city")),
+        "teachers_school": at(_api_list(TeacherViewSet, p, "school")),
+        "project_city": TrainingProject.objects.filter(organiser__kind="city").values_list("pk", flat=True).first(),
+        "enrolments": at(_api_list(EnrolmentViewSet, p, "city")),
+        "enrolments_page": at(enrolments_visible_to(Role.objects.get(pk=p["city"]["role"])).order_by("created_at", "pk")),
+        "exchange": at(_api_list(ExchangeRequestViewSet, p, "city")),
+        "result_complaints": at(_api_list(ResultComplaintViewSet, p, "city")),
+        "exports": at(_api_list(ExportViewSet, p, "city")),
+        "notifications": at(_api_list(NotificationViewSet, p, "teacher")),
+    }
+    return out
+
+
 def personas(city_id: int) -> dict:
     """A user per role driven, each with a session id and an API token (created here, in the database)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -152,6 +310,7 @@ def deep_cursors(p: dict) -> dict:
     out["results_page"] = max(1, int(n * 0.8) // 50)
     out["queue"], n = at(hs.review_queue(district, "district"))
     out["queue_page"] = max(1, int(n * 0.8) // 20)
+    out["lesser"] = lesser_ids(p)
     return out
 
 
@@ -185,6 +344,173 @@ def endpoints(p: dict, deep: dict, old: bool) -> list[tuple[str, str, str, str]]
         ("home, district", "district", "web", "/"),
         ("home, city", "city", "web", "/"),
         ("teacher API ledger", "teacher", "api", f"/api/v1/ledger/?year={YEAR}"),
+    ] + ([] if old else lesser_endpoints(p, deep["lesser"]))
+
+
+def lesser_endpoints(p: dict, ids: dict) -> list[tuple[str, str, str, str]]:
+    """Every other page and API list a role opens that can grow with the data (issue 14's "every page and
+    every API list"): first page, a deep page where it pages, each filter and search it offers."""
+    y, y1, t = YEAR, YEAR - 1, p["teacher_id"]
+    school = p["school_id"]
+    name = "%E7%8E%8B"  # 王: the commonest surname, the widest name search
+    return [
+        # --- teacher
+        ("declarations page, teacher", "teacher", "web", "/hours/declarations/"),
+        ("declarations page, teacher, state", "teacher", "web", "/hours/declarations/?state=approved"),
+        ("declaration detail, teacher", "teacher", "web", f"/hours/declarations/{ids['declaration']}/"),
+        ("notifications page, teacher", "teacher", "web", "/hours/notifications/"),
+        ("notifications page, teacher, deep", "teacher", "web", "/hours/notifications/?page=8"),
+        ("my results page, teacher", "teacher", "web", "/verification/my/"),
+        ("notice page, teacher", "teacher", "web", "/verification/notice/"),
+        ("points page, teacher", "teacher", "web", "/points/"),
+        ("projects page, teacher", "teacher", "web", "/hours/projects/"),
+        ("projects page, teacher, search", "teacher", "web", "/hours/projects/?q=%E5%9F%B9%E8%AE%AD"),
+        ("projects page, teacher, deep", "teacher", "web", "/hours/projects/?page=8"),
+        ("enrolments page, teacher", "teacher", "web", "/hours/enrolments/"),
+        ("courses page, teacher", "teacher", "web", "/hours/courses/"),
+        ("transcripts page, teacher", "teacher", "web", "/transcripts/"),
+        ("my record page, teacher", "teacher", "web", "/me/record/"),
+        ("calendar page, teacher", "teacher", "web", "/calendar/"),
+        ("API declarations, teacher", "teacher", "api", "/api/v1/declarations/"),
+        ("API declaration detail, teacher", "teacher", "api", f"/api/v1/declarations/{ids['declaration']}/"),
+        ("API notifications, teacher", "teacher", "api", "/api/v1/notifications/"),
+        ("API notifications, teacher, unread", "teacher", "api", "/api/v1/notifications/?unread=1"),
+        ("API notifications, teacher, deep", "teacher", "api", f"/api/v1/notifications/?cursor={ids['notifications']}"),
+        ("API results, teacher", "teacher", "api", "/api/v1/results/"),
+        ("API result detail, teacher", "teacher", "api", f"/api/v1/results/{ids['result']}/"),
+        ("API figures, teacher", "teacher", "api", f"/api/v1/ledger/figures/?year={y}"),
+        ("API notices, teacher", "teacher", "api", "/api/v1/notices/"),
+        ("API result complaints, teacher", "teacher", "api", "/api/v1/result-complaints/"),
+        ("API points, teacher", "teacher", "api", "/api/v1/points/me/"),
+        ("API exchange requests, teacher", "teacher", "api", "/api/v1/points/exchange-requests/"),
+        ("API projects, teacher", "teacher", "api", "/api/v1/projects/"),
+        ("API enrolments, teacher", "teacher", "api", "/api/v1/enrolments/"),
+        ("API registration complaints, teacher", "teacher", "api", "/api/v1/registration-complaints/"),
+        ("API courses, teacher", "teacher", "api", "/api/v1/courses/"),
+        ("API years, teacher", "teacher", "api", "/api/v1/years/"),
+        ("API policies, teacher", "teacher", "api", "/api/v1/policies/"),
+        # --- school administrator
+        ("roster, school", "school", "web", "/roster/"),
+        ("roster, school, search", "school", "web", f"/roster/?q={name}"),
+        ("roster, school, filters", "school", "web", "/roster/?status=active&stage=primary"),
+        ("teacher detail, school", "school", "web", f"/roster/{t}/"),
+        ("teacher hours, school", "school", "web", f"/hours/teacher/{t}/?year={y}"),
+        ("results page, school", "school", "web", f"/verification/results/?year={y1}"),
+        ("results page, school, status", "school", "web", f"/verification/results/?year={y1}&status=failed"),
+        ("notice page, school", "school", "web", "/verification/notice/"),
+        ("result complaints page, school", "school", "web", "/verification/complaints/"),
+        ("confirmations page, district", "district", "web", "/verification/confirmations/"),
+        ("exports page, school", "school", "web", "/verification/exports/"),
+        ("exchange requests page, school", "school", "web", "/points/requests/"),
+        ("exchange requests page, school, all", "school", "web", "/points/requests/?show=all"),
+        ("enrolments page, school", "school", "web", "/hours/enrolments/"),
+        ("enrolments page, school, all", "school", "web", "/hours/enrolments/?show=all"),
+        ("returned to-do, school", "school", "web", "/todo/returned/"),
+        ("behind, school", "school", "web", "/behind/"),
+        ("transcripts page, school", "school", "web", "/transcripts/"),
+        ("API teachers, school", "school", "api", "/api/v1/teachers/"),
+        ("API teachers, school, search", "school", "api", f"/api/v1/teachers/?q={name}"),
+        ("API teachers, school, deep", "school", "api", f"/api/v1/teachers/?cursor={ids['teachers_school']}"),
+        ("API results, school", "school", "api", f"/api/v1/results/?year={y1}"),
+        ("API exports, school", "school", "api", "/api/v1/exports/"),
+        ("API exchange requests, school, pending", "school", "api", "/api/v1/points/exchange-requests/?state=pending"),
+        ("API enrolments, school, applied", "school", "api", "/api/v1/enrolments/?state=applied"),
+        ("API result complaints, school", "school", "api", "/api/v1/result-complaints/"),
+        ("API roster imports, school", "school", "api", "/api/v1/roster-imports/"),
+        ("API hours imports, school", "school", "api", "/api/v1/hours-imports/"),
+        # --- district administrator
+        ("roster, district", "district", "web", "/roster/"),
+        ("roster, district, search", "district", "web", f"/roster/?q={name}"),
+        ("results page, district, status", "district", "web", f"/verification/results/?year={y1}&status=failed"),
+        ("results page, district, search", "district", "web", f"/verification/results/?year={y1}&q={name}"),
+        ("results page, district, school", "district", "web", f"/verification/results/?year={y1}&school={school}"),
+        ("result complaints page, district", "district", "web", "/verification/complaints/"),
+        ("late to-do, district", "district", "web", "/todo/late/"),
+        ("returned to-do, district", "district", "web", "/todo/returned/"),
+        ("behind, district", "district", "web", "/behind/"),
+        ("behind, district, school", "district", "web", f"/behind/?unit={school}"),
+        ("enrolments page, district", "district", "web", "/hours/enrolments/"),
+        ("enrolments page, district, all", "district", "web", "/hours/enrolments/?show=all"),
+        ("extensions page, city", "city", "web", "/hours/extensions/"),
+        ("registration complaints page, district", "district", "web", "/hours/complaints/"),
+        ("exports page, district", "district", "web", "/verification/exports/"),
+        ("projects page, district, mine", "district", "web", "/hours/projects/?mine=1"),
+        ("review queue, district, search", "district", "web", f"/hours/review/?q={name}"),
+        ("review queue, district, category", "district", "web", "/hours/review/?category=elective&activity_type=training"),
+        ("review queue, district, duplicates", "district", "web", "/hours/review/?duplicates=on"),
+        ("teacher picker, district", "district", "web", f"/pickers/teachers/?q={name}"),
+        ("school picker, district", "district", "web", "/pickers/schools/?q=%E7%AC%AC1"),
+        ("API teachers, district, school", "district", "api", f"/api/v1/teachers/?school={school}"),
+        ("API result complaints, district", "district", "api", "/api/v1/result-complaints/"),
+        ("API teachers, district, search", "district", "api", f"/api/v1/teachers/?q={name}"),
+        ("API enrolments, district", "district", "api", "/api/v1/enrolments/"),
+        ("API exports, district", "district", "api", "/api/v1/exports/"),
+        ("API notices, district", "district", "api", "/api/v1/notices/"),
+        ("API declarations, district, filters", "district", "api", f"/api/v1/declarations/?state=submitted&year={y}"),
+        # --- city administrator
+        ("policies page, city", "city", "web", "/verification/policies/"),
+        ("runs page, city", "city", "web", "/verification/runs/"),
+        ("years page, city", "city", "web", "/hours/years/"),
+        ("audit page, city", "city", "web", "/account/audit/"),
+        ("audit page, city, event", "city", "web", "/account/audit/?event=login"),
+        ("audit page, city, actor", "city", "web", "/account/audit/?actor=bench-user-7"),
+        ("audit page, city, dates", "city", "web", f"/account/audit/?date_from={y}-01-01&date_to={y}-12-31"),
+        ("audit page, city, deep", "city", "web", f"/account/audit/?cursor={ids['audit']}"),
+        ("exports page, city", "city", "web", "/verification/exports/"),
+        ("projects page, city", "city", "web", "/hours/projects/"),
+        ("project detail, city (organiser)", "city", "web", f"/hours/projects/{ids['project_city']}/"),
+        ("project detail, teacher", "teacher", "web", f"/hours/projects/{ids['project_city']}/"),
+        ("courses page, city", "city", "web", "/hours/courses/"),
+        ("points rules page, city", "city", "web", "/points/rules/"),
+        ("settings to-do, city", "city", "web", "/todo/settings/"),
+        ("projects to-do, city", "city", "web", "/todo/projects/"),
+        ("late to-do, city", "city", "web", "/todo/late/"),
+        ("returned to-do, city", "city", "web", "/todo/returned/"),
+        ("behind, city", "city", "web", "/behind/"),
+        ("result complaints page, city", "city", "web", "/verification/complaints/"),
+        ("result complaints page, city, open", "city", "web", "/verification/complaints/?state=open"),
+        ("result complaints page, city, deep", "city", "web", f"/verification/complaints/?cursor={ids['result_complaints']}"),
+        ("enrolments page, city, all", "city", "web", "/hours/enrolments/?show=all"),
+        ("enrolments page, city, deep", "city", "web", f"/hours/enrolments/?show=all&cursor={ids['enrolments_page']}"),
+        ("exchange requests page, city, all", "city", "web", "/points/requests/?show=all"),
+        ("exchange requests page, city, deep", "city", "web", f"/points/requests/?show=all&cursor={ids['exchange']}"),
+        ("tokens page, city", "city", "web", "/account/tokens/"),
+        ("roster, city, filters", "city", "web", "/roster/?status=active&stage=primary&subject=math"),
+        ("results page, city, search", "city", "web", f"/verification/results/?year={y1}&q={name}"),
+        ("results page, city, status", "city", "web", f"/verification/results/?year={y1}&status=failed"),
+        ("API audit events, city", "city", "api", "/api/v1/audit-events/"),
+        ("API audit events, city, event", "city", "api", "/api/v1/audit-events/?event=login"),
+        ("API audit events, city, actor", "city", "api", "/api/v1/audit-events/?actor=bench-user-7"),
+        ("API audit events, city, deep", "city", "api", f"/api/v1/audit-events/?cursor={ids['audit']}"),
+        ("API audit events, city, dates", "city", "api", f"/api/v1/audit-events/?date_from={y}-01-01&date_to={y}-12-31"),
+        ("API teachers, city", "city", "api", "/api/v1/teachers/"),
+        ("API teachers, city, search", "city", "api", f"/api/v1/teachers/?q={name}"),
+        ("API teachers, city, filters", "city", "api", "/api/v1/teachers/?status=active&stage=primary&subject=math"),
+        ("API teachers, city, deep", "city", "api", f"/api/v1/teachers/?cursor={ids['teachers']}"),
+        ("API enrolments, city", "city", "api", "/api/v1/enrolments/"),
+        ("API enrolments, city, state", "city", "api", "/api/v1/enrolments/?state=final"),
+        ("API enrolments, city, deep", "city", "api", f"/api/v1/enrolments/?cursor={ids['enrolments']}"),
+        ("API exchange requests, city", "city", "api", "/api/v1/points/exchange-requests/"),
+        ("API exchange requests, city, state", "city", "api", "/api/v1/points/exchange-requests/?state=pending"),
+        ("API exchange requests, city, deep", "city", "api", f"/api/v1/points/exchange-requests/?cursor={ids['exchange']}"),
+        ("API result complaints, city", "city", "api", "/api/v1/result-complaints/"),
+        ("API result complaints, city, deep", "city", "api", f"/api/v1/result-complaints/?cursor={ids['result_complaints']}"),
+        ("API exports, city", "city", "api", "/api/v1/exports/"),
+        ("API exports, city, deep", "city", "api", f"/api/v1/exports/?cursor={ids['exports']}"),
+        ("API notices, city", "city", "api", "/api/v1/notices/"),
+        ("API projects, city", "city", "api", "/api/v1/projects/"),
+        ("API extensions, city", "city", "api", "/api/v1/extensions/"),
+        ("API runs, city", "city", "api", "/api/v1/verification-runs/"),
+        ("API policies, city", "city", "api", "/api/v1/policies/"),
+        ("API tokens, city", "city", "api", "/api/v1/auth/tokens/"),
+        ("API points rules, city", "city", "api", "/api/v1/points/rules/"),
+        ("API points windows, city", "city", "api", "/api/v1/points/windows/"),
+        ("API ledger, city, teacher", "city", "api", f"/api/v1/ledger/?teacher={t}"),
+        ("API ledger, city, year+category", "city", "api", f"/api/v1/ledger/?year={y}&category=elective"),
+        ("API declarations, city, filters", "city", "api", f"/api/v1/declarations/?state=approved&year={y}"),
+        ("API results, city, status", "city", "api", f"/api/v1/results/?year={y1}&status=failed"),
+        ("API results, city, school", "city", "api", f"/api/v1/results/?year={y1}&school={school}"),
+        ("API figures, city, teacher", "city", "api", f"/api/v1/ledger/figures/?year={y}&teacher={t}"),
     ]
 
 
@@ -206,6 +532,31 @@ def query_counts(p: dict, eps: list) -> dict[str, int]:
             status = client.get(path, **extra).status_code
         out[name] = len(ctx.captured_queries) if status == 200 else -status
     return out
+
+
+def in_process(p: dict, eps: list, repeats: int) -> None:
+    """Each endpoint `repeats` times in this process (Django's test client, one request at a time): status,
+    SQL statements, min and median ms. Less disturbed by a shared machine than the load runs."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    print(f"\nin-process, {repeats} requests each (after one to warm)")
+    print(f"{'endpoint':46} {'status':>6} {'SQL':>4} {'min ms':>8} {'median ms':>9}")
+    for name, persona, kind, path in eps:
+        client = Client()
+        headers = _headers(p, persona, kind)
+        extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items() if k != "Cookie"}
+        if kind == "web":
+            client.cookies["sessionid"] = p[persona]["session"]
+        client.get(path, **extra)
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            with CaptureQueriesContext(connection) as ctx:
+                status = client.get(path, **extra).status_code
+            times.append(1000 * (time.perf_counter() - t))
+        print(f"{name:46} {status:6} {len(ctx.captured_queries):4} {min(times):8.1f} {statistics.median(times):9.1f}", flush=True)
 
 
 # --- serving and load ------------------------------------------------------------------------------------------
@@ -310,6 +661,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, help="another checkout to serve alongside (e.g. main before the change)")
     parser.add_argument("--before-database", help="its database (generated with its own migrations unless --reuse)")
     parser.add_argument("--json", type=Path, help="write the figures here too")
+    parser.add_argument("--only", help="substrings separated by |: drive only endpoints whose name has one (and the ceiling)")
+    parser.add_argument(
+        "--in-process", type=int, default=0, metavar="N", help="time each endpoint N times in-process instead of serving it"
+    )
     args = parser.parse_args(argv)
 
     url = os.environ.get("DATABASE_URL", "")
@@ -335,8 +690,12 @@ def main(argv: list[str] | None = None) -> int:
         statistics_refresh(year=YEAR - 1)
         print(f"  stored statistics of {YEAR - 1} in {time.perf_counter() - t:.1f} s", flush=True)
     p = personas(city_id)
+    extras(p)
     deep = deep_cursors(p)
-    eps = endpoints(p, deep, old=False)
+    eps = _only(endpoints(p, deep, old=False), args.only)
+    if args.in_process:
+        in_process(p, eps, args.in_process)
+        return 0
     counts = query_counts(p, eps)
     from django.db import connections
 
@@ -356,8 +715,8 @@ def main(argv: list[str] | None = None) -> int:
         for _round in range(args.rounds):
             for label in servers:
                 who = p if label == "after" else before_p
-                for name, persona, kind, path in endpoints(
-                    who, who["deep"] if label == "before" else deep, old=label == "before"
+                for name, persona, kind, path in _only(
+                    endpoints(who, who["deep"] if label == "before" else deep, old=label == "before"), args.only
                 ):
                     drive(ports[label], path, _headers(who, persona, kind), 0.3, 1)  # warm the worker
                     r = drive(ports[label], path, _headers(who, persona, kind), args.seconds, args.concurrency)
@@ -395,6 +754,13 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, indent=1, default=str))
     bad = [n for n, r in report["after"].items() if r["errors"]]
     return 1 if bad else 0
+
+
+def _only(eps: list, only: str | None) -> list:
+    if not only:
+        return eps
+    wanted = [w.strip() for w in only.split("|") if w.strip()]
+    return [e for e in eps if e[0].startswith("ceiling") or any(w in e[0] for w in wanted)]
 
 
 def _load_in(code: Path, url: str, teachers: int) -> None:

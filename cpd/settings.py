@@ -363,6 +363,8 @@ CELERY_BEAT_SCHEDULE = {
     "prune-staged-uploads": {"task": "hours.tasks.prune_staged_uploads", "schedule": 60 * 60 * 24},
     "points-expire-due": {"task": "points.tasks.expire_due", "schedule": 60 * 60 * 6},
     "send-reminders": {"task": "home.tasks.send_reminders", "schedule": 60 * 60 * 24},
+    # "Who is behind" per school for the area pages (judging a city's every teacher per view took seconds).
+    "refresh-behind": {"task": "home.tasks.refresh_behind", "schedule": 60 * 60},
     "prune-audit": {"task": "security.tasks.prune_audit", "schedule": 60 * 60 * 24},
     # Readiness (cpd/health.py) reads this entry's last run: beat is alive when it is recent.
     "beat-heartbeat": {"task": "cpd.beat_heartbeat", "schedule": 30},

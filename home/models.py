@@ -74,3 +74,18 @@ class UserPreference(models.Model):
     # The secret of the user's iCalendar feed URL; replacing it revokes the old URL.
     calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class BehindCount(models.Model):
+    """Per school and open year: its active teachers and how many are short of the year's minimums, as
+    `home.behind.behind_refresh` found them (hourly, through the one counting rule). The area levels of
+    "who is behind" sum these rows instead of computing the year's figures of every teacher in scope."""
+
+    school = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField()
+    teachers = models.PositiveIntegerField(default=0)
+    short = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["year", "school"], name="one_behind_count_per_school_year")]

@@ -150,6 +150,11 @@ class ExchangeRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The lists walk these backwards, newest first, a page at a time (API keyset, the school's page).
+            models.Index(fields=["created_at", "id"], name="points_req_created_idx"),
+            models.Index(fields=["state", "created_at", "id"], name="points_req_state_created_idx"),
+        ]
 
 
 class EventStatus(models.TextChoices):

@@ -19,6 +19,7 @@ from accounts.models import RoleKind, Teacher
 from accounts.permissions import require_role
 from cpd.bad_input import is_int_text
 from cpd.errors import StateConflict
+from cpd.pagination import keyset_page
 from cpd.xlsx import XLSX_CONTENT_TYPE
 
 from . import imports, services
@@ -130,7 +131,9 @@ def school_requests(request):
     show = request.GET.get("show", "pending")
     if show == "pending":
         qs = qs.filter(state=RequestState.PENDING)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    # Keyset pages, newest first (the (state, created_at, id) index): a district's or the city's requests
+    # grow with the teachers, and an OFFSET page counted them all.
+    page = keyset_page(qs.order_by("-created_at", "-pk"), request.GET.get("cursor"), 50, count=False)
     return render(
         request,
         "points/school_requests.html",

@@ -93,6 +93,12 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-time", "-pk"]
+        # The log and each filter of it walk these backwards, newest first, a page at a time (keyset).
+        indexes = [
+            models.Index(fields=["time", "id"], name="audit_time_idx"),
+            models.Index(fields=["event", "time", "id"], name="audit_event_time_idx"),
+            models.Index(fields=["actor_username", "time", "id"], name="audit_actor_time_idx"),
+        ]
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
 

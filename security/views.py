@@ -11,7 +11,6 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,6 +19,8 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cpd.pagination import keyset_page
 
 from . import mfa, selectors, services
 from .forms import AuditFilterForm, CodeForm, TokenCreateForm
@@ -156,7 +157,9 @@ def audit_list(request):
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.audit_events(**{k: v for k, v in filters.items() if v})
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    # Keyset pages over (time, id), newest first: the log grows without bound, and an OFFSET page with an
+    # exact count read the whole log (cpd/pagination.py; the indexes of security 0002).
+    page = keyset_page(qs, request.GET.get("cursor"), 50)
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("cursor", None)
     return render(request, "security/audit_list.html", {"form": form, "page": page, "query": query.urlencode()})

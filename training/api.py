@@ -59,6 +59,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         return obj.registration_deadline().isoformat()
 
     def get_quotas(self, obj) -> list[dict]:
+        usage = self.context.get("quota_usage")  # a list's page: computed once for all its projects
         return [
             {
                 "district": u["district"].pk,
@@ -67,7 +68,7 @@ class ProjectSerializer(serializers.ModelSerializer):
                 "live": u["live"],
                 "final": u["final"],
             }
-            for u in projects.quota_usage(obj)
+            for u in (usage[obj.pk] if usage is not None and obj.pk in usage else projects.quota_usage(obj))
         ]
 
 
@@ -107,6 +108,11 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if self.request.query_params.get("mine") == "1":
             qs = qs.filter(organiser=api_role(self.request).organisation)
         return qs
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "quota_usage": projects.quota_usage_many(page)}
+        return self.get_paginated_response(ProjectSerializer(page, many=True, context=context).data)
 
     def _save(self, request, project=None):
         role = require_role(request)

@@ -178,6 +178,11 @@ class Enrolment(ConcurrentTransitionMixin, models.Model):
         db_table = "hours_enrolment"
         ordering = ["created_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["project", "teacher"], name="uniq_enrolment")]
+        # The page and the API list walk (created_at, id), all or one state (a reviewer's queue).
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="enrolment_created_idx"),
+            models.Index(fields=["state", "created_at", "id"], name="enrolment_state_created_idx"),
+        ]
 
     @transition(field=state, source=E.APPLIED, target=E.PRINCIPAL_APPROVED)
     def principal_approve(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -387,34 +388,34 @@ def _enrolment_do(enrolment: Enrolment, action: str, actor: User, reason: str) -
 
 def quota_usage(project: TrainingProject) -> list[dict[str, Any]]:
     """Per district: quota, live enrolments and final ones (one query for all districts)."""
-    counts = {
-        row["district_id"]: row
-        for row in Enrolment.objects.filter(project=project)
-        .values("district_id")
-        .annotate(
-            live=Count(
-                "pk",
-                filter=Q(
-                    state__in=[
-                        EnrolmentState.APPLIED,
-                        EnrolmentState.PRINCIPAL_APPROVED,
-                        EnrolmentState.DISTRICT_APPROVED,
-                        EnrolmentState.FINAL,
-                    ]
-                ),
-            ),
-            final=Count("pk", filter=Q(state=EnrolmentState.FINAL)),
-        )
-    }
-    return [
-        {
-            "district": q.district,
-            "quota": q.quota,
-            "live": counts.get(q.district_id, {}).get("live", 0),
-            "final": counts.get(q.district_id, {}).get("final", 0),
-        }
-        for q in project.quotas.select_related("district").order_by("district__code")
+    return quota_usage_many([project])[project.pk]
+
+
+def quota_usage_many(projects: Iterable[TrainingProject]) -> dict[int, list[dict[str, Any]]]:
+    """{project id: quota_usage(project)} for a page of projects: two queries whatever their number."""
+    ids = [p.pk for p in projects]
+    if not ids:
+        return {}
+    live_states = [
+        EnrolmentState.APPLIED,
+        EnrolmentState.PRINCIPAL_APPROVED,
+        EnrolmentState.DISTRICT_APPROVED,
+        EnrolmentState.FINAL,
     ]
+    counts = {
+        (row["project_id"], row["district_id"]): row
+        for row in Enrolment.objects.filter(project_id__in=ids)
+        .values("project_id", "district_id")
+        .annotate(live=Count("pk", filter=Q(state__in=live_states)), final=Count("pk", filter=Q(state=EnrolmentState.FINAL)))
+        .order_by()
+    }
+    out: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
+    for q in ProjectQuota.objects.filter(project_id__in=ids).select_related("district").order_by("project_id", "district__code"):
+        row = counts.get((q.project_id, q.district_id), {})
+        out[q.project_id].append(
+            {"district": q.district, "quota": q.quota, "live": row.get("live", 0), "final": row.get("final", 0)}
+        )
+    return out
 
 
 # --- registration (学时登记) ------------------------------------------------------------------------

@@ -237,6 +237,11 @@ class ResultComplaint(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The API list and the page walk (created_at, id) backwards, newest first: all or one state.
+            models.Index(fields=["created_at", "id"], name="result_complaint_created_idx"),
+            models.Index(fields=["state", "created_at", "id"], name="result_complaint_state_idx"),
+        ]
 
     @property
     def needs_rerun(self) -> bool:
