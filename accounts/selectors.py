@@ -9,6 +9,7 @@ so a detail lookup through these querysets answers 404.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -144,22 +145,58 @@ def transfer_targets_for(role: Role | None) -> QuerySet[Organisation]:
     )
 
 
-def active_teacher_counts_below(role: Role | None) -> dict[int, int]:
-    """{organisation id: active teachers in its subtree} for every visible organisation, in two queries."""
-    orgs = list(organisations_visible_to(role).values_list("pk", "path"))
-    per_school = dict(
-        Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__in=[pk for pk, _ in orgs])
-        .values_list("school_id")
-        .annotate(n=Count("pk"))
-        .values_list("school_id", "n")
-    )
-    path_of = dict(orgs)
-    totals = {pk: 0 for pk, _ in orgs}
-    for school_id, n in per_school.items():
-        for segment in path_of[school_id].strip("/").split("/"):
-            if int(segment) in totals:
-                totals[int(segment)] += n
-    return totals
+@dataclass(frozen=True)
+class TeacherCount:
+    """An organisation's active teachers: exact (`estimated` False), or for a large area the figure stored
+    by the daily statistics refresh at `as_of` (`estimated` True: teachers may have come and gone since)."""
+
+    n: int
+    estimated: bool = False
+    as_of: datetime.datetime | None = None
+
+
+def teacher_counts_of(orgs: list[Organisation]) -> dict[int, TeacherCount]:
+    """{organisation id: its active teachers} for a page of organisations, in at most three queries whatever
+    their number: each school's exact count (its index entries); an area's exact count when it is small
+    (on SQLite always), else the count the statistics stored for it (`verification.AreaYearStats`, the
+    latest year's). Counting a city of 1,500,000 teachers exactly took 0.6 s per page."""
+    from cpd.pagination import EXACT_COUNT_BELOW
+    from verification.models import AreaYearStats  # imported here: verification builds on accounts
+
+    out = {o.pk: TeacherCount(0) for o in orgs}
+    schools = [o.pk for o in orgs if o.kind == OrgKind.SCHOOL]
+    if schools:
+        per_school = (
+            Teacher.objects.filter(status=TeacherStatus.ACTIVE, school_id__in=schools)
+            .values_list("school_id")
+            .annotate(n=Count("pk"))
+            .values_list("school_id", "n")
+            .order_by()
+        )
+        out.update({pk: TeacherCount(n) for pk, n in per_school})
+    areas = [o for o in orgs if o.kind not in (OrgKind.SCHOOL, OrgKind.PROVIDER)]  # a provider has no teachers
+    stored: dict[int, tuple[int, int, datetime.datetime]] = {}
+    if areas and connection.vendor == "postgresql":
+        for pk, year, n, at in AreaYearStats.objects.filter(organisation__in=[a.pk for a in areas]).values_list(
+            "organisation_id", "year", "teachers", "teachers_at"
+        ):
+            if pk not in stored or year > stored[pk][0]:
+                stored[pk] = (year, n, at)
+    small = [a for a in areas if a.pk not in stored or stored[a.pk][1] < EXACT_COUNT_BELOW]
+    if small:
+        exact = Teacher.objects.filter(status=TeacherStatus.ACTIVE)
+        below = Q()
+        for a in small:
+            below |= Q(school__path__startswith=a.path)
+        figures = exact.filter(below).aggregate(
+            **{f"n{a.pk}": Count("pk", filter=Q(school__path__startswith=a.path)) for a in small}
+        )
+        out.update({a.pk: TeacherCount(figures[f"n{a.pk}"] or 0) for a in small})
+    for a in areas:
+        if a not in small:
+            _year, n, at = stored[a.pk]
+            out[a.pk] = TeacherCount(n, estimated=True, as_of=at)
+    return out
 
 
 def schools_with_confirmation(role: Role | None) -> QuerySet[Organisation]:

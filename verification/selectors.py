@@ -11,6 +11,7 @@ from accounts.models import Organisation, OrgKind, Role, RoleKind
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, scope_by_teacher
 
 from .models import (
+    AreaYearStats,
     Confirmation,
     Notice,
     ResultComplaint,
@@ -144,23 +145,39 @@ def stats_visible_to(role: Role | None) -> QuerySet[SchoolYearStats]:
     return SchoolYearStats.objects.none()
 
 
+def _area_of(role: Role | None) -> Organisation | None:
+    """The area whose stored rollup (`AreaYearStats`) answers for the role's scope; None for a school role."""
+    return role.organisation if role is not None and role.kind in AREA_ROLES else None
+
+
+FIGURES = tuple(STORED_AGGREGATES)
+
+
 def statistics_by_unit(role: Role | None, year: int) -> list[dict[str, Any]]:
     """One row per school (for a school or district role) or per district (for the city), with
     teachers (active when last counted), verified, passed, pass rate and hours per category, from the
-    figures stored when the year's run finished (`SchoolYearStats`). Two queries."""
+    figures stored when the year's run finished (`SchoolYearStats`, and for the city's districts their
+    rollups, `AreaYearStats`). Two queries."""
     if role is None:
         return []
     if role.kind == RoleKind.CITY_ADMIN:
-        key = "school__parent_id"
-        units = Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by(
-            "code"
+        units = list(
+            Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by(
+                "code"
+            )
         )
+        rows = {
+            r["organisation_id"]: r
+            for r in AreaYearStats.objects.filter(year=year, organisation__in=[u.pk for u in units]).values(
+                "organisation_id", *FIGURES
+            )
+        }
     else:
         key = "school_id"
         units = Organisation.objects.filter(kind=OrgKind.SCHOOL, path__startswith=role.organisation.path).order_by("code")
         if role.kind in SCHOOL_ROLES:
             units = units.filter(pk=role.organisation_id)
-    rows = {r[key]: r for r in stats_visible_to(role).filter(year=year).values(key).annotate(**STORED_AGGREGATES).order_by()}
+        rows = {r[key]: r for r in stats_visible_to(role).filter(year=year).values(key, *FIGURES).order_by()}
     out = []
     for unit in units:
         row = dict(rows.get(unit.pk, {}))
@@ -170,16 +187,19 @@ def statistics_by_unit(role: Role | None, year: int) -> list[dict[str, Any]]:
 
 
 def statistics_total(role: Role | None, year: int) -> dict[str, Any]:
-    """The scope's totals for the year and when they were computed (`computed_at`, None before any)."""
-    from django.db.models import Max
-
-    row = stats_visible_to(role).filter(year=year).aggregate(**STORED_AGGREGATES, computed_at=Max("computed_at"))
+    """The scope's totals for the year and when they were computed (`computed_at`, None before any): an
+    area's stored rollup (one row), a school's own row."""
+    area = _area_of(role)
+    stored = AreaYearStats.objects.filter(organisation=area) if area is not None else stats_visible_to(role)
+    row = stored.filter(year=year).values(*FIGURES, "computed_at").first() or {"computed_at": None}
     row["teachers"] = row.get("teachers") or 0
     row["verified"] = row.get("verified") or 0
     return _finish(row)
 
 
 def statistics_trend(role: Role | None) -> list[dict[str, Any]]:
-    """One row per verified year for the role's scope (one query over the stored figures)."""
-    rows = stats_visible_to(role).values("year").annotate(**STORED_AGGREGATES).filter(verified__gt=0).order_by("year")
+    """One row per verified year for the role's scope (one query over the stored figures: one row a year)."""
+    area = _area_of(role)
+    stored = AreaYearStats.objects.filter(organisation=area) if area is not None else stats_visible_to(role)
+    rows = stored.filter(verified__gt=0).values("year", *FIGURES).order_by("year")
     return [_finish(dict(r)) for r in rows]
