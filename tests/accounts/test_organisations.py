@@ -53,6 +53,53 @@ def test_api_organisations_carry_the_same_subtree_totals(staffed):
     assert (by_code["4401"], by_code["440104"], by_code["A1"], by_code["B1"]) == (6, 4, 3, 1)
 
 
+def test_the_organisation_list_is_paged_in_tree_order_listing_each_once(staffed):
+    w = staffed
+    for i in range(60):  # 60 more schools: two pages of 50 after the tree's first rows
+        Organisation.objects.create(name=f"新校{i}", code=f"N{i:02d}", kind=OrgKind.SCHOOL, parent=w.district_b)
+    client = w.client("city_admin")
+    seen, url = [], "/orgs/"
+    while url:
+        response = client.get(url)
+        page = response.context["page"]
+        assert len(page) <= 50
+        seen += [o.pk for o in page]
+        url = f"/orgs/?cursor={page.next_cursor}" if page.has_next else None
+    in_scope = list(Organisation.objects.filter(path__startswith=w.city.path).order_by("path", "pk").values_list("pk", flat=True))
+    assert seen == in_scope  # every organisation once, parents before their schools
+
+
+def test_the_overdue_filter_pages_only_overdue_schools(world):
+    _confirm(world.school_a1, days_ago=30)
+    html = world.client("city_admin").get("/orgs/", {"overdue": "1"}).content.decode()
+    codes = set(re.findall(r'data-testid="count-([^"]+)"', html))
+    assert codes == {"A2", "B1", "C1"}  # no area, no school confirmed within six months
+
+
+@pytest.mark.postgres
+def test_a_large_area_shows_the_stored_count_and_says_it_is_one(staffed, monkeypatch):
+    from cpd import pagination
+    from verification.models import AreaYearStats
+    from verification.services import statistics_refresh
+
+    w = staffed
+    statistics_refresh(year=timezone.localdate().year)
+    stored = AreaYearStats.objects.get(organisation=w.district_a, year=timezone.localdate().year)
+    assert stored.teachers == 4
+    TeacherFactory(school=w.school_a1)  # arrives after the refresh
+    monkeypatch.setattr(pagination, "EXACT_COUNT_BELOW", 3)  # district a (4 stored) counts as large here
+    html = w.client("city_admin").get("/orgs/").content.decode()
+    assert re.search(r'data-testid="count-440104" data-estimated="1"[^>]*>约 4<', html)  # stored, said so
+    assert 'data-testid="counts-estimated"' in html
+    assert _counts(html)["A1"] == 4  # a school is counted exactly, the new teacher included
+    assert _counts(html)["440105"] == 1  # a small district too
+    rows = w.api("city_admin").get("/api/v1/organisations/").json()["results"]
+    by_code = {r["code"]: r for r in rows}
+    assert (by_code["440104"]["teacher_count"], by_code["440104"]["teacher_count_is_estimate"]) == (4, True)
+    assert by_code["440104"]["teacher_count_as_of"]
+    assert (by_code["A1"]["teacher_count"], by_code["A1"]["teacher_count_is_estimate"]) == (4, False)
+
+
 # --- roster confirmations ----------------------------------------------------------------------
 
 
