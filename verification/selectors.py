@@ -153,31 +153,34 @@ def _area_of(role: Role | None) -> Organisation | None:
 FIGURES = tuple(STORED_AGGREGATES)
 
 
-def statistics_by_unit(role: Role | None, year: int) -> list[dict[str, Any]]:
+def statistics_units(role: Role | None) -> QuerySet[Organisation]:
+    """The units the role's statistics are broken down by, by code: the city's districts (and city-direct
+    units), a district's schools, a school itself."""
+    if role is None:
+        return Organisation.objects.none()
+    if role.kind == RoleKind.CITY_ADMIN:
+        return Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by(
+            "code", "pk"
+        )
+    units = Organisation.objects.filter(kind=OrgKind.SCHOOL, path__startswith=role.organisation.path).order_by("code", "pk")
+    return units.filter(pk=role.organisation_id) if role.kind in SCHOOL_ROLES else units
+
+
+def statistics_by_unit(role: Role | None, year: int, units: list[Organisation] | None = None) -> list[dict[str, Any]]:
     """One row per school (for a school or district role) or per district (for the city), with
     teachers (active when last counted), verified, passed, pass rate and hours per category, from the
     figures stored when the year's run finished (`SchoolYearStats`, and for the city's districts their
-    rollups, `AreaYearStats`). Two queries."""
+    rollups, `AreaYearStats`). `units`: a page of `statistics_units(role)` (default: all of them). Two
+    queries."""
     if role is None:
         return []
+    units = list(statistics_units(role)) if units is None else units
+    ids = [u.pk for u in units]
     if role.kind == RoleKind.CITY_ADMIN:
-        units = list(
-            Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by(
-                "code"
-            )
-        )
-        rows = {
-            r["organisation_id"]: r
-            for r in AreaYearStats.objects.filter(year=year, organisation__in=[u.pk for u in units]).values(
-                "organisation_id", *FIGURES
-            )
-        }
+        stored = AreaYearStats.objects.filter(year=year, organisation_id__in=ids).values_list("organisation_id", *FIGURES)
     else:
-        key = "school_id"
-        units = Organisation.objects.filter(kind=OrgKind.SCHOOL, path__startswith=role.organisation.path).order_by("code")
-        if role.kind in SCHOOL_ROLES:
-            units = units.filter(pk=role.organisation_id)
-        rows = {r[key]: r for r in stats_visible_to(role).filter(year=year).values(key, *FIGURES).order_by()}
+        stored = SchoolYearStats.objects.filter(year=year, school_id__in=ids).values_list("school_id", *FIGURES)
+    rows = {r[0]: dict(zip(FIGURES, r[1:], strict=True)) for r in stored}
     out = []
     for unit in units:
         row = dict(rows.get(unit.pk, {}))

@@ -122,3 +122,24 @@ def test_the_citys_statistics_read_one_stored_row_per_district_not_the_school_ro
     assert response.context["total"]["verified"] == 4 and response.context["total"]["computed_at"] is not None
     assert [t["year"] for t in response.context["trend"]] == [YEAR]
     assert not [q["sql"] for q in ctx.captured_queries if "verification_schoolyearstats" in q["sql"]]
+
+
+def test_a_districts_schools_are_listed_a_page_at_a_time_with_the_whole_districts_totals(verified):
+    from accounts.models import OrgKind
+    from verification.views import STATISTICS_UNITS_PER_PAGE
+
+    from ..factories import OrganisationFactory
+
+    for i in range(STATISTICS_UNITS_PER_PAGE + 5):
+        OrganisationFactory(kind=OrgKind.SCHOOL, parent=verified.district_a, code=f"Z{i:03d}")
+    services.statistics_refresh(year=YEAR)
+    client = verified.client("district_a_admin")
+    seen, url = [], f"/verification/statistics/?year={YEAR}"
+    while url:
+        response = client.get(url)
+        assert response.context["total"]["verified"] == 2  # the district's, on every page
+        seen += [r["unit"].pk for r in response.context["rows"]]
+        page = response.context["page"]
+        url = f"/verification/statistics/?year={YEAR}&cursor={page.next_cursor}" if page.has_next else None
+    schools = verified.district_a.children.order_by("code", "pk").values_list("pk", flat=True)
+    assert seen == list(schools) and len(seen) == STATISTICS_UNITS_PER_PAGE + 7
