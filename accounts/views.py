@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,7 +33,7 @@ from .forms import (
 )
 from .idnumber import id_number_error, normalise_id_number
 from .middleware import SESSION_ROLE_KEY
-from .models import Organisation, OrgKind, RoleKind, RosterConfirmation, RosterImportStatus, Teacher, TeacherStatus
+from .models import Organisation, OrgKind, RoleKind, RosterImportStatus, Teacher, TeacherStatus
 from .permissions import require_role
 
 
@@ -422,10 +422,9 @@ def organisation_list(request):
     role = require_role(request, *selectors.AREA_ROLES)
     cutoff = selectors.overdue_cutoff()
     only_overdue = request.GET.get("overdue") == "1"
-    latest = RosterConfirmation.objects.filter(school=OuterRef("pk")).order_by("-confirmed_at").values("confirmed_at")[:1]
-    qs = selectors.organisations_visible_to(role).annotate(last_confirmed=Subquery(latest))
+    qs = selectors.organisations_visible_to(role).annotate(last_confirmed=selectors.last_confirmation())
     if only_overdue:
-        qs = qs.filter(kind=OrgKind.SCHOOL, is_active=True).filter(Q(last_confirmed__isnull=True) | Q(last_confirmed__lt=cutoff))
+        qs = qs.filter(selectors.not_confirmed_since(cutoff), kind=OrgKind.SCHOOL, is_active=True)
     page = keyset_page(qs.order_by("path", "pk"), request.GET.get("cursor"), ORGANISATIONS_PER_PAGE, count=False)
     counts = selectors.teacher_counts_of(list(page))
     for org in page:

@@ -129,6 +129,26 @@ def test_a_school_that_never_confirmed_is_overdue(world):
     assert [s.pk for s in workspace.context["overdue_schools"]] == [world.school_a2.pk]
 
 
+def test_the_city_home_finds_overdue_schools_without_grouping_every_schools_confirmations(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _confirm(world.school_a1, days_ago=30)
+    _confirm(world.school_a2, days_ago=200)
+    _confirm(world.school_a2, days_ago=10)  # confirmed again since: not overdue
+    _confirm(world.school_b1, days_ago=400)
+    client = world.client("city_admin")
+    client.get("/")
+    with CaptureQueriesContext(connection) as ctx:
+        home = client.get("/")
+    assert {s.pk for s in home.context["overdue_schools"]} == {world.school_b1.pk, world.school_c1.pk}
+    assert home.context["overdue_count"] == 2
+    b1 = next(s for s in home.context["overdue_schools"] if s.pk == world.school_b1.pk)
+    assert (timezone.now() - b1.last_confirmed).days == 400
+    grouped = [q["sql"] for q in ctx.captured_queries if "accounts_rosterconfirmation" in q["sql"] and "GROUP BY" in q["sql"]]
+    assert not grouped, grouped
+
+
 def test_confirmation_becomes_overdue_after_183_days(world):
     _confirm(world.school_a1, days_ago=0)
     _confirm(world.school_a2, days_ago=0)
