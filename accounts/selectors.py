@@ -223,8 +223,9 @@ def not_confirmed_since(cutoff: datetime.datetime) -> Q:
 
 
 def schools_overdue_confirmation(role: Role | None) -> QuerySet[Organisation]:
-    """Schools that have not confirmed their roster in the last six months."""
-    return schools_with_confirmation(role).filter(not_confirmed_since(overdue_cutoff()))
+    """Active schools that have not confirmed their roster in the last six months (annotate
+    `last_confirmation()` where the date is shown: building that subquery costs ≈1 ms per queryset)."""
+    return schools_visible_to(role).filter(not_confirmed_since(overdue_cutoff()), is_active=True)
 
 
 def scope_by_teacher(qs: QuerySet[_M], role: Role | None, *, teacher: str = "teacher", school: str | None = None) -> QuerySet[_M]:

@@ -97,7 +97,11 @@ def workspace_context(request) -> dict:
         active = selectors.teachers_visible_to(role).filter(status=TeacherStatus.ACTIVE)
         context["total_teachers"], context["total_teachers_estimated"] = list_count(active)
         context["school_count"] = selectors.schools_visible_to(role).filter(is_active=True).count()
-        context["overdue_schools"] = selectors.schools_overdue_confirmation(role).select_related("parent")[:20]
+        context["overdue_schools"] = (
+            selectors.schools_overdue_confirmation(role)
+            .annotate(last_confirmed=selectors.last_confirmation())
+            .select_related("parent")[:20]
+        )
         context["overdue_count"] = selectors.schools_overdue_confirmation(role).count()
     return context
 
