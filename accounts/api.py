@@ -144,15 +144,43 @@ class MeView(APIView):
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
-    teacher_count = serializers.SerializerMethodField()
+    teacher_count = serializers.SerializerMethodField(
+        help_text="Active teachers in the organisation's subtree: exact, or for a large area the figure the daily "
+        "statistics refresh stored (then teacher_count_is_estimate is true and teacher_count_as_of says when)."
+    )
+    teacher_count_is_estimate = serializers.SerializerMethodField()
+    teacher_count_as_of = serializers.SerializerMethodField()
 
     class Meta:
         model = Organisation
-        fields = ["id", "name", "code", "kind", "parent", "is_active", "teacher_count"]
-        read_only_fields = ["teacher_count"]
+        fields = [
+            "id",
+            "name",
+            "code",
+            "kind",
+            "parent",
+            "is_active",
+            "teacher_count",
+            "teacher_count_is_estimate",
+            "teacher_count_as_of",
+        ]
+        read_only_fields = ["teacher_count", "teacher_count_is_estimate", "teacher_count_as_of"]
+
+    def _count(self, obj: Organisation) -> selectors.TeacherCount:
+        counts = self.context.get("counts")
+        if counts is None or obj.pk not in counts:  # one organisation (created, edited): count it alone
+            counts = self.context["counts"] = {**(counts or {}), **selectors.teacher_counts_of([obj])}
+        return counts[obj.pk]
 
     def get_teacher_count(self, obj: Organisation) -> int:
-        return self.context.get("counts", {}).get(obj.pk, 0)
+        return self._count(obj).n
+
+    def get_teacher_count_is_estimate(self, obj: Organisation) -> bool:
+        return self._count(obj).estimated
+
+    def get_teacher_count_as_of(self, obj: Organisation) -> str | None:
+        at = self._count(obj).as_of
+        return serializers.DateTimeField().to_representation(at) if at else None
 
 
 class OrganisationWriteSerializer(serializers.ModelSerializer):
@@ -182,11 +210,11 @@ class OrganisationViewSet(
     def get_serializer_class(self):
         return OrganisationWriteSerializer if self.action in ("create", "partial_update", "update") else OrganisationSerializer
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if self.action in ("list", "retrieve"):
-            context["counts"] = selectors.active_teacher_counts_below(api_role(self.request))
-        return context
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # Counted for the page only (three queries), not for every organisation in scope.
+        context = {**self.get_serializer_context(), "counts": selectors.teacher_counts_of(page)}
+        return self.get_paginated_response(OrganisationSerializer(page, many=True, context=context).data)
 
     @extend_schema(request=OrganisationWriteSerializer, responses={201: OrganisationSerializer})
     def create(self, request, *args, **kwargs):

@@ -9,14 +9,15 @@ so a detail lookup through these querysets answers 404.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Func, Max, Model, Q, QuerySet, TextField, Value
+from django.db.models import BooleanField, Count, Exists, F, Func, Model, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.utils import timezone
 
-from .models import ROLE_PRIORITY, Organisation, OrgKind, Role, RoleKind, RosterImport, Teacher, TeacherStatus
+from .models import ROLE_PRIORITY, Organisation, OrgKind, Role, RoleKind, RosterConfirmation, RosterImport, Teacher, TeacherStatus
 from .permissions import role_is
 
 _M = TypeVar("_M", bound=Model)
@@ -144,37 +145,87 @@ def transfer_targets_for(role: Role | None) -> QuerySet[Organisation]:
     )
 
 
-def active_teacher_counts_below(role: Role | None) -> dict[int, int]:
-    """{organisation id: active teachers in its subtree} for every visible organisation, in two queries."""
-    orgs = list(organisations_visible_to(role).values_list("pk", "path"))
-    per_school = dict(
-        Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__in=[pk for pk, _ in orgs])
-        .values_list("school_id")
-        .annotate(n=Count("pk"))
-        .values_list("school_id", "n")
-    )
-    path_of = dict(orgs)
-    totals = {pk: 0 for pk, _ in orgs}
-    for school_id, n in per_school.items():
-        for segment in path_of[school_id].strip("/").split("/"):
-            if int(segment) in totals:
-                totals[int(segment)] += n
-    return totals
+@dataclass(frozen=True)
+class TeacherCount:
+    """An organisation's active teachers: exact (`estimated` False), or for a large area the figure stored
+    by the daily statistics refresh at `as_of` (`estimated` True: teachers may have come and gone since)."""
+
+    n: int
+    estimated: bool = False
+    as_of: datetime.datetime | None = None
+
+
+def teacher_counts_of(orgs: list[Organisation]) -> dict[int, TeacherCount]:
+    """{organisation id: its active teachers} for a page of organisations, in at most three queries whatever
+    their number: each school's exact count (its index entries); an area's exact count when it is small
+    (on SQLite always), else the count the statistics stored for it (`verification.AreaYearStats`, the
+    latest year's). Counting a city of 1,500,000 teachers exactly took 0.6 s per page."""
+    from cpd.pagination import EXACT_COUNT_BELOW
+    from verification.models import AreaYearStats  # imported here: verification builds on accounts
+
+    out = {o.pk: TeacherCount(0) for o in orgs}
+    schools = [o.pk for o in orgs if o.kind == OrgKind.SCHOOL]
+    if schools:
+        per_school = (
+            Teacher.objects.filter(status=TeacherStatus.ACTIVE, school_id__in=schools)
+            .values_list("school_id")
+            .annotate(n=Count("pk"))
+            .values_list("school_id", "n")
+            .order_by()
+        )
+        out.update({pk: TeacherCount(n) for pk, n in per_school})
+    areas = [o for o in orgs if o.kind not in (OrgKind.SCHOOL, OrgKind.PROVIDER)]  # a provider has no teachers
+    stored: dict[int, tuple[int, int, datetime.datetime]] = {}
+    if areas and connection.vendor == "postgresql":
+        for pk, year, n, at in AreaYearStats.objects.filter(organisation__in=[a.pk for a in areas]).values_list(
+            "organisation_id", "year", "teachers", "teachers_at"
+        ):
+            if pk not in stored or year > stored[pk][0]:
+                stored[pk] = (year, n, at)
+    small = [a for a in areas if a.pk not in stored or stored[a.pk][1] < EXACT_COUNT_BELOW]
+    if small:
+        exact = Teacher.objects.filter(status=TeacherStatus.ACTIVE)
+        below = Q()
+        for a in small:
+            below |= Q(school__path__startswith=a.path)
+        figures = exact.filter(below).aggregate(
+            **{f"n{a.pk}": Count("pk", filter=Q(school__path__startswith=a.path)) for a in small}
+        )
+        out.update({a.pk: TeacherCount(figures[f"n{a.pk}"] or 0) for a in small})
+    for a in areas:
+        if a not in small:
+            _year, n, at = stored[a.pk]
+            out[a.pk] = TeacherCount(n, estimated=True, as_of=at)
+    return out
+
+
+def last_confirmation() -> Subquery:
+    """The date of a school's latest roster confirmation (None if never), for `annotate` on organisations: read
+    for the rows asked for only, not grouped over every school in scope."""
+    latest = RosterConfirmation.objects.filter(school=OuterRef("pk")).order_by("-confirmed_at").values("confirmed_at")[:1]
+    return Subquery(latest)
 
 
 def schools_with_confirmation(role: Role | None) -> QuerySet[Organisation]:
-    """Visible schools with the date of their latest roster confirmation and an overdue flag."""
-    return schools_visible_to(role).filter(is_active=True).annotate(last_confirmed=Max("roster_confirmations__confirmed_at"))
+    """Visible active schools with the date of their latest roster confirmation (`last_confirmed`)."""
+    return schools_visible_to(role).filter(is_active=True).annotate(last_confirmed=last_confirmation())
 
 
 def overdue_cutoff() -> datetime.datetime:
     return timezone.now() - datetime.timedelta(days=settings.ROSTER_CONFIRMATION_MAX_AGE_DAYS)
 
 
+def not_confirmed_since(cutoff: datetime.datetime) -> Q:
+    """Organisations with no roster confirmation since `cutoff` (never confirmed, or last before it): an
+    anti-join, where grouping every school's confirmations to compare their latest cost a city's home
+    three aggregates over 15,000 schools."""
+    return ~Q(Exists(RosterConfirmation.objects.filter(school=OuterRef("pk"), confirmed_at__gte=cutoff)))
+
+
 def schools_overdue_confirmation(role: Role | None) -> QuerySet[Organisation]:
-    """Schools that have not confirmed their roster in the last six months."""
-    cutoff = overdue_cutoff()
-    return schools_with_confirmation(role).filter(Q(last_confirmed__isnull=True) | Q(last_confirmed__lt=cutoff))
+    """Active schools that have not confirmed their roster in the last six months (annotate
+    `last_confirmation()` where the date is shown: building that subquery costs ≈1 ms per queryset)."""
+    return schools_visible_to(role).filter(not_confirmed_since(overdue_cutoff()), is_active=True)
 
 
 def scope_by_teacher(qs: QuerySet[_M], role: Role | None, *, teacher: str = "teacher", school: str | None = None) -> QuerySet[_M]:

@@ -91,6 +91,12 @@ def organisation_update(*, role: Role, organisation: Organisation, data: dict[st
     organisation.full_clean()
     with transaction.atomic():
         organisation.save()
+        if organisation.parent_id != old_parent_id:
+            # The statistics store each district's sums of its schools (verification.AreaYearStats): a moved
+            # school's figures go with it. Imported here: verification builds on accounts, not the reverse.
+            from verification.services import statistics_school_moved
+
+            statistics_school_moved(school=organisation)
     return organisation
 
 

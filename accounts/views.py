@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -97,7 +97,11 @@ def workspace_context(request) -> dict:
         active = selectors.teachers_visible_to(role).filter(status=TeacherStatus.ACTIVE)
         context["total_teachers"], context["total_teachers_estimated"] = list_count(active)
         context["school_count"] = selectors.schools_visible_to(role).filter(is_active=True).count()
-        context["overdue_schools"] = selectors.schools_overdue_confirmation(role).select_related("parent")[:20]
+        context["overdue_schools"] = (
+            selectors.schools_overdue_confirmation(role)
+            .annotate(last_confirmed=selectors.last_confirmation())
+            .select_related("parent")[:20]
+        )
         context["overdue_count"] = selectors.schools_overdue_confirmation(role).count()
     return context
 
@@ -412,25 +416,37 @@ def roster_import_detail(request, pk: int):
 # --- organisations -----------------------------------------------------------
 
 
+ORGANISATIONS_PER_PAGE = 50
+
+
 @login_required
 def organisation_list(request):
+    """The role's organisations in tree order, a page at a time (a city has 15,000 schools at 1,500,000
+    teachers), each with its active teachers and, for a school, its latest roster confirmation."""
     role = require_role(request, *selectors.AREA_ROLES)
-    totals = selectors.active_teacher_counts_below(role)
-    orgs = list(
-        selectors.organisations_visible_to(role)
-        .select_related("parent")
-        .annotate(last_confirmed=Max("roster_confirmations__confirmed_at"))
-        .order_by("path")
-    )
     cutoff = selectors.overdue_cutoff()
-    for org in orgs:
-        org.teacher_count = totals.get(org.pk, 0)
+    only_overdue = request.GET.get("overdue") == "1"
+    qs = selectors.organisations_visible_to(role).annotate(last_confirmed=selectors.last_confirmation())
+    if only_overdue:
+        qs = qs.filter(selectors.not_confirmed_since(cutoff), kind=OrgKind.SCHOOL, is_active=True)
+    page = keyset_page(qs.order_by("path", "pk"), request.GET.get("cursor"), ORGANISATIONS_PER_PAGE, count=False)
+    counts = selectors.teacher_counts_of(list(page))
+    for org in page:
+        org.teacher_count = counts[org.pk]
         org.depth = org.path.count("/") - role.organisation.path.count("/")
         org.overdue = org.kind == OrgKind.SCHOOL and org.is_active and (org.last_confirmed is None or org.last_confirmed < cutoff)
+    query = request.GET.copy()
+    query.pop("cursor", None)
     return render(
         request,
         "accounts/organisation_list.html",
-        {"orgs": orgs, "can_manage": selectors.can_manage_organisations(role), "only_overdue": request.GET.get("overdue") == "1"},
+        {
+            "page": page,
+            "query": query.urlencode(),
+            "can_manage": selectors.can_manage_organisations(role),
+            "only_overdue": only_overdue,
+            "estimated": any(c.estimated for c in counts.values()),
+        },
     )
 
 

@@ -344,6 +344,9 @@ def endpoints(p: dict, deep: dict, old: bool) -> list[tuple[str, str, str, str]]
         ("home, district", "district", "web", "/"),
         ("home, city", "city", "web", "/"),
         ("teacher API ledger", "teacher", "api", f"/api/v1/ledger/?year={YEAR}"),
+        ("organisations, city", "city", "web", "/orgs/"),
+        ("API organisations, city", "city", "api", "/api/v1/organisations/"),
+        ("statistics, district", "district", "web", f"/verification/statistics/?year={y}"),
     ] + ([] if old else lesser_endpoints(p, deep["lesser"]))
 
 

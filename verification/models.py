@@ -310,15 +310,9 @@ class ExportJob(models.Model):
         ordering = ["-created_at"]
 
 
-class SchoolYearStats(models.Model):
-    """A school's figures for a year, stored so that statistics pages read a few thousand rows instead of
-    aggregating every result per request (three full scans of a city's results took 0.9 s).
+class StoredFigures(models.Model):
+    """A year's stored figures for a unit (see SchoolYearStats and AreaYearStats)."""
 
-    Written by `verification.services.statistics_refresh`: for the run's scope when a run finishes
-    (results change only through runs), and for active-teacher counts by the daily refresh job.
-    `teachers` is the count of active teachers at `teachers_at`."""
-
-    school = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveIntegerField(_("年度"))
     teachers = models.PositiveIntegerField(default=0)
     verified = models.PositiveIntegerField(default=0)
@@ -333,4 +327,34 @@ class SchoolYearStats(models.Model):
     teachers_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
+
+
+class SchoolYearStats(StoredFigures):
+    """A school's figures for a year, stored so that statistics pages read a few thousand rows instead of
+    aggregating every result per request (three full scans of a city's results took 0.9 s).
+
+    Written by `verification.services.statistics_refresh`: for the run's scope when a run finishes
+    (results change only through runs), and for active-teacher counts by the daily refresh job.
+    `teachers` is the count of active teachers at `teachers_at`."""
+
+    school = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["year", "school"], name="one_stats_row_per_school_year")]
+
+
+class AreaYearStats(StoredFigures):
+    """An area's (district, city-direct unit, city, province) figures for a year: the sum of the stored
+    rows of the schools below it, so that a city's statistics page and its home read one row per
+    district instead of summing 15,000 school rows per request (three such sums took 60-110 ms at
+    1,500,000 teachers).
+
+    Written only by `verification.services.statistics_rollup`, right after the school rows change
+    (`statistics_refresh`) and when a school moves to another district; `computed_at` and
+    `teachers_at` are the latest of its schools'."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "year"], name="one_stats_row_per_area_year")]

@@ -11,6 +11,7 @@ from accounts.models import Organisation, OrgKind, Role, RoleKind
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, scope_by_teacher
 
 from .models import (
+    AreaYearStats,
     Confirmation,
     Notice,
     ResultComplaint,
@@ -144,23 +145,42 @@ def stats_visible_to(role: Role | None) -> QuerySet[SchoolYearStats]:
     return SchoolYearStats.objects.none()
 
 
-def statistics_by_unit(role: Role | None, year: int) -> list[dict[str, Any]]:
+def _area_of(role: Role | None) -> Organisation | None:
+    """The area whose stored rollup (`AreaYearStats`) answers for the role's scope; None for a school role."""
+    return role.organisation if role is not None and role.kind in AREA_ROLES else None
+
+
+FIGURES = tuple(STORED_AGGREGATES)
+
+
+def statistics_units(role: Role | None) -> QuerySet[Organisation]:
+    """The units the role's statistics are broken down by, by code: the city's districts (and city-direct
+    units), a district's schools, a school itself."""
+    if role is None:
+        return Organisation.objects.none()
+    if role.kind == RoleKind.CITY_ADMIN:
+        return Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by(
+            "code", "pk"
+        )
+    units = Organisation.objects.filter(kind=OrgKind.SCHOOL, path__startswith=role.organisation.path).order_by("code", "pk")
+    return units.filter(pk=role.organisation_id) if role.kind in SCHOOL_ROLES else units
+
+
+def statistics_by_unit(role: Role | None, year: int, units: list[Organisation] | None = None) -> list[dict[str, Any]]:
     """One row per school (for a school or district role) or per district (for the city), with
     teachers (active when last counted), verified, passed, pass rate and hours per category, from the
-    figures stored when the year's run finished (`SchoolYearStats`). Two queries."""
+    figures stored when the year's run finished (`SchoolYearStats`, and for the city's districts their
+    rollups, `AreaYearStats`). `units`: a page of `statistics_units(role)` (default: all of them). Two
+    queries."""
     if role is None:
         return []
+    units = list(statistics_units(role)) if units is None else units
+    ids = [u.pk for u in units]
     if role.kind == RoleKind.CITY_ADMIN:
-        key = "school__parent_id"
-        units = Organisation.objects.filter(parent=role.organisation, kind__in=[OrgKind.DISTRICT, OrgKind.CITY_DIRECT]).order_by(
-            "code"
-        )
+        stored = AreaYearStats.objects.filter(year=year, organisation_id__in=ids).values_list("organisation_id", *FIGURES)
     else:
-        key = "school_id"
-        units = Organisation.objects.filter(kind=OrgKind.SCHOOL, path__startswith=role.organisation.path).order_by("code")
-        if role.kind in SCHOOL_ROLES:
-            units = units.filter(pk=role.organisation_id)
-    rows = {r[key]: r for r in stats_visible_to(role).filter(year=year).values(key).annotate(**STORED_AGGREGATES).order_by()}
+        stored = SchoolYearStats.objects.filter(year=year, school_id__in=ids).values_list("school_id", *FIGURES)
+    rows = {r[0]: dict(zip(FIGURES, r[1:], strict=True)) for r in stored}
     out = []
     for unit in units:
         row = dict(rows.get(unit.pk, {}))
@@ -170,16 +190,19 @@ def statistics_by_unit(role: Role | None, year: int) -> list[dict[str, Any]]:
 
 
 def statistics_total(role: Role | None, year: int) -> dict[str, Any]:
-    """The scope's totals for the year and when they were computed (`computed_at`, None before any)."""
-    from django.db.models import Max
-
-    row = stats_visible_to(role).filter(year=year).aggregate(**STORED_AGGREGATES, computed_at=Max("computed_at"))
+    """The scope's totals for the year and when they were computed (`computed_at`, None before any): an
+    area's stored rollup (one row), a school's own row."""
+    area = _area_of(role)
+    stored = AreaYearStats.objects.filter(organisation=area) if area is not None else stats_visible_to(role)
+    row = stored.filter(year=year).values(*FIGURES, "computed_at").first() or {"computed_at": None}
     row["teachers"] = row.get("teachers") or 0
     row["verified"] = row.get("verified") or 0
     return _finish(row)
 
 
 def statistics_trend(role: Role | None) -> list[dict[str, Any]]:
-    """One row per verified year for the role's scope (one query over the stored figures)."""
-    rows = stats_visible_to(role).values("year").annotate(**STORED_AGGREGATES).filter(verified__gt=0).order_by("year")
+    """One row per verified year for the role's scope (one query over the stored figures: one row a year)."""
+    area = _area_of(role)
+    stored = AreaYearStats.objects.filter(organisation=area) if area is not None else stats_visible_to(role)
+    rows = stored.filter(verified__gt=0).values("year", *FIGURES).order_by("year")
     return [_finish(dict(r)) for r in rows]

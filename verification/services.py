@@ -27,6 +27,7 @@ from . import selectors
 from .engine import chunks_for, verify_chunk
 from .models import (
     NOTICE_DAYS,
+    AreaYearStats,
     ComplaintCorrection,
     ComplaintState,
     Confirmation,
@@ -315,6 +316,53 @@ def statistics_refresh(*, year: int, scope_path: str | None = None) -> int:
     # The table was just rewritten: without fresh statistics the planner took a year's 15,000 rows for 55
     # and summed them by nested loop (30 ms instead of a hash join) on every statistics page.
     analyze(SchoolYearStats)
+    statistics_rollup(year=year)
+    return len(rows)
+
+
+def statistics_rollup(*, year: int) -> int:
+    """Store every area's figures for `year` (`AreaYearStats`): the sums of the stored school rows below
+    it. Recomputes the whole year (one grouped query over the year's school rows, ≈15,000 at
+    1,500,000 teachers), so that a district refresh also updates its city. Call after the school
+    rows change and after a school moves to another district. Returns the rows written."""
+    return _rollup(year, SchoolYearStats, AreaYearStats, Organisation)
+
+
+def statistics_school_moved(*, school: Organisation) -> None:
+    """A school moved to another district: its stored figures now count for the new district's (and city's)
+    rollups, in every year it has figures for."""
+    for year in SchoolYearStats.objects.filter(school=school).values_list("year", flat=True).order_by("year"):
+        statistics_rollup(year=year)
+
+
+def _rollup(year, school_stats, area_stats, organisations) -> int:
+    """`statistics_rollup` with the models given (the migration that fills the table passes its own)."""
+    from django.db.models import Max, Sum
+
+    sums = ("teachers", "verified", "passed", "failed", "exempt", "public", "professional", "elective", "total_hours")
+    per_parent = list(
+        school_stats.objects.filter(year=year, school__parent__isnull=False)
+        .values("school__parent_id")
+        .annotate(**{k: Sum(k) for k in sums}, computed_at=Max("computed_at"), teachers_at=Max("teachers_at"))
+        .order_by()
+    )
+    paths = dict(organisations.objects.filter(pk__in=[r["school__parent_id"] for r in per_parent]).values_list("pk", "path"))
+    areas: dict[int, dict[str, Any]] = {}
+    for row in per_parent:
+        for segment in paths[row["school__parent_id"]].strip("/").split("/"):
+            area = areas.setdefault(int(segment), {k: 0 for k in sums})
+            for k in sums:
+                area[k] += row[k] or 0
+            for k in ("computed_at", "teachers_at"):
+                area[k] = max(filter(None, (area.get(k), row[k])), default=None)
+    rows = [
+        area_stats(organisation_id=pk, year=year, **{k: v for k, v in figures.items() if v is not None})
+        for pk, figures in sorted(areas.items())
+    ]
+    with transaction.atomic():
+        area_stats.objects.filter(year=year).delete()
+        area_stats.objects.bulk_create(rows)
+    analyze(area_stats)
     return len(rows)
 
 

@@ -4,6 +4,7 @@ confirmations and finalisation, statistics with charts, exports."""
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -589,11 +590,16 @@ def confirmations(request):
 # --- statistics and exports -----------------------------------------------------------------------------------------
 
 
+STATISTICS_UNITS_PER_PAGE = 100
+
+
 @login_required
 def statistics(request):
     role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     year = _year(request)
-    rows = selectors.statistics_by_unit(role, year)
+    # A district's schools a page at a time (3,000 at 1,500,000 teachers); the totals are the whole scope's.
+    page = keyset_page(selectors.statistics_units(role), request.GET.get("cursor"), STATISTICS_UNITS_PER_PAGE, count=False)
+    rows = selectors.statistics_by_unit(role, year, units=list(page))
     total = selectors.statistics_total(role, year)
     trend = selectors.statistics_trend(role)
     chart = {
@@ -612,6 +618,8 @@ def statistics(request):
             "provisional": selectors.year_is_provisional(role, year),
             "year": year,
             "rows": rows,
+            "page": page,
+            "query": urlencode({"year": year}),
             "total": total,
             "trend": trend,
             # A dict: the template's json_script encodes it once (json.dumps here made it a JSON string

@@ -1,5 +1,5 @@
 """The lists not covered elsewhere cost the same number of queries with 2 rows as with 200: roster,
-teachers API, results (page and API), statistics API, pickers."""
+teachers API, results (page and API), statistics (page and API), pickers, organisations (page and API)."""
 
 import pytest
 from django.db import connection
@@ -26,6 +26,11 @@ PAGES = [
     ("district_a_admin", f"/verification/statistics/?year={YEAR}", "client"),
     ("city_admin", "/pickers/schools/?q=分校", "client"),
     ("city_admin", "/pickers/teachers/?q=同名", "client"),
+    ("city_admin", "/orgs/", "client"),
+    ("district_a_admin", "/orgs/", "client"),
+    ("city_admin", "/orgs/?overdue=1", "client"),
+    ("city_admin", "/api/v1/organisations/", "api"),
+    ("city_admin", f"/verification/statistics/?year={YEAR}", "client"),
 ]
 
 

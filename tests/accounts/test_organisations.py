@@ -53,6 +53,53 @@ def test_api_organisations_carry_the_same_subtree_totals(staffed):
     assert (by_code["4401"], by_code["440104"], by_code["A1"], by_code["B1"]) == (6, 4, 3, 1)
 
 
+def test_the_organisation_list_is_paged_in_tree_order_listing_each_once(staffed):
+    w = staffed
+    for i in range(60):  # 60 more schools: two pages of 50 after the tree's first rows
+        Organisation.objects.create(name=f"新校{i}", code=f"N{i:02d}", kind=OrgKind.SCHOOL, parent=w.district_b)
+    client = w.client("city_admin")
+    seen, url = [], "/orgs/"
+    while url:
+        response = client.get(url)
+        page = response.context["page"]
+        assert len(page) <= 50
+        seen += [o.pk for o in page]
+        url = f"/orgs/?cursor={page.next_cursor}" if page.has_next else None
+    in_scope = list(Organisation.objects.filter(path__startswith=w.city.path).order_by("path", "pk").values_list("pk", flat=True))
+    assert seen == in_scope  # every organisation once, parents before their schools
+
+
+def test_the_overdue_filter_pages_only_overdue_schools(world):
+    _confirm(world.school_a1, days_ago=30)
+    html = world.client("city_admin").get("/orgs/", {"overdue": "1"}).content.decode()
+    codes = set(re.findall(r'data-testid="count-([^"]+)"', html))
+    assert codes == {"A2", "B1", "C1"}  # no area, no school confirmed within six months
+
+
+@pytest.mark.postgres
+def test_a_large_area_shows_the_stored_count_and_says_it_is_one(staffed, monkeypatch):
+    from cpd import pagination
+    from verification.models import AreaYearStats
+    from verification.services import statistics_refresh
+
+    w = staffed
+    statistics_refresh(year=timezone.localdate().year)
+    stored = AreaYearStats.objects.get(organisation=w.district_a, year=timezone.localdate().year)
+    assert stored.teachers == 4
+    TeacherFactory(school=w.school_a1)  # arrives after the refresh
+    monkeypatch.setattr(pagination, "EXACT_COUNT_BELOW", 3)  # district a (4 stored) counts as large here
+    html = w.client("city_admin").get("/orgs/").content.decode()
+    assert re.search(r'data-testid="count-440104" data-estimated="1"[^>]*>约 4<', html)  # stored, said so
+    assert 'data-testid="counts-estimated"' in html
+    assert _counts(html)["A1"] == 4  # a school is counted exactly, the new teacher included
+    assert _counts(html)["440105"] == 1  # a small district too
+    rows = w.api("city_admin").get("/api/v1/organisations/").json()["results"]
+    by_code = {r["code"]: r for r in rows}
+    assert (by_code["440104"]["teacher_count"], by_code["440104"]["teacher_count_is_estimate"]) == (4, True)
+    assert by_code["440104"]["teacher_count_as_of"]
+    assert (by_code["A1"]["teacher_count"], by_code["A1"]["teacher_count_is_estimate"]) == (4, False)
+
+
 # --- roster confirmations ----------------------------------------------------------------------
 
 
@@ -80,6 +127,26 @@ def test_a_school_that_never_confirmed_is_overdue(world):
     _confirm(world.school_a1, days_ago=1)
     workspace = world.client("district_a_admin").get("/")
     assert [s.pk for s in workspace.context["overdue_schools"]] == [world.school_a2.pk]
+
+
+def test_the_city_home_finds_overdue_schools_without_grouping_every_schools_confirmations(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _confirm(world.school_a1, days_ago=30)
+    _confirm(world.school_a2, days_ago=200)
+    _confirm(world.school_a2, days_ago=10)  # confirmed again since: not overdue
+    _confirm(world.school_b1, days_ago=400)
+    client = world.client("city_admin")
+    client.get("/")
+    with CaptureQueriesContext(connection) as ctx:
+        home = client.get("/")
+    assert {s.pk for s in home.context["overdue_schools"]} == {world.school_b1.pk, world.school_c1.pk}
+    assert home.context["overdue_count"] == 2
+    b1 = next(s for s in home.context["overdue_schools"] if s.pk == world.school_b1.pk)
+    assert (timezone.now() - b1.last_confirmed).days == 400
+    grouped = [q["sql"] for q in ctx.captured_queries if "accounts_rosterconfirmation" in q["sql"] and "GROUP BY" in q["sql"]]
+    assert not grouped, grouped
 
 
 def test_confirmation_becomes_overdue_after_183_days(world):
@@ -255,3 +322,52 @@ def test_school_roles_cannot_create_or_edit_organisations(world, persona):
     assert not Organisation.objects.filter(code="A9").exists()
     world.school_a1.refresh_from_db()
     assert world.school_a1.name == "育才小学"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("url", ["/orgs/", "/orgs/?overdue=1", "/api/v1/organisations/"])
+def test_a_page_of_organisations_is_read_from_the_path_index_in_order(staffed, url):
+    """A full sort of a city's 15,000 organisations per page is what the path index spares: with an explicit
+    sort priced out the page query walks the index (an incremental sort of ties on the path at most)."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # A city big enough that the planner prices reading every organisation above walking the index.
+    Organisation.objects.bulk_create(
+        Organisation(
+            name=f"校{i}",
+            code=f"S{i:04d}",
+            kind=OrgKind.SCHOOL,
+            parent=staffed.district_b,
+            path=f"{staffed.district_b.path}{90000 + i}/",
+        )
+        for i in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_organisation")
+    client = staffed.api("city_admin") if url.startswith("/api/") else staffed.client("city_admin")
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    page_sql = next(
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith('SELECT "accounts_organisation"."id"') and " LIMIT " in q["sql"] and "ORDER BY" in q["sql"]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_sort = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {page_sql}")
+        plan = cursor.fetchone()[0]
+        cursor.execute("RESET enable_sort")
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+
+    def nodes(n):
+        yield n
+        for child in n.get("Plans", []):
+            yield from nodes(child)
+
+    top = [n for n in nodes(plan[0]["Plan"]) if n.get("Parent Relationship") != "SubPlan"]
+    outer = [n for n in top if n["Node Type"] == "Sort" and "path" in " ".join(n.get("Sort Key", []))]
+    assert not outer, top
+    assert any(n.get("Relation Name") == "accounts_organisation" and "Index" in n["Node Type"] for n in top), top

@@ -84,3 +84,62 @@ def test_an_operator_can_run_the_refresh_for_a_day(verified):
     summary = json.loads(out.getvalue())
     assert summary["job"] == "refresh_statistics" and set(summary["result"]) == {str(YEAR), str(YEAR + 1)}
     assert SchoolYearStats.objects.get(year=YEAR, school=verified.school_a1).teachers == 2
+
+
+def test_each_area_stores_the_sums_of_its_schools(verified):
+    from verification.models import AreaYearStats
+
+    areas = {a.organisation_id: a for a in AreaYearStats.objects.filter(year=YEAR)}
+    schools = list(SchoolYearStats.objects.filter(year=YEAR).select_related("school"))
+    for area_id in (verified.city.pk, verified.district_a.pk, verified.district_b.pk, verified.city_direct.pk):
+        below = [s for s in schools if f"/{area_id}/" in s.school.path]
+        for field in ("teachers", "verified", "passed", "failed", "public", "professional", "elective", "total_hours"):
+            assert getattr(areas[area_id], field) == sum(getattr(s, field) for s in below), (area_id, field)
+    assert (areas[verified.city.pk].verified, areas[verified.district_a.pk].verified) == (4, 2)
+
+
+def test_a_school_moved_to_another_district_takes_its_figures_along(verified):
+    from verification.models import AreaYearStats
+
+    response = verified.api("city_admin").patch(
+        f"/api/v1/organisations/{verified.school_a2.pk}/", {"parent": verified.district_b.pk}, format="json"
+    )
+    assert response.status_code == 200
+    stored = {a.organisation_id: a.verified for a in AreaYearStats.objects.filter(year=YEAR)}
+    assert (stored[verified.district_a.pk], stored[verified.district_b.pk], stored[verified.city.pk]) == (1, 2, 4)
+    html = verified.client("city_admin").get(f"/verification/statistics/?year={YEAR}").content.decode()
+    assert 'data-testid="stat-verified">4<' in html
+
+
+def test_the_citys_statistics_read_one_stored_row_per_district_not_the_school_rows(verified):
+    client = verified.client("city_admin")
+    client.get(f"/verification/statistics/?year={YEAR}")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"/verification/statistics/?year={YEAR}")
+    rows = {r["unit"].pk: r for r in response.context["rows"]}
+    assert (rows[verified.district_a.pk]["verified"], rows[verified.district_a.pk]["passed"]) == (2, 1)
+    assert rows[verified.district_a.pk]["pass_rate"] == 50.0
+    assert response.context["total"]["verified"] == 4 and response.context["total"]["computed_at"] is not None
+    assert [t["year"] for t in response.context["trend"]] == [YEAR]
+    assert not [q["sql"] for q in ctx.captured_queries if "verification_schoolyearstats" in q["sql"]]
+
+
+def test_a_districts_schools_are_listed_a_page_at_a_time_with_the_whole_districts_totals(verified):
+    from accounts.models import OrgKind
+    from verification.views import STATISTICS_UNITS_PER_PAGE
+
+    from ..factories import OrganisationFactory
+
+    for i in range(STATISTICS_UNITS_PER_PAGE + 5):
+        OrganisationFactory(kind=OrgKind.SCHOOL, parent=verified.district_a, code=f"Z{i:03d}")
+    services.statistics_refresh(year=YEAR)
+    client = verified.client("district_a_admin")
+    seen, url = [], f"/verification/statistics/?year={YEAR}"
+    while url:
+        response = client.get(url)
+        assert response.context["total"]["verified"] == 2  # the district's, on every page
+        seen += [r["unit"].pk for r in response.context["rows"]]
+        page = response.context["page"]
+        url = f"/verification/statistics/?year={YEAR}&cursor={page.next_cursor}" if page.has_next else None
+    schools = verified.district_a.children.order_by("code", "pk").values_list("pk", flat=True)
+    assert seen == list(schools) and len(seen) == STATISTICS_UNITS_PER_PAGE + 7

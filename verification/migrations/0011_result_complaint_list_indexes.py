@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("verification", "0009_complaint_corrections"),
+        ("verification", "0010_area_year_stats"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
