@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import Teacher, TeacherStatus
@@ -116,10 +117,10 @@ base AS (
         FROM per_key
         UNION ALL
         SELECT teacher_id, NULL, 0, 0, 0, carry_out, 0
-        FROM {result} WHERE year = %(last_year)s AND teacher_id IN (SELECT id FROM chunk)
+        FROM {result} WHERE year = %(last_year)s{bounds} AND teacher_id IN (SELECT id FROM chunk)
         UNION ALL
         SELECT teacher_id, NULL, 0, 0, 0, 0, 1
-        FROM {exemption} WHERE year = %(year)s AND teacher_id IN (SELECT id FROM chunk)
+        FROM {exemption} WHERE year = %(year)s{bounds} AND teacher_id IN (SELECT id FROM chunk)
     ) parts
     GROUP BY teacher_id
 ),
@@ -166,19 +167,45 @@ def _compose(template: str, pieces: dict[str, tuple[str, Sequence[Any]]], params
     return "".join(sql), values
 
 
-def verify_chunk(run_id: int, school_ids: list[int]) -> int:
-    """Compute and upsert the results of every active teacher of `school_ids` for the run's year: one
+Chunk = dict[str, Any] | list[int]
+
+
+def verify_chunk(run_id: int, chunk: Chunk) -> int:
+    """Compute and upsert the results of the chunk's active teachers for the run's year: one
     INSERT … SELECT … ON CONFLICT DO UPDATE, so no row travels through Python.
+
+    A chunk is what `plan_chunks` plans, {"from": lo, "to": hi, "scope": path}: the active teachers
+    with lo <= id < hi (None: open) of the schools under `path`. A list of school ids (the plans of
+    runs started before ranges; kept for them) is every active teacher of those schools.
 
     Idempotent: re-delivering the same chunk rewrites the same rows. Returns the number of results.
     """
     run = VerificationRun.objects.get(pk=run_id)
-    if run.status != RunStatus.RUNNING or not school_ids:
+    if run.status != RunStatus.RUNNING or not chunk:
         return 0
     policy = YearPolicy.objects.get(year=run.year)
     now = timezone.now()
-    chunk_teachers = Teacher.objects.filter(school_id__in=school_ids, status=TeacherStatus.ACTIVE)
-    per_key = per_key_hours(run.year, chunk_teachers.values("pk"))
+    active = Teacher.objects.filter(status=TeacherStatus.ACTIVE)
+    if isinstance(chunk, dict):
+        lo, hi = chunk.get("from"), chunk.get("to")
+        chunk_teachers = active.filter(school__path__startswith=chunk["scope"])
+        bounds, bound_params = [], []
+        if lo is not None:
+            chunk_teachers = chunk_teachers.filter(pk__gte=lo)
+            bounds.append(" AND teacher_id >= %s")
+            bound_params.append(lo)
+        if hi is not None:
+            chunk_teachers = chunk_teachers.filter(pk__lt=hi)
+            bounds.append(" AND teacher_id < %s")
+            bound_params.append(hi)
+        # The chunk's entries, last year's results and exemptions are each read by one range scan of
+        # their (teacher, …) index, not one probe per teacher.
+        id_range: tuple[int | None, int | None] | None = (lo, hi)
+        bounds_sql: tuple[str, Sequence[Any]] = ("".join(bounds), bound_params)
+    else:
+        chunk_teachers = active.filter(school_id__in=chunk)
+        id_range, bounds_sql = None, ("", ())
+    per_key = per_key_hours(run.year, chunk_teachers.values("pk"), id_range=id_range)
     qn = connection.ops.quote_name
     rules, select = _rule_sql(policy)
     no_params: tuple[()] = ()
@@ -187,6 +214,7 @@ def verify_chunk(run_id: int, school_ids: list[int]) -> int:
         {
             "chunk": chunk_teachers.values("id", "school_id").order_by().query.sql_with_params(),
             "per_key": per_key.query.sql_with_params(),
+            "bounds": bounds_sql,
             "result": (qn(VerificationResult._meta.db_table), no_params),
             "exemption": (qn(Exemption._meta.db_table), no_params),
             "run_table": (qn(VerificationRun._meta.db_table), no_params),
@@ -222,17 +250,21 @@ def verify_chunk(run_id: int, school_ids: list[int]) -> int:
     return int(written)
 
 
-def chunks_for(school_sizes: list[tuple[int, int]], limit: int = CHUNK_TEACHERS) -> list[list[int]]:
-    """Group schools (id, active teachers) into chunks of at most `limit` teachers (a big school stays whole)."""
-    chunks: list[list[int]] = []
-    current: list[int] = []
-    size = 0
-    for school_id, n in school_sizes:
-        if current and size + n > limit:
-            chunks.append(current)
-            current, size = [], 0
-        current.append(school_id)
-        size += n
-    if current:
-        chunks.append(current)
-    return chunks
+def plan_chunks(teachers: QuerySet, scope: str, limit: int = CHUNK_TEACHERS) -> tuple[int, list[dict[str, Any]]]:
+    """(number of teachers, chunks): `teachers` (the run's active teachers, those of the schools under
+    `scope`) cut by id into blocks of `limit`. The blocks cover every id: the first is open below, the
+    last above, and each ends where the next begins, so a teacher added or moved meanwhile falls in
+    exactly one chunk. One statement: every `limit`-th id in id order."""
+    sub, params = teachers.annotate(tid=F("pk")).values("tid").order_by().query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT tid, total FROM (SELECT tid, ROW_NUMBER() OVER (ORDER BY tid) AS n, COUNT(*) OVER () AS total "
+            f"FROM ({sub}) t) numbered WHERE (n - 1) %% %s = 0 ORDER BY tid",
+            [*params, limit],
+        )
+        rows = cur.fetchall()
+    if not rows:
+        return 0, []
+    starts = [r[0] for r in rows]
+    edges: list[int | None] = [None, *starts[1:], None]
+    return int(rows[0][1]), [{"from": edges[i], "to": edges[i + 1], "scope": scope} for i in range(len(starts))]
