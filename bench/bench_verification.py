@@ -25,6 +25,7 @@ cross-check fails (bench/run.py starts this script with its defaults).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -192,14 +193,35 @@ def compare(year: int) -> dict:
     return {"mismatched": mismatched, "only_engine": only_engine, "only_sql": only_sql}
 
 
+def _timed(phases: dict, name: str, fn):
+    def wrapper(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
+
+    return wrapper
+
+
 def engine_run(year: int, *, trace: bool) -> dict:
+    """`run_start(inline=True)` timed whole, and by phase: planning the chunks, the chunks, and
+    `run_finish` after them (deleting results of teachers gone, counts, stored statistics, ANALYZE)."""
+    from unittest import mock
+
     from verification import services
 
     out: dict = {}
+    phases: dict = {}
     cpu = time.process_time()
-    with datagen.measure(out, trace=trace):
+    with contextlib.ExitStack() as stack:
+        for name, phase in (("plan_chunks", "plan"), ("chunks_for", "plan"), ("run_chunk", "chunks"), ("run_finish", "finish")):
+            if hasattr(services, name):  # chunks_for: the plan of earlier versions (A/B runs of an older tree)
+                stack.enter_context(mock.patch.object(services, name, _timed(phases, phase, getattr(services, name))))
+        stack.enter_context(datagen.measure(out, trace=trace))
         run = services.run_start(role=None, actor=None, year=year, inline=True)
     out["cpu_seconds"] = time.process_time() - cpu
+    out["phases"] = phases
     out["status"] = run.status
     out["total"] = run.total
     out["chunks"] = run.chunks
@@ -326,6 +348,13 @@ def report(vendor: str, n: int, gen: dict, res: dict) -> dict:
     print(
         f"  engine run_start(inline): {e['seconds']:.1f} s wall, {e['cpu_seconds']:.1f} s CPU in this process, {e['chunks']} chunks, {e['total']:,} teachers, counts {e['counts']}"
     )
+    ph = e.get("phases") or {}
+    if ph:
+        print(
+            f"    of which: planning {ph.get('plan', 0):.1f} s, chunks {ph.get('chunks', 0):.1f} s, "
+            f"run_finish {ph.get('finish', 0):.1f} s (delete the results of teachers gone, counts, stored statistics, ANALYZE); "
+            f"engine without run_finish / SQL: {(e['seconds'] - ph.get('finish', 0)) / s['seconds']:.2f}×"
+        )
     print(
         f"  engine memory: peak RSS growth {e['peak_rss_growth_mb']:.0f} MB, ru_maxrss +{e['maxrss_delta_mb']:.0f} MB (process max {e['maxrss_mb']:.0f} MB, baseline RSS {res['baseline_rss_mb']:.0f} MB)",
         end="",
@@ -355,6 +384,7 @@ def report(vendor: str, n: int, gen: dict, res: dict) -> dict:
         "vendor": vendor,
         "teachers": n,
         "engine_s": e["seconds"],
+        "engine_phases": e.get("phases"),
         "engine_cpu_s": e["cpu_seconds"],
         "sql_s": s["seconds"],
         "ratio": ratio,
