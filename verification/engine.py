@@ -1,9 +1,11 @@
 """The verification engine: SPEC §5's arithmetic, and the set-based chunk job that applies it.
 
-`verify_chunk` verifies every active teacher of a group of schools with one statement: the
-counted ledger entries aggregated per teacher, last year's carry-out, exemptions, the rule of
-the year's policy (`_rule_sql`) and the upsert of the results, all in the database. No row
-travels through Python and no query is made per teacher.
+`verify_chunk` verifies the active teachers of one block of teacher ids (`plan_chunks`) with one
+statement: the counted ledger entries aggregated per teacher, last year's carry-out, exemptions,
+the rule of the year's policy (`_rule_sql`) and the upsert of the results, all in the database. No
+row travels through Python and no query is made per teacher. Blocks of ids rather than groups of
+schools: the block's ledger entries, last year's results and exemptions are each one range of their
+(teacher, …) index, read by one scan instead of one probe per teacher (docs/scale.md, Verification).
 
 Speed (bench/bench_verification.py, 200,000 teachers, ≈2.4 M entries, 40 chunks): 12.2 s on
 PostgreSQL, 1.66× the single hand-written INSERT … SELECT (about a quarter of it is the foreign-key
