@@ -50,7 +50,7 @@ def school_plan(teachers, limit: int) -> list[list[int]]:
     return chunks
 
 
-def explain(year: int, index: int, kind: str, *, summary: bool, update: bool) -> None:
+def explain(year: int, index: int, kind: str, *, summary: bool, update: bool, analyze: bool = True) -> None:
     from django.conf import settings
     from django.db import connection, transaction
 
@@ -66,11 +66,13 @@ def explain(year: int, index: int, kind: str, *, summary: bool, update: bool) ->
     chunk = plan[index] if kind == "ranges" else school_plan(teachers, settings.VERIFY_CHUNK_TEACHERS)[index]
     try:
         with transaction.atomic():
-            VerificationRun.objects.filter(year=year, status="running").delete()
-            run = VerificationRun.objects.create(year=year, chunks=len(plan))
+            if analyze and VerificationRun.objects.filter(year=year, status="running").exists():
+                raise SystemExit(f"a run of {year} is going on: wait for it, or use --no-analyze")
+            # Plan only: a run that is not running (the one running run of the year is left alone).
+            run = VerificationRun.objects.create(year=year, chunks=len(plan), status="running" if analyze else "done")
             sql, params = chunk_statement(run, chunk)
             with connection.cursor() as cur:
-                if not update:
+                if not update and analyze:
                     if kind == "ranges":
                         doomed = teachers.filter(pk__gte=chunk["from"] or 0, pk__lt=chunk["to"] or 2**62)
                     else:
@@ -82,7 +84,7 @@ def explain(year: int, index: int, kind: str, *, summary: bool, update: bool) ->
                     )
                 cur.execute("SET LOCAL work_mem = '32MB'")
                 cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                cur.execute(("EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN ") + sql, params)
                 lines = [r[0] for r in cur.fetchall()]
             raise Rollback
     except Rollback:
@@ -105,11 +107,12 @@ def main() -> None:
     parser.add_argument("--plan", action="append", choices=["ranges", "schools"])
     parser.add_argument("--summary", action="store_true")
     parser.add_argument("--update", action="store_true", help="keep the chunk's results: the statement updates them")
+    parser.add_argument("--no-analyze", action="store_true", help="only the plan (safe while a run writes the same rows)")
     args = parser.parse_args()
     datagen.django_setup()
     for index in args.chunks:
         for kind in args.plan or ["ranges"]:
-            explain(args.year, index, kind, summary=args.summary, update=args.update)
+            explain(args.year, index, kind, summary=args.summary, update=args.update, analyze=not args.no_analyze)
 
 
 if __name__ == "__main__":

@@ -125,6 +125,8 @@ base AS (
         FROM {exemption} WHERE year = %(year)s{bounds} AND teacher_id IN ({chunk_ids})
     ) parts
     GROUP BY teacher_id
+    -- only the chunk's teachers (a city run's per_key holds every teacher of the id block; see verify_chunk)
+    HAVING COUNT(school_id) > 0
 ),
 {rules}
 {select}
@@ -221,7 +223,13 @@ def chunk_statement(run: VerificationRun, chunk: Chunk) -> tuple[str, list[Any]]
     else:
         chunk_teachers = active.filter(school_id__in=chunk)
         id_range, bounds_sql = None, ("", ())
-    per_key = per_key_hours(run.year, chunk_teachers.values("pk"), id_range=id_range)
+    # A city-wide run's block of ids holds hardly anyone but the chunk's teachers (the retired): its
+    # entries are read by the id range alone, and the HAVING of `base` drops the others' sums. Also
+    # asking for `teacher_id IN (chunk)` there made the planner take the block's 54,000 entries for 244
+    # (two restrictions it thinks independent) and check each for a revoking entry by its own index
+    # probe. A district's block holds other districts' teachers too: there the chunk's teachers filter.
+    subject = None if id_range is not None and run.district_id is None else chunk_teachers.values("pk")
+    per_key = per_key_hours(run.year, subject, id_range=id_range)
     qn = connection.ops.quote_name
     rules, select = _rule_sql(policy)
     no_params: tuple[()] = ()
