@@ -25,6 +25,7 @@ cross-check fails (bench/run.py starts this script with its defaults).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -154,12 +155,14 @@ def run_sql(year: int, scope: str) -> dict:
         "carry_rule": policy.carry_rule,
     }
     out: dict = {}
+    db_cpu = backend_cpu()
     cpu = time.process_time()
     with datagen.measure(out):
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(sql, params)
             out["rows"] = cur.rowcount
     out["cpu_seconds"] = time.process_time() - cpu
+    out["db_cpu_seconds"] = backend_cpu() - db_cpu if db_cpu is not None else None
     with connection.cursor() as cur:
         cur.execute(f"CREATE INDEX {SCRATCH}_teacher ON {SCRATCH} (teacher_id)")  # for compare(), not timed
         cur.execute(f"SELECT status, COUNT(*) FROM {SCRATCH} GROUP BY status")
@@ -192,14 +195,55 @@ def compare(year: int) -> dict:
     return {"mismatched": mismatched, "only_engine": only_engine, "only_sql": only_sql}
 
 
+def backend_cpu() -> float | None:
+    """CPU seconds (user + system) used so far by this connection's PostgreSQL backend, read from
+    /proc (the server runs on this machine); None elsewhere. On a shared machine the backend's CPU
+    time is a steadier measure of the work a statement does than its wall time."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(phases: dict, name: str, fn):
+    def wrapper(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
+
+    return wrapper
+
+
 def engine_run(year: int, *, trace: bool) -> dict:
+    """`run_start(inline=True)` timed whole, and by phase: planning the chunks, the chunks, and
+    `run_finish` after them (deleting results of teachers gone, counts, stored statistics, ANALYZE)."""
+    from unittest import mock
+
     from verification import services
 
     out: dict = {}
+    phases: dict = {}
+    db_cpu = backend_cpu()
     cpu = time.process_time()
-    with datagen.measure(out, trace=trace):
+    with contextlib.ExitStack() as stack:
+        for name, phase in (("plan_chunks", "plan"), ("chunks_for", "plan"), ("run_chunk", "chunks"), ("run_finish", "finish")):
+            if hasattr(services, name):  # chunks_for: the plan of earlier versions (A/B runs of an older tree)
+                stack.enter_context(mock.patch.object(services, name, _timed(phases, phase, getattr(services, name))))
+        stack.enter_context(datagen.measure(out, trace=trace))
         run = services.run_start(role=None, actor=None, year=year, inline=True)
     out["cpu_seconds"] = time.process_time() - cpu
+    out["db_cpu_seconds"] = backend_cpu() - db_cpu if db_cpu is not None else None
+    out["phases"] = phases
     out["status"] = run.status
     out["total"] = run.total
     out["chunks"] = run.chunks
@@ -326,6 +370,13 @@ def report(vendor: str, n: int, gen: dict, res: dict) -> dict:
     print(
         f"  engine run_start(inline): {e['seconds']:.1f} s wall, {e['cpu_seconds']:.1f} s CPU in this process, {e['chunks']} chunks, {e['total']:,} teachers, counts {e['counts']}"
     )
+    ph = e.get("phases") or {}
+    if ph:
+        print(
+            f"    of which: planning {ph.get('plan', 0):.1f} s, chunks {ph.get('chunks', 0):.1f} s, "
+            f"run_finish {ph.get('finish', 0):.1f} s (delete the results of teachers gone, counts, stored statistics, ANALYZE); "
+            f"engine without run_finish / SQL: {(e['seconds'] - ph.get('finish', 0)) / s['seconds']:.2f}×"
+        )
     print(
         f"  engine memory: peak RSS growth {e['peak_rss_growth_mb']:.0f} MB, ru_maxrss +{e['maxrss_delta_mb']:.0f} MB (process max {e['maxrss_mb']:.0f} MB, baseline RSS {res['baseline_rss_mb']:.0f} MB)",
         end="",
@@ -341,6 +392,11 @@ def report(vendor: str, n: int, gen: dict, res: dict) -> dict:
             f"({e['seconds'] / w['seconds']:.2f}× the one-process speed; largest worker's max RSS {w['worker_maxrss_mb']:.0f} MB); "
             f"{args_workers(res)} workers / SQL: {w['seconds'] / s['seconds']:.2f}×"
         )
+    if e.get("db_cpu_seconds") and s.get("db_cpu_seconds"):
+        print(
+            f"  PostgreSQL backend CPU: engine {e['db_cpu_seconds']:.1f} s, SQL {s['db_cpu_seconds']:.1f} s: "
+            f"{e['db_cpu_seconds'] / s['db_cpu_seconds']:.2f}× (steadier than wall time on a shared machine)"
+        )
     print(f"  engine / SQL: {ratio:.2f}×  (goal ≤ {RATIO_GOAL}×: {'met' if ratio <= RATIO_GOAL else 'MISSED'})")
     mem = max(peak or 0, e["peak_rss_growth_mb"], e["maxrss_delta_mb"])
     print(f"  peak memory {mem:.0f} MB (goal ≤ {MEMORY_GOAL_MB} MB: {'met' if mem <= MEMORY_GOAL_MB else 'MISSED'})")
@@ -355,8 +411,11 @@ def report(vendor: str, n: int, gen: dict, res: dict) -> dict:
         "vendor": vendor,
         "teachers": n,
         "engine_s": e["seconds"],
+        "engine_phases": e.get("phases"),
         "engine_cpu_s": e["cpu_seconds"],
         "sql_s": s["seconds"],
+        "engine_db_cpu_s": e.get("db_cpu_seconds"),
+        "sql_db_cpu_s": s.get("db_cpu_seconds"),
         "ratio": ratio,
         "tracemalloc_peak_mb": peak,
         "peak_rss_growth_mb": e["peak_rss_growth_mb"],

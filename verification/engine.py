@@ -1,9 +1,11 @@
 """The verification engine: SPEC §5's arithmetic, and the set-based chunk job that applies it.
 
-`verify_chunk` verifies every active teacher of a group of schools with one statement: the
-counted ledger entries aggregated per teacher, last year's carry-out, exemptions, the rule of
-the year's policy (`_rule_sql`) and the upsert of the results, all in the database. No row
-travels through Python and no query is made per teacher.
+`verify_chunk` verifies the active teachers of one block of teacher ids (`plan_chunks`) with one
+statement: the counted ledger entries aggregated per teacher, last year's carry-out, exemptions,
+the rule of the year's policy (`_rule_sql`) and the upsert of the results, all in the database. No
+row travels through Python and no query is made per teacher. Blocks of ids rather than groups of
+schools: the block's ledger entries, last year's results and exemptions are each one range of their
+(teacher, …) index, read by one scan instead of one probe per teacher (docs/scale.md, Verification).
 
 Speed (bench/bench_verification.py, 200,000 teachers, ≈2.4 M entries, 40 chunks): 12.2 s on
 PostgreSQL, 1.66× the single hand-written INSERT … SELECT (about a quarter of it is the foreign-key
@@ -19,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import Teacher, TeacherStatus
@@ -116,12 +119,14 @@ base AS (
         FROM per_key
         UNION ALL
         SELECT teacher_id, NULL, 0, 0, 0, carry_out, 0
-        FROM {result} WHERE year = %(last_year)s AND teacher_id IN (SELECT id FROM chunk)
+        FROM {result} WHERE year = %(last_year)s{bounds} AND teacher_id IN ({chunk_ids})
         UNION ALL
         SELECT teacher_id, NULL, 0, 0, 0, 0, 1
-        FROM {exemption} WHERE year = %(year)s AND teacher_id IN (SELECT id FROM chunk)
+        FROM {exemption} WHERE year = %(year)s{bounds} AND teacher_id IN ({chunk_ids})
     ) parts
     GROUP BY teacher_id
+    -- only the chunk's teachers (a city run's per_key holds every teacher of the id block; see verify_chunk)
+    HAVING COUNT(school_id) > 0
 ),
 {rules}
 {select}
@@ -166,27 +171,78 @@ def _compose(template: str, pieces: dict[str, tuple[str, Sequence[Any]]], params
     return "".join(sql), values
 
 
-def verify_chunk(run_id: int, school_ids: list[int]) -> int:
-    """Compute and upsert the results of every active teacher of `school_ids` for the run's year: one
+Chunk = dict[str, Any] | list[int]
+
+
+def verify_chunk(run_id: int, chunk: Chunk) -> int:
+    """Compute and upsert the results of the chunk's active teachers for the run's year: one
     INSERT … SELECT … ON CONFLICT DO UPDATE, so no row travels through Python.
+
+    A chunk is what `plan_chunks` plans, {"from": lo, "to": hi, "scope": path}: the active teachers
+    with lo <= id < hi (None: open) of the schools under `path`. A list of school ids (the plans of
+    runs started before ranges; kept for them) is every active teacher of those schools.
 
     Idempotent: re-delivering the same chunk rewrites the same rows. Returns the number of results.
     """
     run = VerificationRun.objects.get(pk=run_id)
-    if run.status != RunStatus.RUNNING or not school_ids:
+    if run.status != RunStatus.RUNNING or not chunk:
         return 0
+    sql, params = chunk_statement(run, chunk)
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL work_mem = '32MB'")  # the chunk's grouping fits in memory, no sort on disk
+        cur.execute(sql, params)
+        written = cur.rowcount
+    # After the commit, not inside the chunk's transaction: holding result rows while waiting for the run
+    # row could deadlock with `run_finish`, which locks the run row and then deletes results.
+    VerificationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    return int(written)
+
+
+def chunk_statement(run: VerificationRun, chunk: Chunk) -> tuple[str, list[Any]]:
+    """The SQL and parameters of `verify_chunk`'s one statement (bench/explain_verification.py EXPLAINs it)."""
     policy = YearPolicy.objects.get(year=run.year)
     now = timezone.now()
-    chunk_teachers = Teacher.objects.filter(school_id__in=school_ids, status=TeacherStatus.ACTIVE)
-    per_key = per_key_hours(run.year, chunk_teachers.values("pk"))
+    active = Teacher.objects.filter(status=TeacherStatus.ACTIVE)
+    if isinstance(chunk, dict):
+        lo, hi = chunk.get("from"), chunk.get("to")
+        chunk_teachers = active.filter(school__path__startswith=chunk["scope"])
+        bounds, bound_params = [], []
+        if lo is not None:
+            chunk_teachers = chunk_teachers.filter(pk__gte=lo)
+            bounds.append(" AND teacher_id >= %s")
+            bound_params.append(lo)
+        if hi is not None:
+            chunk_teachers = chunk_teachers.filter(pk__lt=hi)
+            bounds.append(" AND teacher_id < %s")
+            bound_params.append(hi)
+        # The chunk's entries, last year's results and exemptions are each read by one range scan of
+        # their (teacher, …) index, not one probe per teacher.
+        id_range: tuple[int | None, int | None] | None = (lo, hi)
+        bounds_sql: tuple[str, Sequence[Any]] = ("".join(bounds), bound_params)
+    else:
+        chunk_teachers = active.filter(school_id__in=chunk)
+        id_range, bounds_sql = None, ("", ())
+    # A city-wide run's block of ids holds hardly anyone but the chunk's teachers (the retired): its
+    # entries are read by the id range alone, and the HAVING of `base` drops the others' sums. Also
+    # asking for `teacher_id IN (chunk)` there made the planner take the block's 54,000 entries for 244
+    # (two restrictions it thinks independent) and check each for a revoking entry by its own index
+    # probe. A district's block holds other districts' teachers too: there the chunk's teachers filter.
+    subject = None if id_range is not None and run.district_id is None else chunk_teachers.values("pk")
+    per_key = per_key_hours(run.year, subject, id_range=id_range)
     qn = connection.ops.quote_name
     rules, select = _rule_sql(policy)
     no_params: tuple[()] = ()
-    sql, params = _compose(
+    return _compose(
         CHUNK_SQL.replace("{rules}", rules).replace("{select}", select),
         {
             "chunk": chunk_teachers.values("id", "school_id").order_by().query.sql_with_params(),
             "per_key": per_key.query.sql_with_params(),
+            # The chunk's teachers again rather than the `chunk` CTE: the planner sees how many they are
+            # (a CTE is guessed at 200 rows) and reads last year's results of a block by one range scan
+            # and a hash join instead of one index probe per teacher.
+            "chunk_ids": chunk_teachers.values("pk").order_by().query.sql_with_params(),
+            "bounds": bounds_sql,
             "result": (qn(VerificationResult._meta.db_table), no_params),
             "exemption": (qn(Exemption._meta.db_table), no_params),
             "run_table": (qn(VerificationRun._meta.db_table), no_params),
@@ -211,28 +267,23 @@ def verify_chunk(run_id: int, school_ids: list[int]) -> int:
             "running": RunStatus.RUNNING,
         },
     )
-    with transaction.atomic(), connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("SET LOCAL work_mem = '32MB'")  # the chunk's grouping fits in memory, no sort on disk
-        cur.execute(sql, params)
-        written = cur.rowcount
-    # After the commit, not inside the chunk's transaction: holding result rows while waiting for the run
-    # row could deadlock with `run_finish`, which locks the run row and then deletes results.
-    VerificationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
-    return int(written)
 
 
-def chunks_for(school_sizes: list[tuple[int, int]], limit: int = CHUNK_TEACHERS) -> list[list[int]]:
-    """Group schools (id, active teachers) into chunks of at most `limit` teachers (a big school stays whole)."""
-    chunks: list[list[int]] = []
-    current: list[int] = []
-    size = 0
-    for school_id, n in school_sizes:
-        if current and size + n > limit:
-            chunks.append(current)
-            current, size = [], 0
-        current.append(school_id)
-        size += n
-    if current:
-        chunks.append(current)
-    return chunks
+def plan_chunks(teachers: QuerySet, scope: str, limit: int = CHUNK_TEACHERS) -> tuple[int, list[dict[str, Any]]]:
+    """(number of teachers, chunks): `teachers` (the run's active teachers, those of the schools under
+    `scope`) cut by id into blocks of `limit`. The blocks cover every id: the first is open below, the
+    last above, and each ends where the next begins, so a teacher added or moved meanwhile falls in
+    exactly one chunk. One statement: every `limit`-th id in id order."""
+    sub, params = teachers.annotate(tid=F("pk")).values("tid").order_by().query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT tid, total FROM (SELECT tid, ROW_NUMBER() OVER (ORDER BY tid) AS n, COUNT(*) OVER () AS total "
+            f"FROM ({sub}) t) numbered WHERE (n - 1) %% %s = 0 ORDER BY tid",
+            [*params, limit],
+        )
+        rows = cur.fetchall()
+    if not rows:
+        return 0, []
+    starts = [r[0] for r in rows]
+    edges: list[int | None] = [None, *starts[1:], None]
+    return int(rows[0][1]), [{"from": edges[i], "to": edges[i + 1], "scope": scope} for i in range(len(starts))]

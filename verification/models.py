@@ -95,8 +95,9 @@ class VerificationRun(models.Model):
     provisional = models.BooleanField(_("试算"), default=False)
     total = models.PositiveIntegerField(default=0)
     chunks = models.PositiveIntegerField(default=0)
-    # The school ids of each chunk, fixed when the run starts, so that workers and re-deliveries
-    # agree on the work whatever changes in the roster meanwhile.
+    # Each chunk's block of teacher ids and scope ({"from", "to", "scope"}: `engine.plan_chunks`; runs
+    # started before that hold lists of school ids), fixed when the run starts, so that workers and
+    # re-deliveries agree on the work whatever changes in the roster meanwhile.
     chunk_plan = models.JSONField(default=list)
     counts = models.JSONField(default=dict)
     error = models.TextField(blank=True)

@@ -24,7 +24,7 @@ from hours import ledger
 from hours.models import Category, LedgerEntry, Notification, Source, Year
 
 from . import selectors
-from .engine import chunks_for, verify_chunk
+from .engine import plan_chunks, verify_chunk
 from .models import (
     NOTICE_DAYS,
     AreaYearStats,
@@ -185,21 +185,18 @@ def run_start(
     VerificationRun.objects.filter(year=year, status=RunStatus.RUNNING, heartbeat_at__lt=timezone.now() - STALE_RUN).update(
         status=RunStatus.INTERRUPTED, finished_at=timezone.now()
     )
-    sizes = list(
-        Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__path__startswith=scope_path)
-        .values("school_id")
-        .annotate(n=Count("pk"))
-        .order_by("school_id")
-        .values_list("school_id", "n")
+    total, chunks = plan_chunks(
+        Teacher.objects.filter(status=TeacherStatus.ACTIVE, school__path__startswith=scope_path),
+        scope_path,
+        limit=settings.VERIFY_CHUNK_TEACHERS,
     )
-    chunks = chunks_for(sizes, limit=settings.VERIFY_CHUNK_TEACHERS)
     try:
         with transaction.atomic():
             run = VerificationRun.objects.create(
                 year=year,
                 district=district,
                 started_by=actor,
-                total=sum(n for _s, n in sizes),
+                total=total,
                 chunks=len(chunks),
                 chunk_plan=chunks,
                 provisional=provisional,

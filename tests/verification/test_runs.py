@@ -392,3 +392,55 @@ def test_chunks_verified_at_the_same_moment_by_several_workers(policy_2022_kept,
         D(8),
         D(5),
     )
+
+
+def test_chunks_are_blocks_of_teacher_ids_covering_every_id(hours_2022, settings):
+    """The plan cuts the active teachers in scope by id into blocks of VERIFY_CHUNK_TEACHERS; the blocks
+    meet end to end (the first open below, the last above), and runs with blocks of 1, 2 and 3 teachers
+    give the results of a run in one block."""
+    world = hours_2022
+    verify(world, 2022)
+    expected = snapshot(2022)
+    teacher_ids = sorted(t.pk for t in world.teachers.values())
+    for limit in (1, 2, 3):
+        settings.VERIFY_CHUNK_TEACHERS = limit
+        run = verify(world, 2022)
+        plan = run.chunk_plan
+        assert (run.status, run.total, run.chunks, len(plan)) == (RunStatus.DONE, 4, -(-4 // limit), -(-4 // limit))
+        assert plan[0]["from"] is None and plan[-1]["to"] is None
+        assert all(a["to"] == b["from"] for a, b in zip(plan, plan[1:], strict=False))
+        assert [c["from"] for c in plan[1:]] == teacher_ids[limit::limit]
+        assert {c["scope"] for c in plan} == {world.city.path}
+        assert snapshot(2022) == expected
+        assert set(VerificationResult.objects.filter(year=2022).values_list("run_id", flat=True)) == {run.pk}
+
+
+def test_a_district_run_in_blocks_of_one_teacher_verifies_only_that_district(hours_2022, settings):
+    world = hours_2022
+    settings.VERIFY_CHUNK_TEACHERS = 1
+    run = verify(world, 2022, district=world.district_a)
+    assert (run.status, run.total, run.chunks) == (RunStatus.DONE, 2, 2)
+    assert {c["scope"] for c in run.chunk_plan} == {world.district_a.path}
+    assert set(VerificationResult.objects.filter(year=2022).values_list("teacher_id", flat=True)) == {
+        world.teachers["teacher_a1"].pk,
+        world.teachers["teacher_a2"].pk,
+    }
+
+
+def test_a_teacher_who_joins_while_the_run_goes_on_is_verified_by_exactly_one_chunk(hours_2022, settings, monkeypatch):
+    """Ids are never reused and the last block is open above: a teacher added after the plan was made
+    falls in the last chunk, and in no other."""
+    from ..factories import TeacherFactory
+
+    world = hours_2022
+    settings.VERIFY_CHUNK_TEACHERS = 2
+    monkeypatch.setattr(services, "enqueue", lambda *a, **k: None)  # plan the run, run nothing yet
+    run = services.run_start(role=world.roles["city_admin"], actor=world.users["city_admin"], year=2022)
+    newcomer = TeacherFactory(school=world.school_b1, name="新来的老师")
+    give(newcomer, 2022, public=30, professional=45, elective=18)
+    written = [services.run_chunk(run.pk, i) for i in range(len(run.chunk_plan))]
+    run = services.run_finish(run.pk)
+    assert written == [2, 3]
+    assert (run.status, run.total, run.counts) == (RunStatus.DONE, 5, {"passed": 3, "failed": 1, "exempt": 1})
+    mine = result(newcomer, 2022)
+    assert (mine.status, mine.total, mine.carry_out, mine.run_id) == (ResultStatus.PASSED, D(93), D(3), run.pk)
