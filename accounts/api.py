@@ -48,7 +48,7 @@ def api_role(request: Request) -> Role | None:
     if cached is not None and cached[0] == key:
         return cast(Role | None, cached[1])
     role = selectors.resolve_role(request.user, requested)
-    http._cpd_api_role = (key, role)
+    setattr(http, "_cpd_api_role", (key, role))  # noqa: B010 (an attribute of our own on the request)
     return role
 
 
@@ -169,7 +169,8 @@ class OrganisationSerializer(serializers.ModelSerializer):
     def _count(self, obj: Organisation) -> selectors.TeacherCount:
         counts = self.context.get("counts")
         if counts is None or obj.pk not in counts:  # one organisation (created, edited): count it alone
-            counts = self.context["counts"] = {**(counts or {}), **selectors.teacher_counts_of([obj])}
+            counts = {**(counts or {}), **selectors.teacher_counts_of([obj])}
+            cast(dict[str, Any], self.context)["counts"] = counts
         return counts[obj.pk]
 
     def get_teacher_count(self, obj: Organisation) -> int:

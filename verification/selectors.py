@@ -176,6 +176,7 @@ def statistics_by_unit(role: Role | None, year: int, units: list[Organisation] |
         return []
     units = list(statistics_units(role)) if units is None else units
     ids = [u.pk for u in units]
+    stored: Any
     if role.kind == RoleKind.CITY_ADMIN:
         stored = AreaYearStats.objects.filter(year=year, organisation_id__in=ids).values_list("organisation_id", *FIGURES)
     else:

@@ -332,7 +332,7 @@ def statistics_school_moved(*, school: Organisation) -> None:
         statistics_rollup(year=year)
 
 
-def _rollup(year, school_stats, area_stats, organisations) -> int:
+def _rollup(year: int, school_stats: Any, area_stats: Any, organisations: Any) -> int:
     """`statistics_rollup` with the models given (the migration that fills the table passes its own)."""
     from django.db.models import Max, Sum
 
