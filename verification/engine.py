@@ -269,7 +269,7 @@ def chunk_statement(run: VerificationRun, chunk: Chunk) -> tuple[str, list[Any]]
     )
 
 
-def plan_chunks(teachers: "QuerySet[Teacher]", scope: str, limit: int = CHUNK_TEACHERS) -> tuple[int, list[dict[str, Any]]]:
+def plan_chunks(teachers: QuerySet[Teacher], scope: str, limit: int = CHUNK_TEACHERS) -> tuple[int, list[dict[str, Any]]]:
     """(number of teachers, chunks): `teachers` (the run's active teachers, those of the schools under
     `scope`) cut by id into blocks of `limit`. The blocks cover every id: the first is open below, the
     last above, and each ends where the next begins, so a teacher added or moved meanwhile falls in
