@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -50,6 +51,10 @@ ADMIN_EDITABLE_FIELDS = (
     "phone",
     "email",
 )
+
+# Called with a school that moved to another district, inside the move's transaction: the verification app
+# registers the statistics' follow-up (`verification.apps`), since accounts sits below it.
+SCHOOL_MOVED: list[Callable[..., None]] = []  # each called as follow(school=…)
 
 
 def _require_in_scope(role: Role | None, teacher: Teacher) -> None:
@@ -93,10 +98,9 @@ def organisation_update(*, role: Role, organisation: Organisation, data: dict[st
         organisation.save()
         if organisation.parent_id != old_parent_id:
             # The statistics store each district's sums of its schools (verification.AreaYearStats): a moved
-            # school's figures go with it. Imported here: verification builds on accounts, not the reverse.
-            from verification.services import statistics_school_moved
-
-            statistics_school_moved(school=organisation)
+            # school's figures go with it (handed down by `verification.apps`: accounts sits below it).
+            for follow in SCHOOL_MOVED:
+                follow(school=organisation)
     return organisation
 
 

@@ -539,7 +539,8 @@ def query_counts(p: dict, eps: list) -> dict[str, int]:
 
 def in_process(p: dict, eps: list, repeats: int) -> None:
     """Each endpoint `repeats` times in this process (Django's test client, one request at a time): status,
-    SQL statements, min and median ms. Less disturbed by a shared machine than the load runs."""
+    SQL statements, min and median ms. Less disturbed by a shared machine than the load runs. With BENCH_SLOW=1
+    in the environment it also prints each endpoint's three slowest statements."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -560,6 +561,9 @@ def in_process(p: dict, eps: list, repeats: int) -> None:
                 status = client.get(path, **extra).status_code
             times.append(1000 * (time.perf_counter() - t))
         print(f"{name:46} {status:6} {len(ctx.captured_queries):4} {min(times):8.1f} {statistics.median(times):9.1f}", flush=True)
+        if os.environ.get("BENCH_SLOW"):
+            for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+                print("   ", q["time"], q["sql"][:600], flush=True)
 
 
 # --- serving and load ------------------------------------------------------------------------------------------

@@ -18,5 +18,16 @@ class VerificationConfig(AppConfig):
         from .selectors import policy_minimums
 
         ledger.register_carry_in(carry_in_from_results)
+        # accounts sits below verification too: the organisation list's stored area counts, and a moved
+        # school's statistics follow it.
+        from accounts import selectors as accounts_selectors
+        from accounts import services as accounts_services
+
+        from .selectors import stored_area_counts
+        from .services import statistics_school_moved
+
+        accounts_selectors.register_stored_area_counts(stored_area_counts)
+        if statistics_school_moved not in accounts_services.SCHOOL_MOVED:
+            accounts_services.SCHOOL_MOVED.append(statistics_school_moved)
         # The hours pages measure a year against its policy only where years are verified.
         register_year_minimums(policy_minimums if settings.CPD_REGIME == "annual" else None)

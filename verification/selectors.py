@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -207,3 +208,16 @@ def statistics_trend(role: Role | None) -> list[dict[str, Any]]:
     stored = AreaYearStats.objects.filter(organisation=area) if area is not None else stats_visible_to(role)
     rows = stored.filter(verified__gt=0).values("year", *FIGURES).order_by("year")
     return [_finish(dict(r)) for r in rows]
+
+
+def stored_area_counts(area_ids: list[int]) -> dict[int, tuple[int, int, datetime.datetime]]:
+    """{area id: (year, active teachers, when counted)} from the latest year the statistics stored for each
+    area (`AreaYearStats`): what the organisation list shows for an area too large to count per request."""
+    stored: dict[int, tuple[int, int, datetime.datetime]] = {}
+    rows = AreaYearStats.objects.filter(organisation__in=area_ids).values_list(
+        "organisation_id", "year", "teachers", "teachers_at"
+    )
+    for pk, year, n, at in rows:
+        if pk not in stored or year > stored[pk][0]:
+            stored[pk] = (year, n, at)
+    return stored
