@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -128,13 +129,24 @@ def notice_item(role: Role, today: datetime.date) -> Item:
     return Item("notice", str(_("待发布的验证结果公示")), int(due), _url("notice", year=year))
 
 
+def _capped_count(qs: QuerySet) -> tuple[int, bool]:
+    """(count, more): exact up to `hours_selectors.QUEUE_COUNT_CAP`, then the cap and "more" ("1000+"), as the
+    review queues count: an area's whole backlog joined to its scope cost hundreds of ms at province scale."""
+    cap = hours_selectors.QUEUE_COUNT_CAP
+    n = qs.order_by().values("pk")[: cap + 1].count()
+    return min(n, cap), n > cap
+
+
 def result_complaints_item(role: Role) -> Item:
     from verification.models import ComplaintState
     from verification.selectors import complaints_visible_to
 
     qs = complaints_visible_to(role).filter(state=ComplaintState.OPEN)
-    ends = [timezone.localdate(e) for e in qs.values_list("notice__ends_at", flat=True)]
-    return Item("result_complaints", str(_("待处理的结果异议")), qs.count(), _url("result_complaints"), min(ends, default=None))
+    count, more = _capped_count(qs)
+    # The earliest notice deadline among them: one row, not every open complaint's.
+    first = qs.order_by("notice__ends_at").values_list("notice__ends_at", flat=True).first() if count else None
+    deadline = timezone.localdate(first) if first else None
+    return Item("result_complaints", str(_("待处理的结果异议")), count, _url("result_complaints"), deadline, more)
 
 
 def registration_complaints_item(role: Role) -> Item:
@@ -155,8 +167,10 @@ def enrolment_item(role: Role) -> Item:
     from training.projects import enrolments_visible_to
 
     qs = enrolments_visible_to(role).filter(state=ENROLMENT_QUEUE[role.kind])
-    ends = list(qs.values_list("project__start_date", flat=True).distinct().order_by()[:50])
-    return Item("enrolments", str(_("待审核的报名")), qs.count(), _url("enrolment_list"), min(ends, default=None))
+    count, more = _capped_count(qs)
+    # The earliest start among the waiting enrolments' projects (exact: it was the least of 50 arbitrary dates).
+    first = qs.order_by("project__start_date").values_list("project__start_date", flat=True).first() if count else None
+    return Item("enrolments", str(_("待审核的报名")), count, _url("enrolment_list"), first, more)
 
 
 def school_confirmation_item(role: Role, today: datetime.date) -> Item:

@@ -237,3 +237,31 @@ def test_roster_shows_what_each_teacher_still_misses(world, busy):
 
 def test_request_state_names_match(world):
     assert RequestState.PENDING == "pending"
+
+
+def test_enrolment_item_counts_up_to_the_cap_and_names_the_earliest_start(world, busy, monkeypatch):
+    """The enrolment to-do's count stops at the queues' cap ("1000+") and its deadline is the earliest start
+    among the projects with a waiting enrolment, whichever order they were created in."""
+    from home import todos
+    from hours import selectors as hours_selectors
+
+    with at(2026, 6, 15):
+        a1, a2 = world.teachers["teacher_a1"], world.teachers["teacher_a2"]
+        later = busy["project"]  # starts 1 July
+        earlier = make_project(
+            world, enrolment=True, title="更早的项目", start_date=datetime.date(2026, 6, 20), end_date=datetime.date(2026, 6, 21)
+        )
+        ignored = make_project(
+            world, enrolment=True, title="无人待审", start_date=datetime.date(2026, 6, 16), end_date=datetime.date(2026, 6, 17)
+        )
+        Enrolment.objects.filter(project=later).update(state=EnrolmentState.PRINCIPAL_APPROVED)
+        Enrolment.objects.create(project=earlier, teacher=a2, district=world.district_a, state=EnrolmentState.PRINCIPAL_APPROVED)
+        Enrolment.objects.create(project=ignored, teacher=a1, district=world.district_a, state=EnrolmentState.APPLIED)
+        role = world.roles["district_a_admin"]
+        item = todos.enrolment_item(role)
+        assert (item.count, item.more, item.deadline) == (3, False, datetime.date(2026, 6, 20))
+        monkeypatch.setattr(hours_selectors, "QUEUE_COUNT_CAP", 2)
+        item = todos.enrolment_item(role)
+        assert (item.count, item.more, item.deadline) == (2, True, datetime.date(2026, 6, 20))
+        html = world.client("district_a_admin").get("/").content.decode()
+        assert 'data-testid="todo-enrolments"' in html and "2+" in html
