@@ -121,6 +121,24 @@ EXTRAS_SQL = [
               now() - (t.id % 500) * INTERVAL '1 hour', t.id
        FROM accounts_teacher t WHERE t.id % 10 = 0 OR t.id = {teacher_id}""",
 ]
+# A training provider (培训机构) under the city, with the two kinds of project a provider runs at city
+# scale: one with enrolment that 1 teacher in 40 joined (most finally enrolled, and their hours registered
+# for half of those), and one without enrolment (无需报名), where the organiser ticks from every active
+# teacher of the city. Once per database; the provider's code is the marker.
+PROVIDER_SQL = [
+    """INSERT INTO hours_trainingproject (title, category, hours, start_date, end_date, level, kind, mode, enrolment_start,
+              enrolment_end, description, published_at, created_at, organiser_id, approval, for_key_teachers, target_stage)
+       SELECT '机构培训 ' || k, 'professional', 12.0, DATE '{y}-03-01' + k, DATE '{y}-03-03' + k, 'city', 'training',
+              'face_to_face', CASE WHEN k = 2 THEN NULL ELSE DATE '{y}-01-01' END,
+              CASE WHEN k = 2 THEN NULL ELSE DATE '{y}-12-31' END, '', now() - INTERVAL '30 days',
+              now() - INTERVAL '40 days' + k * INTERVAL '1 minute', {org}, 'not_needed', FALSE, 'any'
+       FROM generate_series(1, 60) k""",
+    """INSERT INTO hours_enrolment (state, reason, created_at, updated_at, district_id, teacher_id, project_id)
+       SELECT CASE WHEN t.id % 400 < 360 THEN 'final' ELSE 'applied' END, '', now() - (t.id % 200) * INTERVAL '1 hour',
+              now() - (t.id % 200) * INTERVAL '1 hour', s.parent_id, t.id, {big}
+       FROM accounts_teacher t JOIN accounts_organisation s ON s.id = t.school_id
+       WHERE t.id % 40 = 1 ON CONFLICT DO NOTHING""",
+]
 PERSONA_SQL = [
     # each persona: 300 notifications (a third unread); each administrator: 300 exports of its own among
     # 1,000 of other roles of its organisation
@@ -174,6 +192,7 @@ def extras(p: dict) -> None:
             cur.execute(f"VACUUM (ANALYZE) {table}")
     if wrote:
         print(f"  lesser lists' rows in {time.perf_counter() - t:.1f} s", flush=True)
+    provider_projects(p)
     from home.behind import behind_refresh
     from home.models import BehindCount
 
@@ -181,6 +200,26 @@ def extras(p: dict) -> None:
         t = time.perf_counter()
         n = behind_refresh()
         print(f"  who-is-behind counts of {n:,} schools in {time.perf_counter() - t:.1f} s", flush=True)
+
+
+def provider_projects(p: dict) -> None:
+    """The provider's projects and the big project's enrolments (PROVIDER_SQL), once; ANALYZE them."""
+    from django.db import connection, transaction
+
+    from training.models import TrainingProject
+
+    org = p["provider"]["org"]
+    if TrainingProject.objects.filter(organiser_id=org).exists():
+        return
+    t = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(PROVIDER_SQL[0].format(y=YEAR, org=org))
+        big = TrainingProject.objects.filter(organiser_id=org, enrolment_start__isnull=False).order_by("pk").first()
+        cur.execute(PROVIDER_SQL[1].format(big=big.pk))
+    with connection.cursor() as cur:
+        for table in ("hours_trainingproject", "hours_enrolment"):
+            cur.execute(f"VACUUM (ANALYZE) {table}")
+    print(f"  the provider's projects and enrolments in {time.perf_counter() - t:.1f} s", flush=True)
 
 
 def _api_list(viewset, p: dict, persona: str, query: str = ""):
@@ -226,6 +265,14 @@ def lesser_ids(p: dict) -> dict:
         "teachers": at(_api_list(TeacherViewSet, p, "city")),
         "teachers_school": at(_api_list(TeacherViewSet, p, "school")),
         "project_city": TrainingProject.objects.filter(organiser__kind="city").values_list("pk", flat=True).first(),
+        "project_provider": TrainingProject.objects.filter(organiser_id=p["provider"]["org"], enrolment_start__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first(),
+        "project_provider_open": TrainingProject.objects.filter(organiser_id=p["provider"]["org"], enrolment_start__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first(),
         "enrolments": at(_api_list(EnrolmentViewSet, p, "city")),
         "enrolments_page": at(enrolments_visible_to(Role.objects.get(pk=p["city"]["role"])).order_by("created_at", "pk")),
         "exchange": at(_api_list(ExchangeRequestViewSet, p, "city")),
@@ -256,11 +303,17 @@ def personas(city_id: int) -> dict:
         .first()
     )
     teacher = Teacher.objects.filter(school=school, status="active").order_by("pk").first()
+    city = Organisation.objects.get(pk=city_id)
+    provider = Organisation.objects.filter(kind=OrgKind.PROVIDER, code="BENCH-PROVIDER").first()
+    if provider is None:
+        provider = Organisation.objects.create(name="bench 培训机构", code="BENCH-PROVIDER", kind=OrgKind.PROVIDER, parent=city)
     wanted = {
         "city": (RoleKind.CITY_ADMIN, city_id),
         "district": (RoleKind.DISTRICT_ADMIN, district.pk),
         "school": (RoleKind.SCHOOL_ADMIN, school.pk),
         "teacher": (RoleKind.TEACHER, school.pk),
+        "principal": (RoleKind.PRINCIPAL, school.pk),
+        "provider": (RoleKind.PROVIDER, provider.pk),
     }
     out = {}
     for name, (kind, org_id) in wanted.items():
@@ -280,7 +333,7 @@ def personas(city_id: int) -> dict:
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.create()
         _token, secret = api_token_issue(user=user, name="bench_pages")  # hashed tokens: a new one per run
-        out[name] = {"user": user.pk, "role": role.pk, "session": session.session_key, "token": secret}
+        out[name] = {"user": user.pk, "role": role.pk, "org": org_id, "session": session.session_key, "token": secret}
     out["school_id"] = school.pk
     out["teacher_id"] = teacher.pk
     return out
@@ -421,6 +474,34 @@ def lesser_endpoints(p: dict, ids: dict) -> list[tuple[str, str, str, str]]:
         ("API result complaints, school", "school", "api", "/api/v1/result-complaints/"),
         ("API roster imports, school", "school", "api", "/api/v1/roster-imports/"),
         ("API hours imports, school", "school", "api", "/api/v1/hours-imports/"),
+        # --- principal
+        ("home, principal", "principal", "web", "/"),
+        ("enrolments page, principal", "principal", "web", "/hours/enrolments/"),
+        ("enrolments page, principal, all", "principal", "web", "/hours/enrolments/?show=all"),
+        ("results page, principal", "principal", "web", f"/verification/results/?year={y1}"),
+        ("notice page, principal", "principal", "web", "/verification/notice/"),
+        ("API enrolments, principal, applied", "principal", "api", "/api/v1/enrolments/?state=applied"),
+        # --- training provider: a project 1 teacher in 40 enrolled in, and one without enrolment (无需报名)
+        ("home, provider", "provider", "web", "/"),
+        ("projects page, provider", "provider", "web", "/hours/projects/?mine=1"),
+        ("project detail, provider, enrolled", "provider", "web", f"/hours/projects/{ids['project_provider']}/"),
+        ("project detail, provider, no enrolment", "provider", "web", f"/hours/projects/{ids['project_provider_open']}/"),
+        (
+            "project detail, provider, no enrolment, search",
+            "provider",
+            "web",
+            f"/hours/projects/{ids['project_provider_open']}/?q={name}",
+        ),
+        ("enrolments page, provider", "provider", "web", "/hours/enrolments/?show=all"),
+        ("registration complaints page, provider", "provider", "web", "/hours/complaints/"),
+        ("API projects, provider", "provider", "api", "/api/v1/projects/"),
+        ("API enrolments, provider", "provider", "api", "/api/v1/enrolments/"),
+        (
+            "API enrolments, provider, project",
+            "provider",
+            "api",
+            f"/api/v1/enrolments/?project={ids['project_provider']}",
+        ),
         # --- district administrator
         ("roster, district", "district", "web", "/roster/"),
         ("roster, district, search", "district", "web", f"/roster/?q={name}"),
