@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Min, QuerySet
+from django.db.models import Min, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +19,7 @@ from accounts.models import Organisation, OrgKind, Role, RoleKind
 from hours import selectors as hours_selectors
 from hours.models import DeclarationState, Year
 from training.models import ComplaintState as RegComplaintState
-from training.models import EnrolmentState, ExtensionState, RegistrationExtension
+from training.models import EnrolmentState, ExtensionState, RegistrationExtension, TrainingProject
 
 from . import deadlines
 
@@ -172,8 +172,19 @@ def enrolment_item(role: Role) -> Item:
 
     qs = enrolments_visible_to(role).filter(state=ENROLMENT_QUEUE[role.kind])
     count, more = _capped_count(qs)
-    # The earliest start among the waiting enrolments' projects (exact: it was the least of 50 arbitrary dates).
-    first = qs.order_by("project__start_date").values_list("project__start_date", flat=True).first() if count else None
+    # The earliest start among the waiting enrolments' projects: the projects by start (training 0003), each
+    # probed for one waiting enrolment in scope by (project, state), up to the first that has one. A scalar
+    # subquery, not EXISTS, so the planner cannot turn it into a join of every waiting enrolment of the scope.
+    first = None
+    if count:
+        waiting = qs.order_by().filter(project=OuterRef("pk")).values("pk")[:1]
+        first = (
+            TrainingProject.objects.annotate(waiting=Subquery(waiting))
+            .filter(waiting__isnull=False)
+            .order_by("start_date", "pk")
+            .values_list("start_date", flat=True)
+            .first()
+        )
     return Item("enrolments", str(_("待审核的报名")), count, _url("enrolment_list"), first, more)
 
 
