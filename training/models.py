@@ -184,8 +184,9 @@ class Enrolment(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["created_at", "id"], name="enrolment_created_idx"),
             models.Index(fields=["state", "created_at", "id"], name="enrolment_state_created_idx"),
-            # A project's enrolments in one state: the home's to-do probes each project for a waiting one.
-            models.Index(fields=["project", "state"], name="enrolment_project_state_idx"),
+            # A project's enrolments by state, oldest first: the project page's keyset pages, and the home's
+            # to-do, which probes each project for a waiting one.
+            models.Index(fields=["project", "state", "created_at", "id"], name="enrolment_project_state_idx"),
         ]
 
     @transition(field=state, source=E.APPLIED, target=E.PRINCIPAL_APPROVED)

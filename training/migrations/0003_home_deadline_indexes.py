@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="enrolment",
-            index=models.Index(fields=["project", "state"], name="enrolment_project_state_idx"),
+            index=models.Index(fields=["project", "state", "created_at", "id"], name="enrolment_project_state_idx"),
         ),
     ]
