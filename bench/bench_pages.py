@@ -86,12 +86,12 @@ EXTRAS_SQL = [
     """INSERT INTO verification_notice (year, published_at, ends_at, school_id)
        SELECT {y1}, now() - INTERVAL '20 days', now() - INTERVAL '13 days', o.id
        FROM accounts_organisation o WHERE o.kind = 'school' ON CONFLICT DO NOTHING""",
-    """INSERT INTO verification_resultcomplaint (field, message, state, resolution, created_at, resolved_at, notice_id, result_id)
+    """INSERT INTO verification_resultcomplaint (field, message, state, resolution, created_at, resolved_at, notice_id, result_id, school_id)
        SELECT (ARRAY['public', 'professional', 'elective', 'carry_in', 'status'])[1 + r.teacher_id % 5], '学时有误',
               CASE WHEN r.teacher_id % 3 = 0 THEN 'dismissed' ELSE 'open' END,
               CASE WHEN r.teacher_id % 3 = 0 THEN '核实无误' ELSE '' END,
               n.published_at + (r.teacher_id % 100) * INTERVAL '1 minute',
-              CASE WHEN r.teacher_id % 3 = 0 THEN n.published_at + INTERVAL '2 days' END, n.id, r.id
+              CASE WHEN r.teacher_id % 3 = 0 THEN n.published_at + INTERVAL '2 days' END, n.id, r.id, r.school_id
        FROM verification_verificationresult r JOIN verification_notice n ON n.school_id = r.school_id AND n.year = r.year
        WHERE r.year = {y1} AND (r.teacher_id % 50 = 0 OR r.teacher_id = {teacher_id})""",
     # the audit log: one event per teacher over 300 days, 500 actors

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Min, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +19,7 @@ from accounts.models import Organisation, OrgKind, Role, RoleKind
 from hours import selectors as hours_selectors
 from hours.models import DeclarationState, Year
 from training.models import ComplaintState as RegComplaintState
-from training.models import EnrolmentState, ExtensionState, RegistrationExtension
+from training.models import EnrolmentState, ExtensionState, RegistrationExtension, TrainingProject
 
 from . import deadlines
 
@@ -138,13 +138,17 @@ def _capped_count(qs: QuerySet) -> tuple[int, bool]:
 
 
 def result_complaints_item(role: Role) -> Item:
-    from verification.models import ComplaintState
+    from verification.models import ComplaintState, Notice
     from verification.selectors import complaints_visible_to
 
     qs = complaints_visible_to(role).filter(state=ComplaintState.OPEN)
     count, more = _capped_count(qs)
-    # The earliest notice deadline among them: one row, not every open complaint's.
-    first = qs.order_by("notice__ends_at").values_list("notice__ends_at", flat=True).first() if count else None
+    # The earliest end among the notices they were filed under: the scope's open complaints give their notices'
+    # ids from the index on (school, state, notice) (verification 0012), then one row per notice, never a join
+    # of every open complaint of the city through its result.
+    first = None
+    if count:
+        first = Notice.objects.filter(pk__in=qs.order_by().values("notice_id")).aggregate(first=Min("ends_at"))["first"]
     deadline = timezone.localdate(first) if first else None
     return Item("result_complaints", str(_("待处理的结果异议")), count, _url("result_complaints"), deadline, more)
 
@@ -168,8 +172,19 @@ def enrolment_item(role: Role) -> Item:
 
     qs = enrolments_visible_to(role).filter(state=ENROLMENT_QUEUE[role.kind])
     count, more = _capped_count(qs)
-    # The earliest start among the waiting enrolments' projects (exact: it was the least of 50 arbitrary dates).
-    first = qs.order_by("project__start_date").values_list("project__start_date", flat=True).first() if count else None
+    # The earliest start among the waiting enrolments' projects: the projects by start (training 0003), each
+    # probed for one waiting enrolment in scope by (project, state), up to the first that has one. A scalar
+    # subquery, not EXISTS, so the planner cannot turn it into a join of every waiting enrolment of the scope.
+    first = None
+    if count:
+        waiting = qs.order_by().filter(project=OuterRef("pk")).values("pk")[:1]
+        first = (
+            TrainingProject.objects.annotate(waiting=Subquery(waiting))
+            .filter(waiting__isnull=False)
+            .order_by("start_date", "pk")
+            .values_list("start_date", flat=True)
+            .first()
+        )
     return Item("enrolments", str(_("待审核的报名")), count, _url("enrolment_list"), first, more)
 
 

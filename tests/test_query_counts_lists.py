@@ -78,7 +78,9 @@ def _add(world, n):
     notice, _ = Notice.objects.get_or_create(
         school=world.school_a1, year=YEAR, defaults={"ends_at": now + datetime.timedelta(days=7)}
     )
-    ResultComplaint.objects.bulk_create(ResultComplaint(result=r, notice=notice, field="public", message="有误") for r in results)
+    ResultComplaint.objects.bulk_create(
+        ResultComplaint(result=r, school=r.school, notice=notice, field="public", message="有误") for r in results
+    )
     for persona in ("school_a1_admin", "city_admin"):
         role = world.roles[persona]
         ExportJob.objects.bulk_create(

@@ -90,6 +90,8 @@ class TrainingProject(models.Model):
     class Meta:
         db_table = "hours_trainingproject"
         ordering = ["-start_date", "-pk"]
+        # The home's enrolment to-do walks projects by start and stops at the first with a waiting enrolment.
+        indexes = [models.Index(fields=["start_date", "id"], name="project_start_idx")]
         verbose_name = _("培训项目")
         verbose_name_plural = _("培训项目")
 
@@ -182,6 +184,9 @@ class Enrolment(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["created_at", "id"], name="enrolment_created_idx"),
             models.Index(fields=["state", "created_at", "id"], name="enrolment_state_created_idx"),
+            # A project's enrolments by state, oldest first: the project page's keyset pages, and the home's
+            # to-do, which probes each project for a waiting one.
+            models.Index(fields=["project", "state", "created_at", "id"], name="enrolment_project_state_idx"),
         ]
 
     @transition(field=state, source=E.APPLIED, target=E.PRINCIPAL_APPROVED)

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -139,6 +139,7 @@ def project_form(request, pk: int | None = None):
     return render(request, "hours/project_form.html", {"form": form, "project": project})
 
 
+ENROLMENTS_PER_PAGE = 50
 CANDIDATES_SHOWN = 50
 
 
@@ -165,6 +166,8 @@ def project_detail(request, pk: int):
         context["my_enrolment"] = projects.enrolments_visible_to(role).filter(project=project).first()
     if is_organiser:
         registered = projects.registered_teacher_ids(project)
+        settled = [EnrolmentState.FINAL, EnrolmentState.REJECTED, EnrolmentState.WITHDRAWN]
+        counts = project.enrolments.aggregate(total=Count("pk"), pending=Count("pk", filter=~Q(state__in=settled)))
         final = (
             project.enrolments.filter(state=EnrolmentState.FINAL)
             .select_related("teacher", "teacher__school")
@@ -192,11 +195,19 @@ def project_detail(request, pk: int):
                 "query": query,
                 "eligible_count": eligible_count,
                 "candidates_shown": CANDIDATES_SHOWN,
-                "enrolments": project.enrolments.select_related("teacher", "teacher__school", "district").order_by(
-                    "state", "teacher__school__code", "teacher__name"
+                # 50 a page by keyset on (state, created_at, id) within the project (training 0003's index): a
+                # city-wide project's thousands of enrolments were all rendered, sorted by school and name.
+                "enrolments": keyset_page(
+                    project.enrolments.select_related("teacher", "teacher__school", "district").order_by(
+                        "state", "created_at", "pk"
+                    ),
+                    request.GET.get("cursor"),
+                    ENROLMENTS_PER_PAGE,
+                    count=False,
                 )
                 if project.has_enrolment
                 else [],
+                "enrolment_count": counts["total"],
                 "registered_ids": registered,
                 "entries": LedgerEntry.objects.filter(project=project, source=Source.REGISTRATION)
                 .select_related("teacher", "teacher__school")
@@ -206,9 +217,7 @@ def project_detail(request, pk: int):
                 "upload_form": ImportUploadForm(),
                 "extension_form": ExtensionRequestForm(),
                 "imports": project.imports.all()[:10],
-                "pending_enrolments": project.enrolments.exclude(
-                    state__in=[EnrolmentState.FINAL, EnrolmentState.REJECTED, EnrolmentState.WITHDRAWN]
-                ).count(),
+                "pending_enrolments": counts["pending"],
             }
         )
     return render(request, "hours/project_detail.html", context)

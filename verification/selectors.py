@@ -75,8 +75,11 @@ def notices_visible_to(role: Role | None) -> QuerySet[Notice]:
 
 
 def complaints_visible_to(role: Role | None) -> QuerySet[ResultComplaint]:
+    """Complaints in the role's scope: a teacher their own; a school role and an area role by the school of the
+    complaint's result, read from the complaint's own copy of it (`ResultComplaint.school`, kept equal by
+    verification 0012), so an area's complaints are an index range per school, not a join through results."""
     qs = ResultComplaint.objects.select_related("result", "result__teacher", "result__school", "notice")
-    return scope_by_teacher(qs, role, teacher="result__teacher", school="result__school")
+    return scope_by_teacher(qs, role, teacher="result__teacher", school="school")
 
 
 def complaints_needing_rerun(

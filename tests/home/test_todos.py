@@ -265,3 +265,45 @@ def test_enrolment_item_counts_up_to_the_cap_and_names_the_earliest_start(world,
         assert (item.count, item.more, item.deadline) == (2, True, datetime.date(2026, 6, 20))
         html = world.client("district_a_admin").get("/").content.decode()
         assert 'data-testid="todo-enrolments"' in html and "2+" in html
+
+
+def _plan_nodes(plan):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+@pytest.mark.postgres
+def test_enrolment_deadline_probes_projects_by_start_and_the_project_state_index(world, busy):
+    """The deadline walks projects by start (project_start_idx) and probes each for one waiting enrolment in
+    scope, stopping at the first: no join of every waiting enrolment of the scope through its teachers."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from home import todos
+
+    with at(2026, 6, 15):
+        Enrolment.objects.update(state=EnrolmentState.PRINCIPAL_APPROVED)
+        with CaptureQueriesContext(connection) as ctx:
+            item = todos.enrolment_item(world.roles["district_a_admin"])
+        assert item.deadline == datetime.date(2026, 7, 1)
+    (sql,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "hours_trainingproject"."start_date"')]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0]
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    nodes = list(_plan_nodes(plan[0]["Plan"]))
+    enrolment_reads = [n for n in nodes if n.get("Relation Name") == "hours_enrolment"]
+    # every read of the enrolments is an index range (on these few rows the planner may start from the
+    # district's teachers; at 200,000 teachers it probes (project, state): docs/scale.md), inside a per-project
+    # subplan under the walk of the projects by start
+    assert enrolment_reads and all(n.get("Index Cond") for n in enrolment_reads), enrolment_reads
+    assert any(n.get("Subplan Name", "").startswith("SubPlan") for n in nodes)
+    projects = [n for n in nodes if n.get("Relation Name") == "hours_trainingproject"]
+    assert [n.get("Index Name") for n in projects] == ["project_start_idx"]
