@@ -161,6 +161,13 @@ def list_count(qs: QuerySet) -> tuple[int, bool]:
     return estimate, True
 
 
+def capped_count(qs: QuerySet, cap: int) -> tuple[int, bool]:
+    """(count, more): exact up to `cap`, then `cap` and more=True ("1000+"). Reads at most cap + 1 rows,
+    where an exact COUNT over a city's scoped join reads every one of them."""
+    n = qs.order_by().values("pk")[: cap + 1].count()
+    return min(n, cap), n > cap
+
+
 @dataclass
 class KeysetPage:
     """One page of a browser list: iterate it; `next_cursor` is None on the last page."""

@@ -433,13 +433,22 @@ def check_registration_deadline(project: TrainingProject, today: datetime.date |
         raise DeadlinePassed(_("%(year)s年度已锁定。") % {"year": project.year})
 
 
-def registered_teacher_ids(project: TrainingProject) -> set[int]:
-    """Teachers with a live (not revoked) registration for the project."""
-    return set(
-        LedgerEntry.objects.filter(project=project, source=Source.REGISTRATION, revoked_by__isnull=True).values_list(
-            "teacher_id", flat=True
-        )
-    )
+def _live_registrations(project: TrainingProject) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(project=project, source=Source.REGISTRATION, revoked_by__isnull=True)
+
+
+def registered_teacher_ids(project: TrainingProject, among: Iterable[int] | None = None) -> set[int]:
+    """Teachers with a live (not revoked) registration for the project (of `among` only, when given: the
+    rows a page shows, not a city-wide project's every registration)."""
+    qs = _live_registrations(project)
+    if among is not None:
+        qs = qs.filter(teacher_id__in=list(among))
+    return set(qs.values_list("teacher_id", flat=True))
+
+
+def registration_count(project: TrainingProject) -> int:
+    """How many teachers have a live registration for the project (one live entry per teacher)."""
+    return _live_registrations(project).count()
 
 
 def registration_register(

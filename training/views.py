@@ -4,7 +4,6 @@ registration complaints and the online-course catalogue."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,11 +17,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Organisation, OrgKind, RoleKind, TeacherStatus
+from accounts.models import Organisation, OrgKind, RoleKind, Teacher, TeacherStatus
 from accounts.permissions import require_role
+from accounts.selectors import name_contains
 from cpd.bad_input import is_int_text
 from cpd.errors import NotFound, StateConflict
-from cpd.pagination import keyset_page
+from cpd.pagination import capped_count, keyset_page
 from cpd.xlsx import XLSX_CONTENT_TYPE
 from hours.models import LedgerEntry, Source
 
@@ -140,7 +140,24 @@ def project_form(request, pk: int | None = None):
 
 
 ENROLMENTS_PER_PAGE = 50
+REGISTRATIONS_PER_PAGE = 50
+REGISTRATIONS_CURSOR = "registrations_cursor"  # the enrolments' list on the same page pages by `cursor`
 CANDIDATES_SHOWN = 50
+CANDIDATES_COUNT_CAP = 1000
+
+
+def _teacher_search(q: str) -> Q:
+    """Teachers whose name contains `q`, whose CPD number is `q`, or whose school's name contains `q`: as
+    the roster finds teachers (the name by its index), with the school's name matched among the schools
+    first, so that every branch is an index condition and a rare name reads only its few teachers."""
+    schools = list(
+        Organisation.objects.filter(kind=OrgKind.SCHOOL, name__icontains=q).values_list("pk", flat=True)[: SCHOOLS_SEARCHED + 1]
+    )
+    by_school = Q(school__name__icontains=q) if len(schools) > SCHOOLS_SEARCHED else Q(school_id__in=schools)
+    return name_contains(q) | Q(cpd_number=q) | by_school
+
+
+SCHOOLS_SEARCHED = 500  # beyond this many schools matching by name, the school branch is a join filter
 
 
 class _Candidate:
@@ -165,35 +182,30 @@ def project_detail(request, pk: int):
     if role.kind == RoleKind.TEACHER:
         context["my_enrolment"] = projects.enrolments_visible_to(role).filter(project=project).first()
     if is_organiser:
-        registered = projects.registered_teacher_ids(project)
         settled = [EnrolmentState.FINAL, EnrolmentState.REJECTED, EnrolmentState.WITHDRAWN]
         counts = project.enrolments.aggregate(total=Count("pk"), pending=Count("pk", filter=~Q(state__in=settled)))
-        final = (
-            project.enrolments.filter(state=EnrolmentState.FINAL)
-            .select_related("teacher", "teacher__school")
-            .order_by("teacher__school__code", "teacher__name")
-        )
-        candidates: list[Any] = list(final)
         query = (request.GET.get("q") or "").strip()[:50]
-        eligible_count = None
-        if not project.has_enrolment:
-            # Without enrolment (无需报名) the organiser ticks from everyone it may register (its school,
-            # its district, or for a provider the city's teachers of the project's stage), searched by
-            # name, CPD number or school: a city has far too many teachers to list them all.
-            eligible = projects.organiser_teachers(project).filter(status=TeacherStatus.ACTIVE)
-            if query:
-                eligible = eligible.filter(
-                    Q(name__icontains=query) | Q(cpd_number__icontains=query) | Q(school__name__icontains=query)
-                )
-            eligible_count = eligible.count()
-            candidates = [
-                _Candidate(t) for t in eligible.select_related("school").order_by("school__code", "name")[:CANDIDATES_SHOWN]
-            ]
+        # The tick list: those finally enrolled, or without enrolment (无需报名) everyone the organiser may
+        # register (its school, its district, or for a provider the city's teachers of the project's stage).
+        # Either can be a city's thousands, so it is searched (name, CPD number or school) and shows the first
+        # CANDIDATES_SHOWN in school and name order, with a count that stops at CANDIDATES_COUNT_CAP.
+        if project.has_enrolment:
+            pool = Teacher.objects.filter(enrolments__project=project, enrolments__state=EnrolmentState.FINAL)
+        else:
+            pool = projects.organiser_teachers(project).filter(status=TeacherStatus.ACTIVE)
+        if query:
+            pool = pool.filter(_teacher_search(query))
+        eligible_count, eligible_more = capped_count(pool, CANDIDATES_COUNT_CAP)
+        candidates = [
+            _Candidate(t) for t in pool.select_related("school").order_by("school__code", "name", "pk")[:CANDIDATES_SHOWN]
+        ]
+        registered = projects.registered_teacher_ids(project, among=[c.teacher.pk for c in candidates])
         context.update(
             {
                 "candidates": candidates,
                 "query": query,
                 "eligible_count": eligible_count,
+                "eligible_more": eligible_more,
                 "candidates_shown": CANDIDATES_SHOWN,
                 # 50 a page by keyset on (state, created_at, id) within the project (training 0003's index): a
                 # city-wide project's thousands of enrolments were all rendered, sorted by school and name.
@@ -209,10 +221,17 @@ def project_detail(request, pk: int):
                 else [],
                 "enrolment_count": counts["total"],
                 "registered_ids": registered,
-                "entries": LedgerEntry.objects.filter(project=project, source=Source.REGISTRATION)
-                .select_related("teacher", "teacher__school")
-                .order_by("teacher__name")[:500],
-                "entry_count": len(registered),
+                # The registrations, newest first, 50 a page (they were the first 500 by name, all sorted).
+                "entries": keyset_page(
+                    LedgerEntry.objects.filter(project=project, source=Source.REGISTRATION)
+                    .select_related("teacher", "teacher__school")
+                    .order_by("-created_at", "-pk"),
+                    request.GET.get(REGISTRATIONS_CURSOR),
+                    REGISTRATIONS_PER_PAGE,
+                    count=False,
+                ),
+                "registrations_cursor": REGISTRATIONS_CURSOR,
+                "entry_count": projects.registration_count(project),
                 "register_form": RegisterForm(),
                 "upload_form": ImportUploadForm(),
                 "extension_form": ExtensionRequestForm(),
