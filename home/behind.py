@@ -18,11 +18,13 @@ from django.utils import timezone
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus
 from accounts.selectors import teachers_visible_to
 from cpd.db import analyze
+from cpd.pagination import keyset_page
 from verification.models import YearPolicy
 
 from . import figures
 from .models import BehindCount
 
+TEACHERS_PER_PAGE = 50
 REFRESH_SCHOOLS_PER_BATCH = 100  # ≈ 10,000 teachers' figures in memory at a time
 
 
@@ -45,7 +47,7 @@ def short_teacher_ids(policy: YearPolicy, teachers) -> set[int]:
     return {pk for pk in ids if figures.is_short(policy, figs.get(pk) or figures.zero(pk, policy.year))}
 
 
-def behind(role: Role, today: datetime.date, *, unit_id: int | None = None) -> dict:
+def behind(role: Role, today: datetime.date, *, unit_id: int | None = None, cursor: str | None = None) -> dict:
     """Per school (district, or one district drilled into from the city) or per district (city), or the
     short teachers of one school; with the open year's policy. Only what the role may see."""
     year = today.year
@@ -68,7 +70,14 @@ def behind(role: Role, today: datetime.date, *, unit_id: int | None = None) -> d
     )
     if level_school:
         short = short_teacher_ids(policy, scope)
-        rows = list(scope.filter(pk__in=short).order_by("name", "pk")) if len(short) < 5000 else []
+        # The short teachers by name, 50 a page (keyset on name, id); only the page's figures are read.
+        page = (
+            keyset_page(scope.filter(pk__in=short).order_by("name", "pk"), cursor, TEACHERS_PER_PAGE, count=False)
+            if len(short) < 5000
+            else None
+        )
+        rows = page.object_list if page is not None else []
+        out["page"] = page
         figs = figures.year_figures(year=year, teacher_ids=[t.pk for t in rows])
         for t in rows:
             t.figures = figs.get(t.pk) or figures.zero(t.pk, year)

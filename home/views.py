@@ -104,10 +104,14 @@ def behind(request):
     unit_id = int(unit) if unit and unit.isdigit() else None
     if unit and unit_id is None:
         raise Http404
-    data = behind_selectors.behind(role, timezone.localdate(), unit_id=unit_id)
+    data = behind_selectors.behind(role, timezone.localdate(), unit_id=unit_id, cursor=request.GET.get("cursor"))
     if data.get("missing"):
         raise Http404
-    return render(request, "home/behind.html", {"data": data, "role": role})
+    return render(
+        request,
+        "home/behind.html",
+        {"data": data, "role": role, "page": data.get("page"), "query": f"unit={unit_id}" if unit_id is not None else ""},
+    )
 
 
 @login_required

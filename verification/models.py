@@ -4,6 +4,7 @@ public notice and complaints, confirmations and the city's finalisation (SPEC §
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -253,7 +254,7 @@ class ResultComplaint(models.Model):
             models.Index(fields=["school", "state", "notice"], name="result_complaint_school_idx"),
         ]
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.school_id is None and self.result_id is not None:
             self.school_id = self.result.school_id
         super().save(*args, **kwargs)

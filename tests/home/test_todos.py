@@ -307,3 +307,39 @@ def test_enrolment_deadline_probes_projects_by_start_and_the_project_state_index
     assert any(n.get("Subplan Name", "").startswith("SubPlan") for n in nodes)
     projects = [n for n in nodes if n.get("Relation Name") == "hours_trainingproject"]
     assert [n.get("Index Name") for n in projects] == ["project_start_idx"]
+
+
+def _behind_statements(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_a_schools_short_teachers_are_listed_50_a_page_by_name(world, busy):
+    """The district drills into a school: 51 short teachers there, by name; the 51st only on the next page,
+    the count of all of them; and a page's statements are the same for 1 short teacher as for 51."""
+    import re
+
+    from tests.factories import TeacherFactory
+
+    with at(2026, 6, 15):
+        district = world.client("district_a_admin")
+        url = f"/behind/?unit={world.school_a2.pk}"
+        few = _behind_statements(district, url)  # teacher_a2 alone
+        for i in range(50):
+            TeacherFactory(school=world.school_a2, name=f"张{i:02d}")
+        first = district.get(url)
+        rows = first.context["data"]["teachers"]
+        assert first.context["data"]["short_count"] == len(rows) + 1 and len(rows) == 50
+        assert [t.name for t in rows] == sorted(t.name for t in rows)
+        html = first.content.decode()
+        link = re.search(r'href="\?(unit=\d+&amp;cursor=[^"]+)" data-testid="next-page"', html).group(1).replace("&amp;", "&")
+        second = district.get(f"/behind/?{link}")
+        (last,) = second.context["data"]["teachers"]
+        assert last.pk not in {t.pk for t in rows} and last.name > rows[-1].name
+        assert f'data-testid="teacher-{last.pk}"' in second.content.decode()
+        assert _behind_statements(district, url) == few
