@@ -83,17 +83,37 @@ class _NameGramsContain(Func):
     output_field = BooleanField()
 
 
+class _NameGramsHold(Func):
+    """`cpd_name_grams(<name>) @> ARRAY[UPPER(<gram>)]`: the names holding this one character or pair of
+    characters (upper-cased as the index is), found in the same GIN index."""
+
+    template = "cpd_name_grams(%(expressions)s)]"
+    arg_joiner = ") @> ARRAY[UPPER("
+    output_field = BooleanField()
+
+
 def name_contains(q: str, field: str = "name") -> Q:
     """Teachers (or rows by `field`, e.g. "teacher__name") whose name contains `q`, in any case.
 
-    `icontains` decides; on PostgreSQL the index's condition comes first, so a search reads the few
-    teachers whose names can match instead of every teacher in scope (a substring search has no
-    B-tree; see the migration for why not pg_trgm).
+    On SQLite, `icontains`. On PostgreSQL, the conditions the name index answers (migration accounts
+    0006: each name's characters and pairs of characters, upper-cased as `icontains` is):
+    - `q` of one or two characters: the names holding `q` as one of their grams, which is exactly
+      `icontains` (a name holds the pair "AB" where it holds "AB"), so it stands alone and the planner
+      prices it by the index's statistics of how common that character or pair is. A common surname
+      (王: 2% of the bench's teachers, some 7% in a real city) is then found by walking the list's own
+      index order and keeping the matches, a page in a few thousand rows at most, whatever the size of
+      the city; a rare one (a pair, a rare character) is read from the index. Beside `icontains` (or
+      asking for the character, the other character and the pair), the planner took the conditions as
+      independent, estimated a common character 25 times too rare, and read and sorted every match in
+      the city.
+    - longer: `icontains` and every character and pair of `q` (pairs "AB" and "BC" do not make "ABC").
+      Such names are rare, so the index's few candidates are the right plan.
     """
-    match = Q(**{f"{field}__icontains": q})
-    if connection.vendor == "postgresql":
-        match &= Q(_NameGramsContain(F(field), Value(q, output_field=TextField())))
-    return match
+    if connection.vendor != "postgresql":
+        return Q(**{f"{field}__icontains": q})
+    if len(q) <= 2 and len(q.upper()) == len(q):  # upper-casing keeps it short (not e.g. "ß" → "SS")
+        return Q(_NameGramsHold(F(field), Value(q, output_field=TextField())))
+    return Q(**{f"{field}__icontains": q}) & Q(_NameGramsContain(F(field), Value(q, output_field=TextField())))
 
 
 def roster_imports_visible_to(role: Role | None) -> QuerySet[RosterImport]:
