@@ -244,9 +244,7 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
             # The review queues' filters, each walked in the queue's order: a category or an activity type
             # few declarations have (or none), and the suspected duplicates, are read from their own entries
             # instead of from every waiting declaration of the city. Only waiting declarations are indexed.
-            models.Index(
-                fields=["state", "category", "submitted_at", "id"], name="declaration_queue_category", condition=QUEUED
-            ),
+            models.Index(fields=["state", "category", "submitted_at", "id"], name="declaration_queue_category", condition=QUEUED),
             models.Index(
                 fields=["state", "activity_type", "submitted_at", "id"], name="declaration_queue_activity", condition=QUEUED
             ),

@@ -4,23 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_teacher_name_search_index'),
-        ('hours', '0006_staged_uploads'),
+        ("accounts", "0006_teacher_name_search_index"),
+        ("hours", "0006_staged_uploads"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='declaration',
-            index=models.Index(condition=models.Q(('state__in', ['submitted', 'school_approved'])), fields=['state', 'category', 'submitted_at', 'id'], name='declaration_queue_category'),
+            model_name="declaration",
+            index=models.Index(
+                condition=models.Q(("state__in", ["submitted", "school_approved"])),
+                fields=["state", "category", "submitted_at", "id"],
+                name="declaration_queue_category",
+            ),
         ),
         migrations.AddIndex(
-            model_name='declaration',
-            index=models.Index(condition=models.Q(('state__in', ['submitted', 'school_approved'])), fields=['state', 'activity_type', 'submitted_at', 'id'], name='declaration_queue_activity'),
+            model_name="declaration",
+            index=models.Index(
+                condition=models.Q(("state__in", ["submitted", "school_approved"])),
+                fields=["state", "activity_type", "submitted_at", "id"],
+                name="declaration_queue_activity",
+            ),
         ),
         migrations.AddIndex(
-            model_name='declaration',
-            index=models.Index(condition=models.Q(('state__in', ['submitted', 'school_approved']), models.Q(('duplicate_flags', []), _negated=True)), fields=['state', 'submitted_at', 'id'], name='declaration_queue_duplicates'),
+            model_name="declaration",
+            index=models.Index(
+                condition=models.Q(
+                    ("state__in", ["submitted", "school_approved"]), models.Q(("duplicate_flags", []), _negated=True)
+                ),
+                fields=["state", "submitted_at", "id"],
+                name="declaration_queue_duplicates",
+            ),
         ),
     ]
