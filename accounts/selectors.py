@@ -92,7 +92,9 @@ class _NameMatches(Func):
 
     output_field = BooleanField()
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(  # type: ignore[override]  # one fixed shape: no function, template or joiner to take
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
         name_sql, name_params = compiler.compile(self.source_expressions[0])
         q_sql, q_params = compiler.compile(self.source_expressions[1])
         sql = (
