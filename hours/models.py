@@ -200,6 +200,8 @@ class DeclarationState(models.TextChoices):
 S = DeclarationState
 # Undecided declarations: voided when their year closes.
 OPEN_STATES = (S.DRAFT, S.SUBMITTED, S.SCHOOL_APPROVED, S.RETURNED)
+# Waiting in a review queue (the school's, the district's: hours.selectors.QUEUE_STATE).
+QUEUED = models.Q(state__in=[S.SUBMITTED, S.SCHOOL_APPROVED])
 
 
 class Declaration(ConcurrentTransitionMixin, models.Model):
@@ -239,6 +241,18 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "submitted_at", "id"], name="declaration_queue_order"),
             # The duplicate check on submit looks certificate numbers up across every declaration.
             models.Index(fields=["certificate_number"], name="declaration_certificate"),
+            # The review queues' filters, each walked in the queue's order: a category or an activity type
+            # few declarations have (or none), and the suspected duplicates, are read from their own entries
+            # instead of from every waiting declaration of the city. Only waiting declarations are indexed.
+            models.Index(fields=["state", "category", "submitted_at", "id"], name="declaration_queue_category", condition=QUEUED),
+            models.Index(
+                fields=["state", "activity_type", "submitted_at", "id"], name="declaration_queue_activity", condition=QUEUED
+            ),
+            models.Index(
+                fields=["state", "submitted_at", "id"],
+                name="declaration_queue_duplicates",
+                condition=QUEUED & ~models.Q(duplicate_flags=[]),
+            ),
         ]
         verbose_name = _("学时申报")
         verbose_name_plural = _("学时申报")
