@@ -32,5 +32,5 @@ def install(all_models) -> None:
                 continue
             name = f"get_{field.name}_display"
             made = model.__dict__.get(name)
-            if isinstance(made, partialmethod) and made.func is models.Model._get_FIELD_display:
+            if isinstance(made, partialmethod) and made.func is models.Model._get_FIELD_display:  # type: ignore[attr-defined]
                 setattr(model, name, partialmethod(choice_display, field=field))
