@@ -22,7 +22,7 @@ def _attrs(attrs: dict) -> str:
             continue
         out.append(f" {conditional_escape(name)}")
         if value is not True:
-            out.append(f'="{conditional_escape("%s" % (value,))}"')
+            out.append(f'="{conditional_escape(str(value))}"')
     return "".join(out)
 
 
@@ -35,7 +35,7 @@ class FastSelect(forms.Select):
                 out.append(f'\n  <optgroup label="{conditional_escape(localize(group_name))}">')
             for option in group_choices:
                 out.append(
-                    f'\n  <option value="{conditional_escape("%s" % (option["value"],))}"{_attrs(option["attrs"])}>'
+                    f'\n  <option value="{conditional_escape(str(option["value"]))}"{_attrs(option["attrs"])}>'
                     f"{conditional_escape(localize(option['label']))}</option>\n"
                 )
             if group_name:
