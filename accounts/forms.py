@@ -8,6 +8,8 @@ from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from cpd.widgets import FastSelect
+
 from .idnumber import id_number_error, normalise_id_number
 from .models import Organisation, OrgKind, Stage, Subject, Teacher, TeacherStatus
 from .services import ADMIN_EDITABLE_FIELDS
@@ -122,9 +124,13 @@ class RosterFilterForm(forms.Form):
     q = forms.CharField(
         label=_("搜索"), required=False, widget=forms.TextInput(attrs={"placeholder": _("姓名、身份证号或继续教育证号")})
     )
-    status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态")), *TeacherStatus.choices])
-    stage = forms.ChoiceField(label=_("学段"), required=False, choices=[("", _("全部学段")), *Stage.choices])
-    subject = forms.ChoiceField(label=_("学科"), required=False, choices=[("", _("全部学科")), *Subject.choices])
+    status = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("全部状态")), *TeacherStatus.choices], widget=FastSelect
+    )
+    stage = forms.ChoiceField(label=_("学段"), required=False, choices=[("", _("全部学段")), *Stage.choices], widget=FastSelect)
+    subject = forms.ChoiceField(
+        label=_("学科"), required=False, choices=[("", _("全部学科")), *Subject.choices], widget=FastSelect
+    )
     school = forms.ModelChoiceField(
         label=_("学校"),
         required=False,

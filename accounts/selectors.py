@@ -253,6 +253,12 @@ def not_confirmed_since(cutoff: datetime.datetime) -> Q:
     return ~Q(Exists(RosterConfirmation.objects.filter(school=OuterRef("pk"), confirmed_at__gte=cutoff)))
 
 
+def confirmation_overdue(last_confirmed: datetime.datetime | None) -> bool:
+    """What `not_confirmed_since(overdue_cutoff())` says of one school whose latest confirmation is already
+    read (the school home shows that date anyway: no second statement to ask the same)."""
+    return last_confirmed is None or last_confirmed < overdue_cutoff()
+
+
 def schools_overdue_confirmation(role: Role | None) -> QuerySet[Organisation]:
     """Active schools that have not confirmed their roster in the last six months (annotate
     `last_confirmation()` where the date is shown: building that subquery costs ≈1 ms per queryset)."""

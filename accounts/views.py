@@ -87,8 +87,14 @@ def workspace_context(request) -> dict:
                 ),
             ),
         )
-        context["last_confirmation"] = role.organisation.roster_confirmations.first()
-        context["overdue"] = selectors.schools_overdue_confirmation(role).exists()
+        last = context["last_confirmation"] = role.organisation.roster_confirmations.first()
+        # As schools_overdue_confirmation(role).exists() answers, from the confirmation just read.
+        school = role.organisation
+        context["overdue"] = (
+            school.kind == OrgKind.SCHOOL
+            and school.is_active
+            and selectors.confirmation_overdue(last.confirmed_at if last else None)
+        )
     elif role.kind == RoleKind.PROVIDER:
         context["project_count"] = role.organisation.projects.count()  # the organiser's own projects
     elif role.kind in selectors.AREA_ROLES:

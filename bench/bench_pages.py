@@ -630,13 +630,18 @@ def query_counts(p: dict, eps: list) -> dict[str, int]:
 def in_process(p: dict, eps: list, repeats: int) -> None:
     """Each endpoint `repeats` times in this process (Django's test client, one request at a time): status,
     SQL statements, min and median ms. Less disturbed by a shared machine than the load runs. With BENCH_SLOW=1
-    in the environment it also prints each endpoint's three slowest statements."""
+    in the environment it also prints each endpoint's three slowest statements; with BENCH_CALLS=1 the Python
+    function calls of one more request (cProfile: the same on a busy machine as on a quiet one, so a change to
+    the Python side of a page shows even when the milliseconds are noise)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     print(f"\nin-process, {repeats} requests each (after one to warm)")
-    print(f"{'endpoint':46} {'status':>6} {'SQL':>4} {'min ms':>8} {'median ms':>9}")
+    print(
+        f"{'endpoint':46} {'status':>6} {'SQL':>4} {'min ms':>8} {'median ms':>9}"
+        + (" py calls" if os.environ.get("BENCH_CALLS") else "")
+    )
     for name, persona, kind, path in eps:
         client = Client()
         headers = _headers(p, persona, kind)
@@ -650,7 +655,18 @@ def in_process(p: dict, eps: list, repeats: int) -> None:
             with CaptureQueriesContext(connection) as ctx:
                 status = client.get(path, **extra).status_code
             times.append(1000 * (time.perf_counter() - t))
-        print(f"{name:46} {status:6} {len(ctx.captured_queries):4} {min(times):8.1f} {statistics.median(times):9.1f}", flush=True)
+        calls = ""
+        if os.environ.get("BENCH_CALLS"):
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile()
+            profile.runcall(client.get, path, **extra)
+            calls = f" {pstats.Stats(profile).total_calls:9}"
+        print(
+            f"{name:46} {status:6} {len(ctx.captured_queries):4} {min(times):8.1f} {statistics.median(times):9.1f}{calls}",
+            flush=True,
+        )
         if os.environ.get("BENCH_SLOW"):
             for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:3]:
                 print("   ", q["time"], q["sql"][:600], flush=True)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.utils.translation import gettext as _
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
+from rest_framework.fields import SkipField
 from rest_framework.parsers import JSONParser
+from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -103,3 +106,66 @@ def service_unavailable_message(exc: BaseException | None) -> str | None:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return _("数据库暂时不可用，请稍后重试。")
     return None
+
+
+class PlainRows:
+    """Serializer mixin for list rows: a field whose source is a chain of forward relations ending in a concrete
+    model field is read with plain `getattr`, then shaped by the field's own `to_representation`; any other field
+    (a method, a nested serializer, a relation's pk), and any row where the chain meets None or a missing row,
+    goes DRF's generic way. The output is DRF's own (tests/hours/test_api_plain_rows.py); DRF's generic walk (a
+    Mapping check and a callable check per step, a generator per row) was half the cost of serialising 50
+    declarations."""
+
+    def to_representation(self, instance):
+        plan = self.__dict__.get("_plain_rows_plan")
+        if plan is None:
+            plan = self._plain_rows_plan = [(f.field_name, f, _plain_source(self, f)) for f in self._readable_fields]
+        ret = {}
+        for name, field, attrs in plan:
+            if attrs is not None:
+                value = instance
+                try:
+                    for attr in attrs[:-1]:
+                        value = getattr(value, attr)
+                        if value is None:
+                            break  # DRF's generic way decides (None, the default, or the field left out)
+                    else:
+                        value = getattr(value, attrs[-1])
+                        ret[name] = None if value is None else field.to_representation(value)
+                        continue
+                except ObjectDoesNotExist:
+                    pass
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            ret[name] = None if check is None else field.to_representation(attribute)
+        return ret
+
+
+def _plain_source(serializer, field) -> tuple[str, ...] | None:
+    """The field's source attributes when every step is a forward relation and the last a concrete non-relation
+    field of the model (nothing callable on the way); else None."""
+    from django.db import models
+
+    if isinstance(field, (serializers.BaseSerializer, serializers.RelatedField, serializers.SerializerMethodField)):
+        return None
+    attrs = tuple(getattr(field, "source_attrs", ()) or ())
+    model = getattr(getattr(serializer, "Meta", None), "model", None)
+    if not attrs or model is None:
+        return None
+    for i, attr in enumerate(attrs):
+        try:
+            f = model._meta.get_field(attr)
+        except Exception:
+            return None
+        last = i == len(attrs) - 1
+        if last:
+            if not f.concrete or f.is_relation or getattr(f, "attname", None) != attr:
+                return None
+        elif isinstance(f, (models.ForeignKey, models.OneToOneField)) and not f.auto_created:
+            model = f.related_model
+        else:
+            return None
+    return attrs

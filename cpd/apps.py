@@ -13,3 +13,10 @@ class CpdConfig(AppConfig):
 
     name = "cpd"
     verbose_name = "平台"
+
+    def ready(self) -> None:
+        from django.apps import apps
+
+        from . import choices
+
+        choices.install(apps.get_models(include_auto_created=True))

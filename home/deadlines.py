@@ -51,17 +51,32 @@ class Deadline:
         return (self.date - today).days
 
 
+DATE_FIELDS = ("declaration_deadline", "school_review_deadline", "district_review_deadline")
+EXCHANGE_KINDS = ("exchange_opens", "exchange_closes")
+
+
 def _year_dates(year: int) -> dict[str, datetime.date]:
     """The year's review deadlines as the city set them, or the defaults (a read never creates the year)."""
-    row = Year.objects.filter(year=year).values("declaration_deadline", "school_review_deadline", "district_review_deadline")
-    return row.first() or Year.defaults_for(year)
+    return _years_dates([year])[year]
 
 
-def year_deadlines(year: int) -> list[Deadline]:
-    """Every city-wide deadline of verification year `year`, in date order (a few queries)."""
+def _years_dates(years: list[int]) -> dict[int, dict[str, datetime.date]]:
+    """`_year_dates` of several years in one statement."""
+    found = {
+        row["year"]: {f: row[f] for f in DATE_FIELDS} for row in Year.objects.filter(year__in=years).values("year", *DATE_FIELDS)
+    }
+    return {year: found.get(year) or Year.defaults_for(year) for year in years}
+
+
+def year_deadlines(
+    year: int, *, kinds: tuple[str, ...] | None = None, dates: dict[str, datetime.date] | None = None
+) -> list[Deadline]:
+    """Every city-wide deadline of verification year `year`, in date order (a few queries). With `kinds`,
+    the exchange window is read only when one of its kinds is wanted (the rest cost no query); `dates`:
+    the year's row already read (`_years_dates`)."""
     from points.models import ExchangeWindow
 
-    d = _year_dates(year)
+    d = dates if dates is not None else _year_dates(year)
     items = [
         Deadline(f"{year}:declaration", "declaration", d["declaration_deadline"], year, (T,)),
         Deadline(f"{year}:school_review", "school_review", d["school_review_deadline"], year, (*SCHOOL, T)),
@@ -70,7 +85,7 @@ def year_deadlines(year: int) -> list[Deadline]:
         Deadline(f"{year}:registration", "registration", datetime.date(year, 12, 31), year, ORGANISERS),
         Deadline(f"{year}:registration_school", "registration_school", datetime.date(year + 1, 1, 31), year, ORGANISERS),
     ]
-    window = ExchangeWindow.objects.filter(year=year).first()
+    window = ExchangeWindow.objects.filter(year=year).first() if kinds is None or set(kinds) & set(EXCHANGE_KINDS) else None
     if window is not None:
         items.append(Deadline(f"{year}:exchange_opens", "exchange_opens", window.opens_on, year, (T,)))
         items.append(Deadline(f"{year}:exchange_closes", "exchange_closes", window.closes_on, year, (T, *SCHOOL)))
@@ -125,21 +140,29 @@ def cycle_deadline(role: Role | None) -> list[Deadline]:
     return [Deadline(f"cycle:{cycle.pk}:end", "cycle_end", cycle.end_date, cycle.end_date.year, (T,))]
 
 
-def deadlines_for(role: Role | None, years: list[int]) -> list[Deadline]:
-    """The deadlines that matter to `role` in the given verification years, in date order."""
+def deadlines_for(role: Role | None, years: list[int], kinds: tuple[str, ...] | None = None) -> list[Deadline]:
+    """The deadlines that matter to `role` in the given verification years, in date order (only `kinds`,
+    when given: the sources of other kinds are not read, so the teacher's card reads one row of years)."""
     if role is None:
         return []
     items: list[Deadline] = []
+    dates = _years_dates(years)
     for year in years:
-        items += [d for d in year_deadlines(year) if role.kind in d.audience]
-        items += notice_deadlines(role, year)
-    items += cycle_deadline(role)
+        items += [
+            d
+            for d in year_deadlines(year, kinds=kinds, dates=dates[year])
+            if role.kind in d.audience and (kinds is None or d.kind in kinds)
+        ]
+        if kinds is None or "notice_ends" in kinds:
+            items += notice_deadlines(role, year)
+    if kinds is None or "cycle_end" in kinds:
+        items += cycle_deadline(role)
     return sorted(items, key=lambda x: (x.date, x.key))
 
 
 def next_deadline(role: Role | None, today: datetime.date, kinds: tuple[str, ...] | None = None) -> Deadline | None:
     """The nearest deadline on or after today that matters to the role (optionally only some kinds)."""
-    for d in deadlines_for(role, [today.year - 1, today.year]):
+    for d in deadlines_for(role, [today.year - 1, today.year], kinds):
         if d.date >= today and (kinds is None or d.kind in kinds):
             return d
     return None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -75,12 +75,13 @@ def returned_qs(role: Role):
 
 
 def returned_item(role: Role) -> Item:
-    qs = returned_qs(role)
-    years = list(qs.values_list("year", flat=True).distinct().order_by())
+    # One grouped statement gives the years (for the deadline) and, summed, the count.
+    per_year = dict(returned_qs(role).order_by().values("year").annotate(n=Count("pk")).values_list("year", "n"))
+    years = list(per_year)
     return Item(
         "returned",
         str(_("已退回、等待教师修改的申报")),
-        qs.count(),
+        sum(per_year.values()),
         _url("home_returned"),
         _year_deadline(years, "school_review_deadline"),
     )
@@ -105,7 +106,8 @@ def roster_item(role: Role) -> Item:
     school = account_selectors.schools_with_confirmation(role).filter(pk=role.organisation_id).first()
     last = school.last_confirmed if school else None
     due = (timezone.localdate(last) + datetime.timedelta(days=_max_age())) if last else timezone.localdate()
-    overdue = account_selectors.schools_overdue_confirmation(role).filter(pk=role.organisation_id).exists()
+    # As schools_overdue_confirmation(role) would answer for this school (visible, active, nothing since the cutoff).
+    overdue = school is not None and account_selectors.confirmation_overdue(last)
     return Item("roster", str(_("名册确认（每半年至少一次）")), int(overdue), _url("roster_list"), due)
 
 

@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from cpd.widgets import FastSelect
+
 from .models import ActivityType, Category, Declaration, DeclarationState, Year
 from .services import COMMON_RETURN_REASONS, DECLARATION_FIELDS
 
@@ -101,9 +103,13 @@ def review_controls(pks: list[int], initial: dict[str, dict] | None = None) -> d
 
 
 class QueueFilterForm(forms.Form):
-    year = forms.TypedChoiceField(label=_("年度"), required=False, coerce=int, empty_value=None)
-    category = forms.ChoiceField(label=_("类别"), required=False, choices=[("", _("全部类别")), *Category.choices])
-    activity_type = forms.ChoiceField(label=_("活动类型"), required=False, choices=[("", _("全部类型")), *ActivityType.choices])
+    year = forms.TypedChoiceField(label=_("年度"), required=False, coerce=int, empty_value=None, widget=FastSelect)
+    category = forms.ChoiceField(
+        label=_("类别"), required=False, choices=[("", _("全部类别")), *Category.choices], widget=FastSelect
+    )
+    activity_type = forms.ChoiceField(
+        label=_("活动类型"), required=False, choices=[("", _("全部类型")), *ActivityType.choices], widget=FastSelect
+    )
     q = forms.CharField(label=_("教师"), required=False, widget=forms.TextInput(attrs={"placeholder": _("姓名或继续教育证号")}))
     duplicates = forms.BooleanField(label=_("只看疑似重复"), required=False)
 
