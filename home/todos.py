@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors as account_selectors
 from accounts.models import Organisation, OrgKind, Role, RoleKind
+from cpd.pagination import capped_count
 from hours import selectors as hours_selectors
 from hours.models import DeclarationState, Year
 from training.models import ComplaintState as RegComplaintState
@@ -134,9 +135,7 @@ def notice_item(role: Role, today: datetime.date) -> Item:
 def _capped_count(qs: QuerySet) -> tuple[int, bool]:
     """(count, more): exact up to `hours_selectors.QUEUE_COUNT_CAP`, then the cap and "more" ("1000+"), as the
     review queues count: an area's whole backlog joined to its scope cost hundreds of ms at province scale."""
-    cap = hours_selectors.QUEUE_COUNT_CAP
-    n = qs.order_by().values("pk")[: cap + 1].count()
-    return min(n, cap), n > cap
+    return capped_count(qs, hours_selectors.QUEUE_COUNT_CAP)
 
 
 def result_complaints_item(role: Role) -> Item:
