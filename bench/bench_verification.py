@@ -195,6 +195,9 @@ def compare(year: int) -> dict:
     return {"mismatched": mismatched, "only_engine": only_engine, "only_sql": only_sql}
 
 
+_BACKEND_PID: dict = {}
+
+
 def backend_cpu() -> float | None:
     """CPU seconds (user + system) used so far by this connection's PostgreSQL backend, read from
     /proc (the server runs on this machine); None elsewhere. On a shared machine the backend's CPU
@@ -203,23 +206,30 @@ def backend_cpu() -> float | None:
 
     if connection.vendor != "postgresql":
         return None
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        pid = cur.fetchone()[0]
+    connection.ensure_connection()
+    key = id(connection.connection)
+    if key not in _BACKEND_PID:  # one query per connection, not per reading (the phases read it per chunk)
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            _BACKEND_PID[key] = cur.fetchone()[0]
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{_BACKEND_PID[key]}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _timed(phases: dict, name: str, fn):
+    """`fn`, adding its wall time to phases[name] and its backend CPU to phases[name + "_db_cpu"]."""
+
     def wrapper(*args, **kwargs):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), backend_cpu()
         try:
             return fn(*args, **kwargs)
         finally:
             phases[name] = phases.get(name, 0.0) + time.perf_counter() - t
+            if c is not None:
+                phases[name + "_db_cpu"] = phases.get(name + "_db_cpu", 0.0) + (backend_cpu() or 0.0) - c
 
     return wrapper
 
@@ -375,7 +385,13 @@ def report(vendor: str, n: int, gen: dict, res: dict) -> dict:
         print(
             f"    of which: planning {ph.get('plan', 0):.1f} s, chunks {ph.get('chunks', 0):.1f} s, "
             f"run_finish {ph.get('finish', 0):.1f} s (delete the results of teachers gone, counts, stored statistics, ANALYZE); "
-            f"engine without run_finish / SQL: {(e['seconds'] - ph.get('finish', 0)) / s['seconds']:.2f}×"
+            + (
+                f"backend CPU: planning {ph.get('plan_db_cpu', 0):.1f} s, chunks {ph.get('chunks_db_cpu', 0):.1f} s, "
+                f"run_finish {ph.get('finish_db_cpu', 0):.1f} s; "
+                if "chunks_db_cpu" in ph
+                else ""
+            )
+            + f"engine without run_finish / SQL: {(e['seconds'] - ph.get('finish', 0)) / s['seconds']:.2f}×"
         )
     print(
         f"  engine memory: peak RSS growth {e['peak_rss_growth_mb']:.0f} MB, ru_maxrss +{e['maxrss_delta_mb']:.0f} MB (process max {e['maxrss_mb']:.0f} MB, baseline RSS {res['baseline_rss_mb']:.0f} MB)",
