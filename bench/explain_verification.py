@@ -84,7 +84,7 @@ def explain(year: int, index: int, kind: str, *, summary: bool, update: bool, an
                     )
                 cur.execute("SET LOCAL work_mem = '32MB'")
                 cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cur.execute(("EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN ") + sql, params)
+                cur.execute(("EXPLAIN (ANALYZE, BUFFERS, WAL) " if analyze else "EXPLAIN ") + sql, params)
                 lines = [r[0] for r in cur.fetchall()]
             raise Rollback
     except Rollback:
@@ -94,7 +94,10 @@ def explain(year: int, index: int, kind: str, *, summary: bool, update: bool, an
     if summary:
         for line in lines:
             s = line.strip()
-            if s.startswith(("Trigger", "Execution Time", "Planning Time")):
+            # the Insert node with its buffers and WAL, the foreign-key triggers, JIT and the times
+            if line.startswith(("Insert", "  Buffers:", "  WAL:")) or s.startswith(
+                ("Trigger", "Execution Time", "Planning Time", "Timing:", "Functions:")
+            ):
                 print("  " + s)
     else:
         print("\n".join(lines))

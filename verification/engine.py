@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -130,8 +130,12 @@ base AS (
 ),
 {rules}
 {select}
-ON CONFLICT (teacher_id, year) DO UPDATE SET {updates}
+-- in teacher order: the new index entries and the foreign-key checks' lookups go block by block
+ORDER BY 1{conflict}
 """
+# The upsert's clause, left out when none of the block's teachers has a result of the year yet (see verify_chunk).
+ON_CONFLICT = """
+ON CONFLICT (teacher_id, year) DO UPDATE SET {updates}"""
 UPSERT_COLUMNS = [
     "teacher_id",
     "year",
@@ -183,24 +187,55 @@ def verify_chunk(run_id: int, chunk: Chunk) -> int:
     runs started before ranges; kept for them) is every active teacher of those schools.
 
     Idempotent: re-delivering the same chunk rewrites the same rows. Returns the number of results.
+    (Two statements: whether the block has results of the year yet, then the INSERT or the upsert.)
     """
     run = VerificationRun.objects.get(pk=run_id)
     if run.status != RunStatus.RUNNING or not chunk:
         return 0
-    sql, params = chunk_statement(run, chunk)
-    with transaction.atomic(), connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("SET LOCAL work_mem = '32MB'")  # the chunk's grouping fits in memory, no sort on disk
-        cur.execute(sql, params)
-        written = cur.rowcount
+    # A block none of whose teachers has a result of the year yet (the year's first run) is written by a
+    # plain INSERT: the upsert's speculative insertion (a check of the unique index before each row and a
+    # confirmation after it) was about a sixth of a chunk at 1,000,000 teachers (docs/scale.md). Should
+    # another worker insert some of the block's results after the check (a re-delivered chunk), the
+    # unique index refuses the INSERT and the chunk is written again by the upsert: the same rows.
+    upsert = _block_results(run, chunk).exists()
+    try:
+        written = _write_chunk(run, chunk, upsert=upsert)
+    except IntegrityError:
+        if upsert:
+            raise
+        written = _write_chunk(run, chunk, upsert=True)
     # After the commit, not inside the chunk's transaction: holding result rows while waiting for the run
     # row could deadlock with `run_finish`, which locks the run row and then deletes results.
     VerificationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
     return int(written)
 
 
-def chunk_statement(run: VerificationRun, chunk: Chunk) -> tuple[str, list[Any]]:
-    """The SQL and parameters of `verify_chunk`'s one statement (bench/explain_verification.py EXPLAINs it)."""
+def _block_results(run: VerificationRun, chunk: Chunk) -> QuerySet[VerificationResult]:
+    """The results of the run's year that the chunk's statement could meet: those in its block of ids (a
+    district's block also holds other districts' teachers: more than the chunk, never fewer), or for a
+    list of schools those of their teachers. One range of the (teacher, year) index."""
+    results = VerificationResult.objects.filter(year=run.year)
+    if isinstance(chunk, dict):
+        if chunk.get("from") is not None:
+            results = results.filter(teacher_id__gte=chunk["from"])
+        if chunk.get("to") is not None:
+            results = results.filter(teacher_id__lt=chunk["to"])
+        return results
+    return results.filter(teacher__school_id__in=chunk)
+
+
+def _write_chunk(run: VerificationRun, chunk: Chunk, *, upsert: bool) -> int:
+    sql, params = chunk_statement(run, chunk, upsert=upsert)
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL work_mem = '32MB'")  # the chunk's grouping fits in memory, no sort on disk
+        cur.execute(sql, params)
+        return int(cur.rowcount)
+
+
+def chunk_statement(run: VerificationRun, chunk: Chunk, *, upsert: bool = True) -> tuple[str, list[Any]]:
+    """The SQL and parameters of `verify_chunk`'s one statement (bench/explain_verification.py EXPLAINs it):
+    an upsert, or with `upsert` False a plain INSERT (for a block without results of the year)."""
     policy = YearPolicy.objects.get(year=run.year)
     now = timezone.now()
     active = Teacher.objects.filter(status=TeacherStatus.ACTIVE)
@@ -234,7 +269,7 @@ def chunk_statement(run: VerificationRun, chunk: Chunk) -> tuple[str, list[Any]]
     rules, select = _rule_sql(policy)
     no_params: tuple[()] = ()
     return _compose(
-        CHUNK_SQL.replace("{rules}", rules).replace("{select}", select),
+        CHUNK_SQL.replace("{rules}", rules).replace("{select}", select).replace("{conflict}", ON_CONFLICT if upsert else ""),
         {
             "chunk": chunk_teachers.values("id", "school_id").order_by().query.sql_with_params(),
             "per_key": per_key.query.sql_with_params(),

@@ -444,3 +444,95 @@ def test_a_teacher_who_joins_while_the_run_goes_on_is_verified_by_exactly_one_ch
     assert (run.status, run.total, run.counts) == (RunStatus.DONE, 5, {"passed": 3, "failed": 1, "exempt": 1})
     mine = result(newcomer, 2022)
     assert (mine.status, mine.total, mine.carry_out, mine.run_id) == (ResultStatus.PASSED, D(93), D(3), run.pk)
+
+
+def _chunk_writes(captured) -> list[str]:
+    """The chunk statements among captured queries: "insert" (a plain INSERT) or "upsert"."""
+    inserts = [
+        q["sql"] for q in captured if q["sql"].lstrip().upper().startswith("INSERT INTO") and "verificationresult" in q["sql"]
+    ]
+    return ["upsert" if "DO UPDATE SET" in sql else "insert" for sql in inserts]
+
+
+def test_a_first_run_inserts_and_a_rerun_updates_and_inserts_who_is_new(hours_2022):
+    """The year's first run writes each block by a plain INSERT; a re-run, where one teacher is new and
+    one teacher's hours changed, upserts: the others keep their figures, the changed and the new are
+    right, and the counts count every teacher once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ..factories import TeacherFactory
+
+    world = hours_2022
+    with CaptureQueriesContext(connection) as first_run:
+        first = verify(world, 2022)
+    assert _chunk_writes(first_run.captured_queries) == ["insert"]
+    before = snapshot(2022)
+
+    newcomer = TeacherFactory(school=world.school_b1, name="新来的老师")
+    give(newcomer, 2022, public=30, professional=45, elective=18)
+    a2 = world.teachers["teacher_a2"]
+    was_a2 = result(a2, 2022)
+    give(a2, 2022, public=30, professional=45, elective=18)  # enough for a pass now
+    with CaptureQueriesContext(connection) as second_run:
+        second = verify(world, 2022)
+    assert _chunk_writes(second_run.captured_queries) == ["upsert"]
+
+    after = snapshot(2022)
+    assert set(after) == set(before) | {newcomer.pk}
+    unchanged = set(before) - {a2.pk}
+    assert {t: after[t] for t in unchanged} == {t: before[t] for t in unchanged}
+    assert (was_a2.status, result(a2, 2022).status) == (ResultStatus.FAILED, ResultStatus.PASSED)
+    mine = result(newcomer, 2022)
+    assert (mine.status, mine.total, mine.run_id) == (ResultStatus.PASSED, D(93), second.pk)
+    assert first.counts == {"passed": 2, "failed": 1, "exempt": 1}
+    assert (second.total, second.counts) == (5, {"passed": 4, "exempt": 1})
+    assert set(VerificationResult.objects.filter(year=2022).values_list("run_id", flat=True)) == {second.pk}
+
+
+def test_a_block_whose_results_appear_after_the_check_is_written_by_the_upsert(hours_2022, monkeypatch):
+    """Another worker inserts the block's results between this chunk's check and its INSERT (a
+    re-delivered chunk): the unique index refuses the INSERT, and the chunk is written again by the
+    upsert, with the figures of a run in one go."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from verification import engine
+
+    world = hours_2022
+    verify(world, 2022)
+    expected = snapshot(2022)
+    VerificationResult.objects.filter(year=2022).update(public=D(0), status=ResultStatus.FAILED)
+    run = VerificationRun.objects.create(year=2022, total=4, chunks=1)
+    monkeypatch.setattr(engine, "_block_results", lambda run, chunk: VerificationResult.objects.none())  # "none yet"
+
+    with CaptureQueriesContext(connection) as ctx:
+        written = verify_chunk(run.pk, {"from": None, "to": None, "scope": world.city.path})
+    assert written == 4
+    assert _chunk_writes(ctx.captured_queries) == ["insert", "upsert"]
+    assert snapshot(2022) == expected
+    assert set(VerificationResult.objects.filter(year=2022).values_list("run_id", flat=True)) == {run.pk}
+
+
+@pytest.mark.postgres
+def test_the_same_block_delivered_twice_at_once_on_a_fresh_year(policy_2022_kept, hours_2022):
+    """Two workers take the same chunk of a year's first run at the same moment: both find no results
+    and INSERT; the second waits for the first on the unique index, is refused, and upserts. No
+    error, one result per teacher, the figures of a run in one process."""
+    world = hours_2022
+    run = VerificationRun.objects.create(
+        year=2022,
+        started_by=world.users["city_admin"],
+        total=4,
+        chunks=1,
+        chunk_plan=[{"from": None, "to": None, "scope": world.city.path}],
+    )
+
+    outcomes = race([functools.partial(verify_chunk, run.pk, run.chunk_plan[0]) for _ in range(2)])
+
+    assert outcomes == [4, 4], outcomes
+    twice = snapshot(2022)
+    assert VerificationResult.objects.filter(year=2022).count() == 4
+    VerificationRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE)
+    verify(world, 2022)
+    assert snapshot(2022) == twice
