@@ -818,7 +818,9 @@ def main(argv: list[str] | None = None) -> int:
     before_p = None
     if args.before:
         before_p = _personas_in(args.before, args.before_database or url, deep)
-        servers["before"] = (args.before, args.before_database or url, None)
+        # the same connection reuse as production (DB_CONN_MAX_AGE, read by every checkout since issue 14):
+        # without it each of its requests opened a connection and its ceiling was a third of this code's
+        servers["before"] = (args.before, args.before_database or url, "60")
     procs, ports = {}, {}
     try:
         for label, (code, db, cma) in servers.items():
