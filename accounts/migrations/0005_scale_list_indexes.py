@@ -2,15 +2,19 @@
 
 from django.db import migrations, models
 
+from cpd.migration_ops import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Concurrent index builds (cpd.migration_ops): the table stays writable meanwhile.
+    atomic = False
 
     dependencies = [
         ('accounts', '0004_security_fields'),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='teacher',
             index=models.Index(fields=['school', 'name', 'id'], name='teacher_roster_order'),
         ),

@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from cpd.migration_ops import AddIndexConcurrently, RemoveIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Concurrent index builds (cpd.migration_ops): the table stays writable meanwhile.
+    atomic = False
 
     dependencies = [
         ('accounts', '0005_scale_list_indexes'),
@@ -14,27 +18,27 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(
+        RemoveIndexConcurrently(
             model_name='declaration',
             name='hours_decla_state_f730a3_idx',
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='declaration',
             index=models.Index(fields=['state', 'year', 'teacher'], name='declaration_state_year'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='declaration',
             index=models.Index(fields=['updated_at', 'id'], name='declaration_list_order'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='declaration',
             index=models.Index(fields=['state', 'submitted_at', 'id'], name='declaration_queue_order'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='declaration',
             index=models.Index(fields=['certificate_number'], name='declaration_certificate'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='ledgerentry',
             index=models.Index(fields=['year', 'created_at', 'id'], name='ledger_list_order'),
         ),

@@ -2,15 +2,20 @@
 
 from django.db import migrations, models
 
+from cpd.migration_ops import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Concurrent index builds (cpd.migration_ops): the table stays writable meanwhile.
+    atomic = False
+
     dependencies = [
         ("accounts", "0006_teacher_name_search_index"),
         ("hours", "0006_staged_uploads"),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="declaration",
             index=models.Index(
                 condition=models.Q(("state__in", ["submitted", "school_approved"])),
@@ -18,7 +23,7 @@ class Migration(migrations.Migration):
                 name="declaration_queue_category",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="declaration",
             index=models.Index(
                 condition=models.Q(("state__in", ["submitted", "school_approved"])),
@@ -26,7 +31,7 @@ class Migration(migrations.Migration):
                 name="declaration_queue_activity",
             ),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="declaration",
             index=models.Index(
                 condition=models.Q(

@@ -3,8 +3,13 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from cpd.migration_ops import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Concurrent index builds (cpd.migration_ops): the table stays writable meanwhile.
+    atomic = False
+
     dependencies = [
         ("accounts", "0006_teacher_name_search_index"),
         ("points", "0001_initial"),
@@ -12,11 +17,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="exchangerequest",
             index=models.Index(fields=["created_at", "id"], name="points_req_created_idx"),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="exchangerequest",
             index=models.Index(fields=["state", "created_at", "id"], name="points_req_state_created_idx"),
         ),

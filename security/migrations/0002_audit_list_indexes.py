@@ -3,23 +3,28 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from cpd.migration_ops import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Concurrent index builds (cpd.migration_ops): the table stays writable meanwhile.
+    atomic = False
+
     dependencies = [
         ("security", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="auditevent",
             index=models.Index(fields=["time", "id"], name="audit_time_idx"),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="auditevent",
             index=models.Index(fields=["event", "time", "id"], name="audit_event_time_idx"),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="auditevent",
             index=models.Index(fields=["actor_username", "time", "id"], name="audit_actor_time_idx"),
         ),

@@ -2,19 +2,24 @@
 
 from django.db import migrations, models
 
+from cpd.migration_ops import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Concurrent index builds (cpd.migration_ops): the table stays writable meanwhile.
+    atomic = False
+
     dependencies = [
         ("accounts", "0006_teacher_name_search_index"),
         ("training", "0001_initial"),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="enrolment",
             index=models.Index(fields=["created_at", "id"], name="enrolment_created_idx"),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="enrolment",
             index=models.Index(fields=["state", "created_at", "id"], name="enrolment_state_created_idx"),
         ),

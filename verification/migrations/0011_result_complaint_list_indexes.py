@@ -3,19 +3,24 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from cpd.migration_ops import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Concurrent index builds (cpd.migration_ops): the table stays writable meanwhile.
+    atomic = False
+
     dependencies = [
         ("verification", "0010_area_year_stats"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="resultcomplaint",
             index=models.Index(fields=["created_at", "id"], name="result_complaint_created_idx"),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name="resultcomplaint",
             index=models.Index(fields=["state", "created_at", "id"], name="result_complaint_state_idx"),
         ),
