@@ -17,7 +17,6 @@ from accounts.selectors import scope_by_teacher
 
 from .models import Declaration, DeclarationState, Evidence, LedgerEntry, Notification
 
-
 # What a queue's and a list's rows show of the teacher: their name, school and its district.
 DISPLAYED = ("teacher", "teacher__school", "teacher__school__parent")
 
@@ -65,7 +64,7 @@ def _waiting(role: Role | None, level: str) -> QuerySet[Declaration]:
     if review_level(role) != level:
         return Declaration.objects.none()  # type: ignore[no-any-return]  # django-stubs: none() on a manager is Any
     assert role is not None
-    waiting = Declaration.objects.filter(state=QUEUE_STATE[level])
+    waiting: QuerySet[Declaration] = Declaration.objects.filter(state=QUEUE_STATE[level])
     if level == "district":
         return waiting.filter(district_id=role.organisation_id)
     return scope_by_teacher(waiting, role)

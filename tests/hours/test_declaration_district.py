@@ -209,7 +209,9 @@ def test_every_reviewers_queue_is_the_scope_rules_after_transfers_and_moves(worl
     role, actor = world.roles["school_a1_admin"], world.users["school_a1_admin"]
     accounts_services.teacher_transfer(role=role, teacher=world.teachers["teacher_a1"], to_school=world.school_c1, actor=actor)
     accounts_services.organisation_update(
-        role=world.roles["city_admin"], organisation=Organisation.objects.get(pk=world.school_b1.pk), data={"parent": world.district_a}
+        role=world.roles["city_admin"],
+        organisation=Organisation.objects.get(pk=world.school_b1.pk),
+        data={"parent": world.district_a},
     )
     assert _districts_right() == []
     _queues_match_the_scope_rule(world)
