@@ -6,7 +6,8 @@ from import_export.admin import ExportMixin
 from security.models import AuditEventKind
 from security.services import audit_record
 
-from .models import Organisation, Role, RosterConfirmation, Teacher, TeacherEvent, User
+from . import services
+from .models import Organisation, OrgKind, Role, RosterConfirmation, Teacher, TeacherEvent, User
 
 
 class IssuedPasswordChangeForm(AdminPasswordChangeForm):
@@ -56,6 +57,13 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "kind", "parent", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("code", "name")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A school moved here to another district takes its statistics and declarations along, as through
+        # the organisation pages (`services.organisation_update`); the admin's view runs in one transaction.
+        if change and obj.kind == OrgKind.SCHOOL and "parent" in form.changed_data:
+            services.school_moved(school=obj)
 
 
 @admin.register(Role)

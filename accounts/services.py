@@ -53,8 +53,19 @@ ADMIN_EDITABLE_FIELDS = (
 )
 
 # Called with a school that moved to another district, inside the move's transaction: the verification app
-# registers the statistics' follow-up (`verification.apps`), since accounts sits below it.
+# registers the statistics' follow-up (`verification.apps`), the hours app its declarations' district
+# (`hours.apps`), since accounts sits below both.
 SCHOOL_MOVED: list[Callable[..., None]] = []  # each called as follow(school=…)
+# Called with a teacher whose school changed (a transfer), inside the transfer's transaction holding the
+# teacher's row lock: the hours app registers its declarations' district (`hours.apps`).
+TEACHER_MOVED: list[Callable[..., None]] = []  # each called as follow(teacher=…)
+
+
+def school_moved(*, school: Organisation) -> None:
+    """Run what follows a school's move to another district (its parent changed and saved). Call inside the
+    move's transaction: the organisation service and the admin both do."""
+    for follow in SCHOOL_MOVED:
+        follow(school=school)
 
 
 def _require_in_scope(role: Role | None, teacher: Teacher) -> None:
@@ -97,10 +108,9 @@ def organisation_update(*, role: Role, organisation: Organisation, data: dict[st
     with transaction.atomic():
         organisation.save()
         if organisation.parent_id != old_parent_id:
-            # The statistics store each district's sums of its schools (verification.AreaYearStats): a moved
-            # school's figures go with it (handed down by `verification.apps`: accounts sits below it).
-            for follow in SCHOOL_MOVED:
-                follow(school=organisation)
+            # The statistics store each district's sums of its schools (verification.AreaYearStats) and each
+            # declaration its teacher's school's district: a moved school's figures and declarations go with it.
+            school_moved(school=organisation)
     return organisation
 
 
@@ -220,6 +230,9 @@ def _change_status(
         if to_school is not None:
             locked.school = to_school
         locked.save()
+        if locked.school_id != from_school.pk:
+            for follow in TEACHER_MOVED:
+                follow(teacher=locked)
         TeacherEvent.objects.create(
             teacher=locked,
             kind=kind,

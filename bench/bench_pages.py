@@ -49,7 +49,7 @@ YEAR = datagen.YEAR  # the ledger's year; results exist for YEAR - 1
 DECLARATIONS_SQL = """
 INSERT INTO hours_declaration (teacher_id, year, category, activity_type, title, organiser, start_date, end_date,
     hours, certificate_number, certificate_in_chinese, certificate_states_hours, state, duplicate_flags, last_reason,
-    created_at, updated_at, submitted_at)
+    created_at, updated_at, submitted_at{district_column})
 SELECT t.id, {year}, CASE WHEN k.k = 1 THEN 'professional' ELSE 'elective' END, 'training',
        '外出培训 ' || k.k, '省教育厅', DATE '{year}-03-01', DATE '{year}-03-02', 6.0,
        'CERT-' || t.id || '-' || k.k, TRUE, TRUE,
@@ -57,10 +57,22 @@ SELECT t.id, {year}, CASE WHEN k.k = 1 THEN 'professional' ELSE 'elective' END, 
             ELSE 'approved' END,
        '[]', '', TIMESTAMPTZ '{year}-03-05 08:00+08' + (t.id % 100000) * INTERVAL '1 minute',
        TIMESTAMPTZ '{year}-03-05 08:00+08' + (t.id % 100000) * INTERVAL '1 minute' + k.k * INTERVAL '1 second',
-       TIMESTAMPTZ '{year}-03-05 08:00+08' + (t.id % 100000) * INTERVAL '1 minute'
-FROM accounts_teacher t CROSS JOIN (VALUES (1), (2), (3)) AS k(k)
+       TIMESTAMPTZ '{year}-03-05 08:00+08' + (t.id % 100000) * INTERVAL '1 minute'{district_value}
+FROM accounts_teacher t JOIN accounts_organisation s ON s.id = t.school_id CROSS JOIN (VALUES (1), (2), (3)) AS k(k)
 WHERE k.k < 3 OR t.id % 2 = 0
 """
+
+
+def declarations_sql(cur, year: int) -> str:
+    """DECLARATIONS_SQL for the schema at hand: the declaration's district (hours 0008) where it has one, so
+    that a checkout from before it (`--before`) generates its own data set with the same script."""
+    from django.db import connection
+
+    columns = {c.name for c in connection.introspection.get_table_description(cur, "hours_declaration")}
+    has = "district_id" in columns
+    return DECLARATIONS_SQL.format(
+        year=year, district_column=", district_id" if has else "", district_value=", s.parent_id" if has else ""
+    )
 
 
 def load(url: str, teachers: int) -> dict:
@@ -71,7 +83,7 @@ def load(url: str, teachers: int) -> dict:
 
     t = time.perf_counter()
     with connection.cursor() as cur:
-        cur.execute(DECLARATIONS_SQL.format(year=YEAR))
+        cur.execute(declarations_sql(cur, YEAR))
         counts["declarations"] = cur.rowcount
         cur.execute("VACUUM (ANALYZE) hours_declaration")  # as autovacuum would: index-only counts
     print(f"  {counts['declarations']:,} declarations in {time.perf_counter() - t:.1f} s", flush=True)
@@ -921,7 +933,7 @@ def _child(argv: list[str]) -> None:
         from django.db import connection
 
         with connection.cursor() as cur:
-            cur.execute(DECLARATIONS_SQL.format(year=YEAR))
+            cur.execute(declarations_sql(cur, YEAR))
             cur.execute("VACUUM (ANALYZE) hours_declaration")  # as autovacuum would: index-only counts
         return
     datagen.django_setup(url)

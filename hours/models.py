@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from accounts.models import Teacher
+from accounts.models import Organisation, Teacher
 
 HOURS_PER_DAY = 6  # SPEC §3: one training day counts as 6 hours
 
@@ -202,6 +202,8 @@ S = DeclarationState
 OPEN_STATES = (S.DRAFT, S.SUBMITTED, S.SCHOOL_APPROVED, S.RETURNED)
 # Waiting in a review queue (the school's, the district's: hours.selectors.QUEUE_STATE).
 QUEUED = models.Q(state__in=[S.SUBMITTED, S.SCHOOL_APPROVED])
+# Waiting for the district's review (复审): what the district-first indexes hold.
+DISTRICT_QUEUED = models.Q(state=S.SCHOOL_APPROVED)
 
 
 class Declaration(ConcurrentTransitionMixin, models.Model):
@@ -212,6 +214,13 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
     """
 
     teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="declarations")
+    # The district (or city-direct unit) of the teacher's *current* school, which is what scopes the
+    # declaration for a district admin (`declarations_visible_to`: the school's path under the district's).
+    # Stored so that a district's review queue in submission order is one index range instead of a walk of
+    # the city's queue probing each row's teacher and school. Set when created (`save`, and under locks by
+    # `hours.services.declaration_save`); it follows the teacher's transfer and their school's move to
+    # another district (`hours.services.declarations_follow_*`, called by the accounts services' hooks).
+    district = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     year = models.PositiveIntegerField(_("年度"), db_index=True)
     category = models.CharField(_("类别"), max_length=16, choices=Category.choices)
     activity_type = models.CharField(_("活动类型"), max_length=24, choices=ActivityType.choices)
@@ -233,32 +242,47 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
     class Meta:
         ordering = ["-updated_at", "-pk"]
         indexes = [
-            # State and year filters, and the review queues' per-year counts answered from the index alone.
+            # State and year filters, and a school's review queue's per-year counts answered from the index alone.
             models.Index(fields=["state", "year", "teacher"], name="declaration_state_year"),
             # The declaration list's sort, walked backwards (newest first) by keyset pagination.
             models.Index(fields=["updated_at", "id"], name="declaration_list_order"),
-            # Review queues: one state, oldest submission first.
-            models.Index(fields=["state", "submitted_at", "id"], name="declaration_queue_order"),
+            # The district's review queue (复审), oldest submission first: one range of the district's waiting
+            # declarations, unfiltered, by year (the per-year counts read it alone), or with a rare filter (a
+            # category or an activity type few have, the suspected duplicates) read from the filter's own
+            # entries. Only what waits for a district is indexed. A school's queue is read by its teachers
+            # (a few dozen waiting rows, sorted), see `hours.selectors.review_queue`.
+            models.Index(fields=["district", "submitted_at", "id"], name="declaration_district_queue", condition=DISTRICT_QUEUED),
+            models.Index(
+                fields=["district", "year", "submitted_at", "id"], name="declaration_district_year", condition=DISTRICT_QUEUED
+            ),
+            models.Index(
+                fields=["district", "category", "submitted_at", "id"],
+                name="declaration_district_category",
+                condition=DISTRICT_QUEUED,
+            ),
+            models.Index(
+                fields=["district", "activity_type", "submitted_at", "id"],
+                name="declaration_district_activity",
+                condition=DISTRICT_QUEUED,
+            ),
+            models.Index(
+                fields=["district", "submitted_at", "id"],
+                name="declaration_district_dups",
+                condition=DISTRICT_QUEUED & ~models.Q(duplicate_flags=[]),
+            ),
             # The duplicate check on submit looks certificate numbers up across every declaration.
             models.Index(fields=["certificate_number"], name="declaration_certificate"),
-            # The review queues' filters, each walked in the queue's order: a category or an activity type
-            # few declarations have (or none), and the suspected duplicates, are read from their own entries
-            # instead of from every waiting declaration of the city. Only waiting declarations are indexed.
-            models.Index(fields=["state", "category", "submitted_at", "id"], name="declaration_queue_category", condition=QUEUED),
-            models.Index(
-                fields=["state", "activity_type", "submitted_at", "id"], name="declaration_queue_activity", condition=QUEUED
-            ),
-            models.Index(
-                fields=["state", "submitted_at", "id"],
-                name="declaration_queue_duplicates",
-                condition=QUEUED & ~models.Q(duplicate_flags=[]),
-            ),
         ]
         verbose_name = _("学时申报")
         verbose_name_plural = _("学时申报")
 
     def __str__(self) -> str:
         return f"{self.title} ({self.get_state_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.district_id is None and self.teacher_id is not None:
+            self.district_id = self.teacher.school.parent_id
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         errors: dict[str, list] = {}

@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from accounts.models import Role, RoleKind, Teacher, TeacherStatus, User
+from accounts.models import Organisation, Role, RoleKind, Teacher, TeacherStatus, User
 from cpd.errors import NotFound, StateConflict
 from cpd.i18n import source_language
 
@@ -271,6 +271,39 @@ def _teacher_for(role: Role) -> Teacher:
     return teacher
 
 
+def _current_district_locked(teacher_id: int) -> int:
+    """The district of the teacher's current school, for a declaration being created. Call inside the
+    transaction that inserts it: the teacher's row is locked (a transfer, which holds it while it moves the
+    teacher's declarations, waits for this insert, or this read waits for the transfer and sees the new
+    school) and the school's row is shared (a move of the school to another district waits, or is waited
+    for, the same way), so the new row never keeps a district its teacher or school just left."""
+    school_id = Teacher.objects.select_for_update(no_key=True).values_list("school_id", flat=True).get(pk=teacher_id)
+    share = " FOR SHARE" if connection.features.has_select_for_update else ""
+    table = connection.ops.quote_name(Organisation._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT parent_id FROM {table} WHERE id = %s{share}", [school_id])
+        return int(cursor.fetchone()[0])
+
+
+def declarations_follow_teacher(*, teacher: Teacher) -> None:
+    """A transferred teacher's declarations move to their new school's district (the district queue is the
+    teacher's current school's). Registered with `accounts.services.TEACHER_MOVED` by `hours.apps`; runs
+    in the transfer's transaction, which holds the teacher's row lock. `updated_at` stays: nothing of the
+    declaration itself changed."""
+    district_id = Organisation.objects.values_list("parent_id", flat=True).get(pk=teacher.school_id)
+    Declaration.objects.filter(teacher_id=teacher.pk).exclude(district_id=district_id).update(district_id=district_id)
+
+
+def declarations_follow_school(*, school: Organisation) -> None:
+    """A school moved to another district: its teachers' declarations go to that district's queue.
+    Registered with `accounts.services.SCHOOL_MOVED` by `hours.apps`; runs in the move's transaction, after
+    the school's row was updated (so a declaration being created meanwhile either committed before, and is
+    moved here, or waits and reads the new district: `_current_district_locked`)."""
+    Declaration.objects.filter(teacher__school_id=school.pk).exclude(district_id=school.parent_id).update(
+        district_id=school.parent_id
+    )
+
+
 def declaration_save(
     *,
     role: Role,
@@ -312,7 +345,7 @@ def declaration_save(
     try:
         with transaction.atomic():
             if declaration is None:
-                decl: Declaration = Declaration(teacher=teacher)
+                decl: Declaration = Declaration(teacher=teacher, district_id=_current_district_locked(teacher.pk))
             else:
                 decl = Declaration.objects.select_for_update().get(pk=declaration.pk)
                 if not decl.is_editable:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +29,7 @@ from cpd.errors import StateConflict
 from cpd.pagination import keyset_page
 
 from . import ledger, selectors, services
-from .forms import CorrectionForm, DeclarationFilterForm, DeclarationForm, QueueFilterForm, ReviewForm, YearForm, review_controls
+from .forms import CorrectionForm, DeclarationFilterForm, DeclarationForm, QueueFilterForm, ReviewForm, YearForm, review_forms
 from .models import Category, Declaration, EvidenceKind, LedgerEntry, Notification, Source, StagedUpload, Year
 
 
@@ -468,10 +469,13 @@ def review_queue(request):
     # A refused action is shown beside its own item (the redirect carries it in the session), and each
     # item's form has its own ids so that every label points at its own control.
     item_errors = request.session.pop(REVIEW_ERRORS_KEY, {})
-    controls = review_controls([d.pk for d in page], {pk: e.get("data") for pk, e in item_errors.items()})
+    forms_html = review_forms(
+        [(d.pk, item_errors.get(str(d.pk), {}).get("data"), item_errors.get(str(d.pk), {}).get("errors", [])) for d in page],
+        next_url=request.get_full_path(),
+        csrf_token=get_token(request),
+    )
     for d in page:
-        d.review_form = controls[d.pk]
-        d.review_errors = item_errors.get(str(d.pk), {}).get("errors", [])
+        d.review_html = forms_html[d.pk]
     return render(
         request,
         "hours/review_queue.html",

@@ -53,22 +53,44 @@ def test_confirming_payment_with_nothing_ticked_says_so(world):
     assert "请先勾选要办理的兑换申请" in page
 
 
-def test_the_queue_controls_rendered_once_are_each_items_own_form():
-    """The queue renders the review form's controls once and copies them per item: the same HTML as a
-    form per item, each control with the item's own id, in either language; a brought-back reason
-    still fills its own item's box."""
+def test_the_queue_forms_rendered_once_are_each_items_own_form():
+    """The queue renders the review form once and copies it per item: the same HTML as the form template
+    rendered for each item (its own ids, action, buttons, the page's address and token), in either language;
+    an item whose refused action brings back a reason and errors gets its own, with them."""
+    from django.template.loader import render_to_string
     from django.utils import translation
 
-    from hours.forms import ReviewForm, review_controls
+    from hours.forms import ReviewForm, review_forms
 
+    class Item:
+        def __init__(self, pk, form, errors):
+            self.pk, self.review_form, self.review_errors = pk, form, errors
+
+    next_url = '/hours/review/?q=王&x="<9223372036854775807>"&__review_csrf__'
     for language in ("zh-hans", "en"):
         with translation.override(language):
-            controls = review_controls([7, 12], {"12": {"reason": "请补充盖章页"}})
-            for pk in (7, 12):
-                own = ReviewForm(auto_id=f"review-{pk}-%s", initial={"reason": "请补充盖章页"} if pk == 12 else None)
-                for name in ("common_reason", "reason"):
-                    copied = controls[pk][name]
-                    assert str(copied) == str(own[name])
-                    assert copied.id_for_label == own[name].id_for_label == f"review-{pk}-{name}"
-                    assert str(copied.label) == str(own[name].label)
-            assert "请补充盖章页" in str(controls[12]["reason"]) and "请补充盖章页" not in str(controls[7]["reason"])
+            got = review_forms(
+                [
+                    (7, None, []),
+                    (12, {"reason": "请补充盖章页"}, ["退回或不予认定必须填写原因。"]),
+                    (9223372036854775807, None, []),
+                ],
+                next_url=next_url,
+                csrf_token="tok3n",
+            )
+            for pk, initial, errors in ((7, None, []), (12, {"reason": "请补充盖章页"}, ["退回或不予认定必须填写原因。"])):
+                own = render_to_string(
+                    "hours/_review_form.html",
+                    {
+                        "d": Item(pk, ReviewForm(auto_id=f"review-{pk}-%s", initial=initial), errors),
+                        "next_url": next_url,
+                        "csrf_token": "tok3n",
+                    },
+                )
+                assert got[pk] == own, pk
+            assert 'id="review-7-reason"' in got[7] and 'action="/hours/declarations/7/review/"' in got[7]
+            # The stand-in id is a real one too: such an item still gets its own form.
+            big = got[9223372036854775807]
+            assert 'action="/hours/declarations/9223372036854775807/review/"' in big and 'value="tok3n"' in big
+            assert "请补充盖章页" in got[12] and 'data-testid="review-error-12"' in got[12] and "请补充盖章页" not in got[7]
+            assert 'value="/hours/review/?q=王&amp;x=&quot;&lt;9223372036854775807&gt;&quot;&amp;__review_csrf__"' in got[7]

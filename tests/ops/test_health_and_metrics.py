@@ -154,6 +154,7 @@ def test_metrics_expose_the_named_series_to_the_ops_token(world, ops_token):
                 [
                     Declaration(
                         teacher=teacher,
+                        district_id=teacher.school.parent_id,  # bulk_create skips `save`, which sets it
                         year=2026,
                         category="professional",
                         activity_type="authority_training",
