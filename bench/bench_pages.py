@@ -1063,6 +1063,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--in-process", type=int, default=0, metavar="N", help="time each endpoint N times in-process instead of serving it"
     )
+    parser.add_argument("--skip", help="substrings separated by |: leave out endpoints whose name has one")
     parser.add_argument("--jobs", action="store_true", help="build each export job anew and print its time")
     args = parser.parse_args(argv)
 
@@ -1092,16 +1093,16 @@ def main(argv: list[str] | None = None) -> int:
     extras(p)
     deep = deep_cursors(p)
     deep["lesser"] = single_ids(p, deep["lesser"], args.jobs)
-    eps = _only(endpoints(p, deep, old=False), args.only)
-    cycle_eps = [e for e in _only(cycle_endpoints(p, None), args.only) if e[0].startswith("cycle:")]
+    eps = _skip(_only(endpoints(p, deep, old=False), args.only), args.skip)
+    cycle_eps = [e for e in _skip(_only(cycle_endpoints(p, None), args.only), args.skip) if e[0].startswith("cycle:")]
     cycle_counts: dict = {}
     if cycle_eps:  # a child with CPD_REGIME=cycle: the cycle data, then the counts (or the in-process timings)
-        child = _cycle_child(url, p, args.only, args.in_process)
+        child = _cycle_child(url, p, args.only, args.skip, args.in_process)
         if args.in_process:
             in_process(p, eps, args.in_process)
             return 0
         cycle_counts = child["counts"]
-        cycle_eps = [e for e in _only(cycle_endpoints(p, child["ids"]), args.only) if e[0].startswith("cycle:")]
+        cycle_eps = [e for e in _skip(_only(cycle_endpoints(p, child["ids"]), args.only), args.skip) if e[0].startswith("cycle:")]
     if args.in_process:
         in_process(p, eps, args.in_process)
         return 0
@@ -1192,6 +1193,11 @@ def _only(eps: list, only: str | None) -> list:
     return [e for e in eps if e[0].startswith("ceiling") or any(w in e[0] for w in wanted)]
 
 
+def _skip(eps: list, skip: str | None) -> list:
+    unwanted = [w.strip() for w in (skip or "").split("|") if w.strip()]
+    return [e for e in eps if not any(w in e[0] for w in unwanted)]
+
+
 def _load_in(code: Path, url: str, teachers: int) -> None:
     """Generate the data set with another checkout's migrations and models (a child process there)."""
     datagen.recreate_postgres(url)
@@ -1222,7 +1228,7 @@ def _personas_in(code: Path, url: str, deep_after: dict) -> dict:
     return p
 
 
-def _cycle_child(url: str, p: dict, only: str | None, in_process_n: int) -> dict:
+def _cycle_child(url: str, p: dict, only: str | None, skip: str | None, in_process_n: int) -> dict:
     """This code with CPD_REGIME=cycle in a child process (the regime is read when Django starts): the cycle
     data, then the cycle endpoints' statement counts, or their in-process timings (printed)."""
     out = subprocess.run(
@@ -1234,6 +1240,7 @@ def _cycle_child(url: str, p: dict, only: str | None, in_process_n: int) -> dict
             "CPD_REGIME": "cycle",
             "CPD_BENCH_P": json.dumps(p),
             "CPD_BENCH_ONLY": only or "",
+            "CPD_BENCH_SKIP": skip or "",
         },
         check=True,
         stdout=subprocess.PIPE,
@@ -1248,7 +1255,8 @@ def _child_cycle(n: int) -> None:
     datagen.django_setup(os.environ["DATABASE_URL"])
     p = json.loads(os.environ["CPD_BENCH_P"])
     ids = cycle_data(p)
-    eps = [e for e in _only(cycle_endpoints(p, ids), os.environ.get("CPD_BENCH_ONLY") or None) if e[0].startswith("cycle:")]
+    eps = _skip(_only(cycle_endpoints(p, ids), os.environ.get("CPD_BENCH_ONLY") or None), os.environ.get("CPD_BENCH_SKIP"))
+    eps = [e for e in eps if e[0].startswith("cycle:")]
     if n:
         in_process(p, eps, n)
         print(json.dumps({"ids": ids, "counts": {}}))
