@@ -831,6 +831,13 @@ def cycle_data(p: dict) -> dict:
             for table in CYCLE_TABLES:
                 cur.execute(f"VACUUM (ANALYZE) {table}")
         print(f"  cycles and certificates in {time.perf_counter() - t:.1f} s", flush=True)
+    from cycles.models import CycleSchoolCount
+    from cycles.rules import cycle_counts_refresh
+
+    if not CycleSchoolCount.objects.exists():  # what the hourly task (cycles.tasks.refresh_cycle_counts) keeps
+        t = time.perf_counter()
+        n = cycle_counts_refresh()
+        print(f"  cycle statistics of {n:,} schools in {time.perf_counter() - t:.1f} s", flush=True)
     cycle = TeacherCycle.objects.get(teacher_id=p["teacher_id"], state=CycleState.ACTIVE)
     cert = CycleCertificate.objects.filter(teacher_id=p["teacher_id"]).order_by("-issued_on").first()
     return {"cycle": cycle.pk, "certificate": cert.code, "completed_cycle": cert.cycle_id}
@@ -1114,7 +1121,7 @@ def main(argv: list[str] | None = None) -> int:
 
     servers = {"after": (ROOT, url, "60")}
     env_extra: dict[str, dict] = {}
-    needed = {server_of(e[0], e[1]) for e in eps}
+    needed = {server_of(e[0], e[2]) for e in eps}
     redis = None
     if "cycle" in needed:
         servers["cycle"] = (ROOT, url, "60")

@@ -80,5 +80,9 @@ def cycle_statistics(request):
         response = HttpResponse(workbook_bytes(headers, data, title="cycles"), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = 'attachment; filename="cycle-statistics.xlsx"'
         return response
-    totals = {k: sum(r[k] for r in rows) for k in ("teachers", "with_cycle", "complete", "behind", "certified_this_year")}
-    return render(request, "cycles/cycle_statistics.html", {"rows": rows, "totals": totals})
+    totals = {k: sum(r[k] for r in rows) for k in cycles.STAT_FIELDS}
+    return render(
+        request,
+        "cycles/cycle_statistics.html",
+        {"rows": rows, "totals": totals, "computed_at": cycles.cycle_statistics_computed_at(rows)},
+    )
