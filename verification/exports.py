@@ -12,7 +12,7 @@ import csv
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from accounts.models import Role, RoleKind
 from cpd.errors import NotFound
 from cpd.tasks import enqueue
-from cpd.xlsx import neutralise_formula, neutralise_row
+from cpd.xlsx import XLSX_CONTENT_TYPE, neutralise_formula, neutralise_row
 from hours.ledger import public_topics
 from security.models import AuditEventKind
 from security.services import audit_record
@@ -60,7 +60,20 @@ STATS_COLUMNS = [
 RESULT_COLUMNS = ["姓名", "继续教育证号", "公需科目", "专业科目（本年）", "上年结转", "个人选修", "总学时", "结果", "结转下年"]
 # The results export spans schools (a district's, the whole city's): each row says where the teacher is.
 RESULT_EXPORT_COLUMNS = [*RESULT_COLUMNS[:2], "学校", "区", *RESULT_COLUMNS[2:]]
-EXPORT_KINDS = {"statistics", "provincial_xlsx", "provincial_csv", "results"}
+EXPORT_KINDS = {"statistics", "provincial_xlsx", "provincial_csv", "results", "transcripts"}
+# Kinds whose file an app above this one builds (registered in its AppConfig.ready): "transcripts", the
+# school's transcripts as a ZIP (home). The builder writes the file at the path given and returns its name.
+BUILDERS: dict[str, Callable[[Role, dict, str], str]] = {}
+CONTENT_TYPES = {".csv": "text/csv; charset=utf-8", ".zip": "application/zip"}
+
+
+def register_builder(kind: str, build: Callable[[Role, dict, str], str]) -> None:
+    BUILDERS[kind] = build
+
+
+def content_type_of(filename: str) -> str:
+    """What a ready export is served as: csv, zip, or else a workbook."""
+    return next((t for ext, t in CONTENT_TYPES.items() if filename.endswith(ext)), XLSX_CONTENT_TYPE)
 
 
 def stats_rows(role: Role, year: int) -> Iterator[list]:
@@ -257,6 +270,8 @@ def export_request(*, role: Role, actor, kind: str, year: int, school_id: int | 
         raise PermissionDenied(_("您当前的角色不能导出。"))
     if kind.startswith("provincial") and role.kind != RoleKind.CITY_ADMIN:
         raise PermissionDenied(_("只有市管理员可以导出省人社系统数据。"))
+    if kind == "transcripts" and role.kind not in (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL):
+        raise PermissionDenied(_("只有学校可以导出本校的学时证明。"))
     if school_id is not None and not selectors.results_visible_to(role).filter(school_id=school_id).exists():
         raise NotFound
     job = ExportJob.objects.create(
@@ -301,6 +316,8 @@ def export_build(job_id: int) -> ExportJob:
             elif job.kind == "provincial_xlsx":
                 name = f"provincial-{year}.xlsx"
                 write_xlsx(tmp.name, str(year), PROVINCIAL_COLUMNS, provincial_rows(role, year))
+            elif job.kind in BUILDERS:
+                name = BUILDERS[job.kind](role, job.params, tmp.name)
             else:
                 name = f"provincial-{year}.csv"
                 write_csv(tmp.name, PROVINCIAL_COLUMNS, provincial_rows(role, year))
