@@ -653,7 +653,7 @@ def single_data(p: dict) -> dict:
 EXPORT_JOBS = {  # persona → the export kinds it can start (provincial: the city only)
     "city": ["statistics", "results", "provincial_xlsx", "provincial_csv"],
     "district": ["statistics", "results"],
-    "school": ["statistics", "results"],
+    "school": ["statistics", "results", "transcripts"],  # transcripts: the school's ZIP (a PDF per teacher)
 }
 
 
@@ -744,7 +744,6 @@ def download_endpoints(p: dict, ids: dict) -> list[tuple[str, str, str, str]]:
     out = [
         ("download notice xlsx, school", "school", "web", f"/verification/notice/?year={y1}&format=xlsx"),
         ("download transcript PDF, teacher", "teacher", "web", f"/transcripts/{y1}.pdf"),
-        ("download transcripts zip, school", "school", "web", f"/transcripts/school/{y1}.zip"),
         ("download calendar feed, teacher", "teacher", "anon", f"/calendar/feed/{ids['calendar_token']}.ics"),
         ("download roster template, school", "school", "web", "/roster/import/template.xlsx"),
         ("download registration template, city", "city", "web", "/hours/registrations/template.xlsx"),

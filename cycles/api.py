@@ -151,11 +151,15 @@ def cycle_statistics(request):
     district's and the city's from the per-school counts stored hourly: `computed_at` says when)."""
     role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     stats = rules.cycle_statistics(role)
-    rows = [{**{k: r[k] for k in rules.STAT_FIELDS}, "unit": r["unit"].name, "unit_id": r["unit"].pk} for r in stats]
+    # CycleStatRowSerializer's fields, built as it would give them (a city's 2,000 rows through DRF's fields
+    # were 300,000 Python calls)
+    rows = [
+        {"unit": str(r["unit"].name), "unit_id": int(r["unit"].pk), **{k: int(r[k]) for k in rules.STAT_FIELDS}} for r in stats
+    ]
     computed_at = rules.cycle_statistics_computed_at(stats)
     return Response(
         {
-            "rows": CycleStatRowSerializer(rows, many=True).data,
+            "rows": rows,
             "computed_at": serializers.DateTimeField().to_representation(computed_at) if computed_at else None,
         }
     )

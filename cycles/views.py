@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -81,8 +82,15 @@ def cycle_statistics(request):
         response["Content-Disposition"] = 'attachment; filename="cycle-statistics.xlsx"'
         return response
     totals = {k: sum(r[k] for r in rows) for k in cycles.STAT_FIELDS}
+    # The rows in Python, as the template's loop wrote them: a city's 2,000 schools through the template
+    # engine were most of the page's time (770,000 Python calls).
+    body = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        ((r["unit"].name, *(r[k] for k in cycles.STAT_FIELDS)) for r in rows),
+    )
     return render(
         request,
         "cycles/cycle_statistics.html",
-        {"rows": rows, "totals": totals, "computed_at": cycles.cycle_statistics_computed_at(rows)},
+        {"body": body, "totals": totals, "computed_at": cycles.cycle_statistics_computed_at(rows)},
     )

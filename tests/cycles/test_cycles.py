@@ -901,6 +901,20 @@ def test_area_cycle_statistics_read_the_stored_per_school_counts_the_refresh_wro
     assert _api_rows(stats_world, "city_admin")["育才小学"] == (4, 2, 1)
 
 
+def test_cycle_statistics_api_rows_are_what_the_row_serializer_gives(stats_world):
+    """The API builds its rows without DRF's fields (2,000 schools a city): the same JSON as the serializer."""
+    import json
+
+    from cycles.api import CycleStatRowSerializer
+
+    cycles.cycle_counts_refresh()
+    for persona in ("city_admin", "school_a1_admin"):
+        stats = cycles.cycle_statistics(stats_world.roles[persona])
+        expected = CycleStatRowSerializer([{**r, "unit": r["unit"].name, "unit_id": r["unit"].pk} for r in stats], many=True).data
+        got = stats_world.api(persona).get("/api/v1/cycle-statistics/").json()["rows"]
+        assert got == json.loads(json.dumps(expected)) and len(got) == len(stats)
+
+
 def _statements(client, url: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
