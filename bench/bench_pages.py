@@ -928,6 +928,7 @@ def in_process(p: dict, eps: list, repeats: int) -> None:
             with CaptureQueriesContext(connection) as ctx:
                 status = _client_get(client, p, persona, kind, path).status_code
             times.append(1000 * (time.perf_counter() - t))
+        statements = len(ctx.captured_queries)  # before another request resets the connection's log
         calls = ""
         if os.environ.get("BENCH_CALLS"):
             import cProfile
@@ -937,7 +938,7 @@ def in_process(p: dict, eps: list, repeats: int) -> None:
             profile.runcall(_client_get, client, p, persona, kind, path)
             calls = f" {pstats.Stats(profile).total_calls:9}"
         print(
-            f"{name:46} {status:6} {len(ctx.captured_queries):4} {min(times):8.1f} {statistics.median(times):9.1f}{calls}",
+            f"{name:46} {status:6} {statements:4} {min(times):8.1f} {statistics.median(times):9.1f}{calls}",
             flush=True,
         )
         if os.environ.get("BENCH_SLOW"):

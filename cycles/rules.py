@@ -308,14 +308,18 @@ def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> l
     schools = list(schools_visible_to(role).order_by("code"))
     if role is not None and role.kind in AREA_ROLES:
         stored = {
-            c.school_id: c for c in CycleSchoolCount.objects.filter(school__in=schools_visible_to(role).order_by().values("pk"))
+            row[0]: row[1:]
+            for row in CycleSchoolCount.objects.filter(school__in=schools_visible_to(role).order_by().values("pk")).values_list(
+                "school_id", *STAT_FIELDS, "computed_at"
+            )
         }
         if stored:
+            zeros = (0,) * len(STAT_FIELDS) + (None,)
             rows = []
             for s in schools:
-                c = stored.get(s.pk)
-                row: dict[str, Any] = {"unit": s, **{k: getattr(c, k) if c else 0 for k in STAT_FIELDS}}
-                row["computed_at"] = c.computed_at if c else None
+                counts = stored.get(s.pk, zeros)
+                row: dict[str, Any] = {"unit": s, **dict(zip(STAT_FIELDS, counts, strict=False))}
+                row["computed_at"] = counts[-1]
                 rows.append(row)
             return rows
     return school_cycle_rows(schools, today)

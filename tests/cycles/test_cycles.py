@@ -915,6 +915,13 @@ def test_cycle_statistics_api_rows_are_what_the_row_serializer_gives(stats_world
         assert got == json.loads(json.dumps(expected)) and len(got) == len(stats)
 
 
+def test_cycle_statistics_escape_a_schools_name(stats_world):
+    stats_world.school_a1.name = '<b>育才&"小学"</b>'
+    stats_world.school_a1.save()
+    html = stats_world.client("district_a_admin").get("/verification/cycle/statistics/").content.decode()
+    assert "<tr><td>&lt;b&gt;育才&amp;&quot;小学&quot;&lt;/b&gt;</td><td>3</td>" in html and "<b>育才" not in html
+
+
 def _statements(client, url: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
