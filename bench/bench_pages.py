@@ -928,7 +928,8 @@ def in_process(p: dict, eps: list, repeats: int) -> None:
             with CaptureQueriesContext(connection) as ctx:
                 status = _client_get(client, p, persona, kind, path).status_code
             times.append(1000 * (time.perf_counter() - t))
-        statements = len(ctx.captured_queries)  # before another request resets the connection's log
+        captured = list(ctx.captured_queries)  # before another request resets the connection's log
+        statements = len(captured)
         calls = ""
         if os.environ.get("BENCH_CALLS"):
             import cProfile
@@ -942,7 +943,7 @@ def in_process(p: dict, eps: list, repeats: int) -> None:
             flush=True,
         )
         if os.environ.get("BENCH_SLOW"):
-            for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+            for q in sorted(captured, key=lambda q: -float(q["time"]))[:3]:
                 print("   ", q["time"], q["sql"][:600], flush=True)
 
 
