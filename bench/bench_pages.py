@@ -412,7 +412,11 @@ def endpoints(p: dict, deep: dict, old: bool) -> list[tuple[str, str, str, str]]
         ("organisations, city", "city", "web", "/orgs/"),
         ("API organisations, city", "city", "api", "/api/v1/organisations/"),
         ("statistics, district", "district", "web", f"/verification/statistics/?year={y}"),
-    ] + ([] if old else lesser_endpoints(p, deep["lesser"]))
+    ] + (
+        []
+        if old
+        else lesser_endpoints(p, deep["lesser"]) + single_endpoints(p, deep["lesser"]) + download_endpoints(p, deep["lesser"])
+    )
 
 
 def lesser_endpoints(p: dict, ids: dict) -> list[tuple[str, str, str, str]]:
@@ -619,6 +623,283 @@ def lesser_endpoints(p: dict, ids: dict) -> list[tuple[str, str, str, str]]:
     ]
 
 
+# --- single objects, downloads, the export jobs, the cycle regime (issue 14, "every page") -------------------
+
+# What the single-object pages and the points pages read that the lists' data lacks: a finished run of last
+# year, points accounts (1 teacher in 10, 3 entries each; the persona teacher 300 entries: its page pages).
+SINGLE_SQL = [
+    """INSERT INTO points_pointsaccount (teacher_id, year, balance, held)
+       SELECT t.id, {y}, 30, 0 FROM accounts_teacher t WHERE t.id % 10 = 0 OR t.id = {teacher_id}
+       ON CONFLICT DO NOTHING""",
+    """INSERT INTO points_pointsentry (account_id, kind, delta, amount, occurred_on, reason, created_at)
+       SELECT a.id, 'earned', 10, 10, DATE '{y}-03-01' + k, '在线学习', now() - k * INTERVAL '1 day'
+       FROM points_pointsaccount a CROSS JOIN generate_series(1, 300) k
+       WHERE a.year = {y} AND (k <= 3 OR a.teacher_id = {teacher_id})""",
+]
+
+
+def single_data(p: dict) -> dict:
+    """The rows of SINGLE_SQL and a finished verification run, once (the run is the marker)."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from verification.models import RunStatus, VerificationResult, VerificationRun
+
+    run = VerificationRun.objects.filter(year=YEAR - 1, status=RunStatus.DONE).order_by("pk").first()
+    if run is None:
+        t = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cur:
+            total = VerificationResult.objects.filter(year=YEAR - 1).count()
+            run = VerificationRun.objects.create(
+                year=YEAR - 1, status=RunStatus.DONE, total=total, counts={"passed": total}, finished_at=timezone.now()
+            )
+            for sql in SINGLE_SQL:
+                cur.execute(sql.format(y=YEAR, teacher_id=p["teacher_id"]))
+        with connection.cursor() as cur:
+            for table in ("points_pointsaccount", "points_pointsentry", "verification_verificationrun"):
+                cur.execute(f"VACUUM (ANALYZE) {table}")
+        print(f"  single objects' rows in {time.perf_counter() - t:.1f} s", flush=True)
+    return {"run": run.pk}
+
+
+EXPORT_JOBS = {  # persona → the export kinds it can start (provincial: the city only)
+    "city": ["statistics", "results", "provincial_xlsx", "provincial_csv"],
+    "district": ["statistics", "results"],
+    "school": ["statistics", "results", "transcripts"],  # transcripts: the school's ZIP (a PDF per teacher)
+}
+
+
+def export_jobs(p: dict, rebuild: bool) -> dict:
+    """A ready export of each kind per administrator (built by `export_build`, the Celery task's body, here
+    in this process), for the download endpoints; built once per database, or again with `--jobs`, which
+    prints each build's time (the job's time, apart from the request that starts it)."""
+    from accounts.models import Role
+    from verification.exports import export_build
+    from verification.models import ExportJob, ExportStatus
+
+    out = {}
+    for persona, kinds in EXPORT_JOBS.items():
+        role = Role.objects.select_related("organisation").get(pk=p[persona]["role"])
+        for kind in kinds:
+            mine = ExportJob.objects.filter(
+                kind=kind, organisation=role.organisation, params__role_id=role.pk, params__bench=True, status=ExportStatus.READY
+            )
+            job = None if rebuild else mine.order_by("-pk").first()
+            if job is None:
+                job = ExportJob.objects.create(
+                    kind=kind,
+                    params={"year": YEAR - 1, "school_id": None, "role_id": role.pk, "bench": True},
+                    organisation=role.organisation,
+                    requested_by_id=p[persona]["user"],
+                )
+                t = time.perf_counter()
+                job = export_build(job.pk)
+                took = time.perf_counter() - t
+                size = job.file.size if job.file else 0
+                print(f"  export job {kind:16} {persona:8} {took:7.2f} s  {size / 1e6:6.1f} MB  {job.status}", flush=True)
+            out[f"{persona}_{kind}"] = job.pk
+    return out
+
+
+def single_endpoints(p: dict, ids: dict) -> list[tuple[str, str, str, str]]:
+    """One object's page or API (each role that opens it) and the points pages."""
+    y, y1, t = YEAR, YEAR - 1, p["teacher_id"]
+    d, r = ids["declaration"], ids["result"]
+    out = [
+        ("declaration detail, school", "school", "web", f"/hours/declarations/{d}/"),
+        ("declaration detail, district", "district", "web", f"/hours/declarations/{d}/"),
+        ("declaration detail, city", "city", "web", f"/hours/declarations/{d}/"),
+        ("API declaration detail, school", "school", "api", f"/api/v1/declarations/{d}/"),
+        ("API declaration detail, city", "city", "api", f"/api/v1/declarations/{d}/"),
+        ("teacher detail, district", "district", "web", f"/roster/{t}/"),
+        ("teacher detail, city", "city", "web", f"/roster/{t}/"),
+        ("teacher hours, district", "district", "web", f"/hours/teacher/{t}/?year={y}"),
+        ("teacher hours, city", "city", "web", f"/hours/teacher/{t}/?year={y}"),
+        ("teacher hours, city, last year", "city", "web", f"/hours/teacher/{t}/?year={y1}"),
+        ("API teacher detail, school", "school", "api", f"/api/v1/teachers/{t}/"),
+        ("API teacher detail, district", "district", "api", f"/api/v1/teachers/{t}/"),
+        ("API teacher detail, city", "city", "api", f"/api/v1/teachers/{t}/"),
+        ("API result detail, school", "school", "api", f"/api/v1/results/{r}/"),
+        ("API result detail, district", "district", "api", f"/api/v1/results/{r}/"),
+        ("API result detail, city", "city", "api", f"/api/v1/results/{r}/"),
+        ("API result complaint corrections, city", "city", "api", f"/api/v1/result-complaints/{ids['complaint']}/corrections/"),
+        ("API project detail, teacher", "teacher", "api", f"/api/v1/projects/{ids['project_city']}/"),
+        ("API project detail, city", "city", "api", f"/api/v1/projects/{ids['project_city']}/"),
+        ("API project detail, provider", "provider", "api", f"/api/v1/projects/{ids['project_provider']}/"),
+        ("API enrolment detail, teacher", "teacher", "api", f"/api/v1/enrolments/{ids['enrolment']}/"),
+        ("API enrolment detail, city", "city", "api", f"/api/v1/enrolments/{ids['enrolment']}/"),
+        ("API exchange request detail, teacher", "teacher", "api", f"/api/v1/points/exchange-requests/{ids['exchange_one']}/"),
+        ("API exchange request detail, city", "city", "api", f"/api/v1/points/exchange-requests/{ids['exchange_one']}/"),
+        ("API export detail, city", "city", "api", f"/api/v1/exports/{ids['jobs']['city_results']}/"),
+        ("API organisation detail, city", "city", "api", f"/api/v1/organisations/{p['school_id']}/"),
+        ("API policy detail, city", "city", "api", f"/api/v1/policies/{y1}/"),
+        ("API policy revisions, city", "city", "api", f"/api/v1/policies/{y1}/revisions/"),
+        ("API year detail, teacher", "teacher", "api", f"/api/v1/years/{y}/"),
+        ("API token detail, city", "city", "api", f"/api/v1/auth/tokens/{ids['token']}/"),
+        ("run detail, city", "city", "web", f"/verification/runs/{ids['run']}/"),
+        ("API run detail, city", "city", "api", f"/api/v1/verification-runs/{ids['run']}/"),
+        ("transcript check, public", "teacher", "anon", f"/transcripts/check/{ids['transcript_code']}/"),
+        # --- points
+        ("points page, teacher, deep", "teacher", "web", "/points/?page=8"),
+        ("exchange requests page, district", "district", "web", "/points/requests/"),
+        ("exchange requests page, district, all", "district", "web", "/points/requests/?show=all"),
+        ("exchange requests page, city", "city", "web", "/points/requests/"),
+    ]
+    return out
+
+
+def download_endpoints(p: dict, ids: dict) -> list[tuple[str, str, str, str]]:
+    """Files a role downloads (GET), and the requests that start an export (POST, `api_post`: the path,
+    a space, the form body; served with a Redis broker, so the request queues the job and returns)."""
+    y1 = YEAR - 1
+    jobs = ids["jobs"]
+    out = [
+        ("download notice xlsx, school", "school", "web", f"/verification/notice/?year={y1}&format=xlsx"),
+        ("download transcript PDF, teacher", "teacher", "web", f"/transcripts/{y1}.pdf"),
+        ("download calendar feed, teacher", "teacher", "anon", f"/calendar/feed/{ids['calendar_token']}.ics"),
+        ("download roster template, school", "school", "web", "/roster/import/template.xlsx"),
+        ("download registration template, city", "city", "web", "/hours/registrations/template.xlsx"),
+        ("download provincial template, city", "city", "web", "/hours/provincial/template.xlsx"),
+        ("download points template, city", "city", "web", "/points/import/template.xlsx"),
+        ("API download roster template, school", "school", "api", "/api/v1/roster-imports/template/"),
+    ]
+    for key, job in sorted(jobs.items()):
+        persona, kind = key.split("_", 1)
+        out.append((f"download export {kind}, {persona}", persona, "web", f"/verification/exports/{job}/download/"))
+        if persona == "city":
+            out.append((f"API download export {kind}, {persona}", persona, "api", f"/api/v1/exports/{job}/download/"))
+    for persona, kinds in EXPORT_JOBS.items():
+        for kind in kinds:
+            out.append((f"API start export {kind}, {persona}", persona, "api_post", f"/api/v1/exports/ kind={kind}&year={y1}"))
+    return out
+
+
+def single_ids(p: dict, lesser: dict, rebuild_jobs: bool) -> dict:
+    """Ids of the single objects driven (the persona teacher's own where it has one), the ready exports."""
+    from accounts.models import User
+    from home.services import calendar_token_renew
+    from home.transcript import make_code
+    from points.models import ExchangeRequest
+    from security.models import ApiToken
+    from training.models import Enrolment
+    from verification.models import ResultComplaint
+
+    t = p["teacher_id"]
+    ids = dict(lesser)
+    ids.update(single_data(p))
+    ids["complaint"] = ResultComplaint.objects.filter(result__teacher_id=t).values_list("pk", flat=True).first()
+    ids["enrolment"] = Enrolment.objects.filter(teacher_id=t).values_list("pk", flat=True).first()
+    ids["exchange_one"] = ExchangeRequest.objects.filter(teacher_id=t).values_list("pk", flat=True).first()
+    ids["token"] = ApiToken.objects.filter(user_id=p["city"]["user"]).order_by("-pk").values_list("pk", flat=True).first()
+    ids["transcript_code"] = make_code(t, str(YEAR - 1))
+    ids["calendar_token"] = calendar_token_renew(user=User.objects.get(pk=p["teacher"]["user"]))
+    ids["jobs"] = export_jobs(p, rebuild_jobs)
+    return ids
+
+
+# The cycle regime (CPD_REGIME=cycle, `cycles/`) on the same data: an annual deployment's migrations dropped
+# the cycle tables (verification 0006), so the cycle child creates them, then every active teacher's current
+# cycle (started 2022–2025: what the daily `cycles.tasks.open_due_cycles` keeps), and for 1 teacher in 5 (and
+# the persona) a completed cycle before it with its certificate, issued on the day the current one started.
+CYCLE_SQL = [
+    """INSERT INTO verification_cyclepolicy (total_hours, min_school_based, years, pace_per_year, new_teacher_hours,
+              certificate_valid_years)
+       VALUES (360, 80, 5, 72, 120, 5)""",
+    """INSERT INTO verification_teachercycle (teacher_id, start_date, end_date, state, created_at)
+       SELECT t.id, s.d, s.d + INTERVAL '5 years', 'active', now()
+       FROM accounts_teacher t CROSS JOIN LATERAL (SELECT DATE '2022-01-01' + (t.id * 37 % 1460)::int AS d) s
+       WHERE t.status = 'active'""",
+    """INSERT INTO verification_teachercycle (teacher_id, start_date, end_date, state, created_at)
+       SELECT c.teacher_id, c.start_date - INTERVAL '5 years', c.start_date, 'completed', now()
+       FROM verification_teachercycle c WHERE c.state = 'active' AND (c.teacher_id % 5 = 0 OR c.teacher_id = {teacher_id})""",
+    """INSERT INTO verification_cyclecertificate (cycle_id, teacher_id, code, issued_on, valid_until, total_hours,
+              school_based_hours, exempt_by_degree, created_at)
+       SELECT c.id, c.teacher_id, 'BENCH' || lpad(c.teacher_id::text, 11, '0'), c.end_date, c.end_date + INTERVAL '5 years',
+              372, 84, FALSE, c.end_date::timestamptz
+       FROM verification_teachercycle c WHERE c.state = 'completed'""",
+]
+CYCLE_TABLES = ("verification_cyclepolicy", "verification_teachercycle", "verification_cyclecertificate")
+
+
+def cycle_data(p: dict) -> dict:
+    """In the cycle child (CPD_REGIME=cycle): the cycle tables and rows (CYCLE_SQL), once; ids for the endpoints."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from cycles.models import CycleCertificate, CyclePolicy, CycleState, TeacherCycle
+
+    if "verification_teachercycle" not in connection.introspection.table_names():
+        with connection.schema_editor() as editor:
+            for model in (CyclePolicy, TeacherCycle, CycleCertificate):
+                editor.create_model(model)
+    call_command("migrate", verbosity=0, interactive=False)  # the cycles app's own (state-only 0001, and later ones)
+    if not CyclePolicy.objects.exists():
+        t = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cur:
+            for sql in CYCLE_SQL:
+                cur.execute(sql.format(teacher_id=p["teacher_id"]))
+        with connection.cursor() as cur:
+            for table in CYCLE_TABLES:
+                cur.execute(f"VACUUM (ANALYZE) {table}")
+        print(f"  cycles and certificates in {time.perf_counter() - t:.1f} s", flush=True)
+    from cycles.models import CycleSchoolCount
+    from cycles.rules import cycle_counts_refresh
+
+    if not CycleSchoolCount.objects.exists():  # what the hourly task (cycles.tasks.refresh_cycle_counts) keeps
+        t = time.perf_counter()
+        n = cycle_counts_refresh()
+        print(f"  cycle statistics of {n:,} schools in {time.perf_counter() - t:.1f} s", flush=True)
+    cycle = TeacherCycle.objects.get(teacher_id=p["teacher_id"], state=CycleState.ACTIVE)
+    cert = CycleCertificate.objects.filter(teacher_id=p["teacher_id"]).order_by("-issued_on").first()
+    return {"cycle": cycle.pk, "certificate": cert.code, "completed_cycle": cert.cycle_id}
+
+
+def cycle_endpoints(p: dict, c: dict | None) -> list[tuple[str, str, str, str]]:
+    """What a cycle deployment serves differently (names start "cycle:", served by a CPD_REGIME=cycle server on
+    the same database): its own pages and APIs, and the pages that read the cycle instead of the year."""
+    c = c or {"cycle": 0, "certificate": "", "completed_cycle": 0}
+    code = c["certificate"]
+    return [
+        ("cycle: my cycle page, teacher", "teacher", "web", "/verification/cycle/"),
+        ("cycle: API my cycle, teacher", "teacher", "api", "/api/v1/cycle/"),
+        ("cycle: home, teacher", "teacher", "web", "/"),
+        ("cycle: teacher hours page", "teacher", "web", f"/hours/?year={YEAR}"),
+        ("cycle: transcripts page, teacher", "teacher", "web", "/transcripts/"),
+        ("cycle: certificate check, public", "teacher", "anon", f"/certificates/verify/?code={code}"),
+        ("cycle: download certificate PDF, teacher", "teacher", "web", f"/verification/cycle/certificate/{code}.pdf"),
+        ("cycle: API download certificate PDF, teacher", "teacher", "api", f"/api/v1/cycle/certificates/{code}/pdf/"),
+        ("cycle: download transcript PDF, teacher", "teacher", "web", f"/transcripts/cycle/{c['cycle']}.pdf"),
+        ("cycle: download completed transcript PDF, teacher", "teacher", "web", f"/transcripts/cycle/{c['completed_cycle']}.pdf"),
+        ("cycle: home, school", "school", "web", "/"),
+        ("cycle: home, district", "district", "web", "/"),
+        ("cycle: home, city", "city", "web", "/"),
+        ("cycle: statistics page, school", "school", "web", "/verification/cycle/statistics/"),
+        ("cycle: statistics page, district", "district", "web", "/verification/cycle/statistics/"),
+        ("cycle: statistics page, city", "city", "web", "/verification/cycle/statistics/"),
+        ("cycle: API statistics, school", "school", "api", "/api/v1/cycle-statistics/"),
+        ("cycle: API statistics, district", "district", "api", "/api/v1/cycle-statistics/"),
+        ("cycle: API statistics, city", "city", "api", "/api/v1/cycle-statistics/"),
+        ("cycle: download statistics xlsx, city", "city", "web", "/verification/cycle/statistics/?format=xlsx"),
+        ("cycle: settings to-do, city", "city", "web", "/todo/settings/"),
+    ]
+
+
+def _client_get(client, p: dict, persona: str, kind: str, path: str):
+    """One request of an endpoint with Django's test client, as the load generator sends it (a POST of
+    `api_post` with its form body; its task is not queued: `enqueue` is a no-op here, the job is timed apart)."""
+    from unittest import mock
+
+    headers = _headers(p, persona, kind)
+    extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items() if k not in ("Cookie", "Content-Type")}
+    if kind == "web":
+        client.cookies["sessionid"] = p[persona]["session"]
+    if kind == "api_post":
+        url, _, body = path.partition(" ")
+        with mock.patch("verification.exports.enqueue"):
+            return client.post(url, data=body, content_type="application/x-www-form-urlencoded", **extra)
+    return client.get(path, **extra)
+
+
 def query_counts(p: dict, eps: list) -> dict[str, int]:
     """SQL statements per request, in-process with Django's test client (this code only)."""
     from django.db import connection
@@ -628,14 +909,10 @@ def query_counts(p: dict, eps: list) -> dict[str, int]:
     out = {}
     for name, persona, kind, path in eps:
         client = Client()
-        headers = _headers(p, persona, kind)
-        extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items() if k != "Cookie"}
-        if kind == "web":
-            client.cookies["sessionid"] = p[persona]["session"]
-        client.get(path, **extra)
+        _client_get(client, p, persona, kind, path)
         with CaptureQueriesContext(connection) as ctx:
-            status = client.get(path, **extra).status_code
-        out[name] = len(ctx.captured_queries) if status == 200 else -status
+            status = _client_get(client, p, persona, kind, path).status_code
+        out[name] = len(ctx.captured_queries) if 200 <= status < 300 else -status
     return out
 
 
@@ -656,31 +933,29 @@ def in_process(p: dict, eps: list, repeats: int) -> None:
     )
     for name, persona, kind, path in eps:
         client = Client()
-        headers = _headers(p, persona, kind)
-        extra = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items() if k != "Cookie"}
-        if kind == "web":
-            client.cookies["sessionid"] = p[persona]["session"]
-        client.get(path, **extra)
+        _client_get(client, p, persona, kind, path)
         times = []
         for _ in range(repeats):
             t = time.perf_counter()
             with CaptureQueriesContext(connection) as ctx:
-                status = client.get(path, **extra).status_code
+                status = _client_get(client, p, persona, kind, path).status_code
             times.append(1000 * (time.perf_counter() - t))
+        captured = list(ctx.captured_queries)  # before another request resets the connection's log
+        statements = len(captured)
         calls = ""
         if os.environ.get("BENCH_CALLS"):
             import cProfile
             import pstats
 
             profile = cProfile.Profile()
-            profile.runcall(client.get, path, **extra)
+            profile.runcall(_client_get, client, p, persona, kind, path)
             calls = f" {pstats.Stats(profile).total_calls:9}"
         print(
-            f"{name:46} {status:6} {len(ctx.captured_queries):4} {min(times):8.1f} {statistics.median(times):9.1f}{calls}",
+            f"{name:46} {status:6} {statements:4} {min(times):8.1f} {statistics.median(times):9.1f}{calls}",
             flush=True,
         )
         if os.environ.get("BENCH_SLOW"):
-            for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+            for q in sorted(captured, key=lambda q: -float(q["time"]))[:3]:
                 print("   ", q["time"], q["sql"][:600], flush=True)
 
 
@@ -693,9 +968,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(code: Path, url: str, port: int, conn_max_age: str | None, threads: int = 1) -> subprocess.Popen:
+def serve(
+    code: Path, url: str, port: int, conn_max_age: str | None, threads: int = 1, env_extra: dict | None = None
+) -> subprocess.Popen:
     """gunicorn with 2 workers on `code`: sync workers (one request at a time each), or with `threads` > 1
-    gthread workers of that many threads each (what the Dockerfile and docker-compose.yml run)."""
+    gthread workers of that many threads each (what the Dockerfile and docker-compose.yml run); `env_extra`
+    on top of the environment (the cycle regime, a task broker)."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -705,6 +983,7 @@ def serve(code: Path, url: str, port: int, conn_max_age: str | None, threads: in
         "CELERY_BROKER_URL": "",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "ERROR",  # 4xx answers are part of the load (a 409 for an approval already made)
+        **(env_extra or {}),
     }
     if conn_max_age is not None:
         env["DB_CONN_MAX_AGE"] = conn_max_age
@@ -726,13 +1005,27 @@ def serve(code: Path, url: str, port: int, conn_max_age: str | None, threads: in
 
 
 def _headers(p: dict, persona: str, kind: str) -> dict:
-    if kind == "api":
-        return {"Authorization": f"Token {p[persona]['token']}", "X-CPD-Role": str(p[persona]["role"])}
+    if kind == "anon":  # a public page or a feed: no login
+        return {}
+    if kind in ("api", "api_post"):
+        api = {"Authorization": f"Token {p[persona]['token']}", "X-CPD-Role": str(p[persona]["role"])}
+        return api | ({"Content-Type": "application/x-www-form-urlencoded"} if kind == "api_post" else {})
     return {"Cookie": f"sessionid={p[persona]['session']}"}
 
 
+def server_of(name: str, kind: str) -> str:
+    """Which server drives an endpoint of this code: the cycle regime's, the one with a task broker (a POST
+    that queues a job), or the plain one."""
+    if name.startswith("cycle:"):
+        return "cycle"
+    return "queue" if kind == "api_post" else "after"
+
+
 def drive(port: int, path: str, headers: dict, seconds: float, concurrency: int) -> dict:
-    """`concurrency` threads, each with a keep-alive connection, requesting `path` for `seconds`."""
+    """`concurrency` threads, each with a keep-alive connection, requesting `path` for `seconds` (a POST of
+    the form body after a space in `path`, when it has one)."""
+    path, _, body = path.partition(" ")
+    method = "POST" if body else "GET"
     latencies: list[float] = []
     errors: list[int] = []
     lock = threading.Lock()
@@ -744,7 +1037,7 @@ def drive(port: int, path: str, headers: dict, seconds: float, concurrency: int)
         while time.perf_counter() < stop:
             t = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request(method, path, body=body or None, headers=headers)
                 resp = conn.getresponse()
                 resp.read()
                 status = resp.status
@@ -753,7 +1046,7 @@ def drive(port: int, path: str, headers: dict, seconds: float, concurrency: int)
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 status = 599
             mine.append(time.perf_counter() - t)
-            if status != 200:
+            if not 200 <= status < 300:
                 bad.append(status)
         conn.close()
         with lock:
@@ -790,6 +1083,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--in-process", type=int, default=0, metavar="N", help="time each endpoint N times in-process instead of serving it"
     )
+    parser.add_argument("--skip", help="substrings separated by |: leave out endpoints whose name has one")
+    parser.add_argument("--jobs", action="store_true", help="build each export job anew and print its time")
     args = parser.parse_args(argv)
 
     url = os.environ.get("DATABASE_URL", "")
@@ -817,16 +1112,41 @@ def main(argv: list[str] | None = None) -> int:
     p = personas(city_id)
     extras(p)
     deep = deep_cursors(p)
-    eps = _only(endpoints(p, deep, old=False), args.only)
+    deep["lesser"] = single_ids(p, deep["lesser"], args.jobs)
+    eps = _skip(_only(endpoints(p, deep, old=False), args.only), args.skip)
+    cycle_eps = [e for e in _skip(_only(cycle_endpoints(p, None), args.only), args.skip) if e[0].startswith("cycle:")]
+    cycle_counts: dict = {}
+    if cycle_eps:  # a child with CPD_REGIME=cycle: the cycle data, then the counts (or the in-process timings)
+        child = _cycle_child(url, p, args.only, args.skip, args.in_process)
+        if args.in_process:
+            in_process(p, eps, args.in_process)
+            return 0
+        cycle_counts = child["counts"]
+        cycle_eps = [e for e in _skip(_only(cycle_endpoints(p, child["ids"]), args.only), args.skip) if e[0].startswith("cycle:")]
     if args.in_process:
         in_process(p, eps, args.in_process)
         return 0
-    counts = query_counts(p, eps)
+    counts = query_counts(p, eps) | cycle_counts
+    eps += cycle_eps
     from django.db import connections
 
     connections.close_all()
 
     servers = {"after": (ROOT, url, "60")}
+    env_extra: dict[str, dict] = {}
+    needed = {server_of(e[0], e[2]) for e in eps}
+    redis = None
+    if "cycle" in needed:
+        servers["cycle"] = (ROOT, url, "60")
+        env_extra["cycle"] = {"CPD_REGIME": "cycle"}
+    if "queue" in needed:  # a broker takes the task: the request creates the job and returns, as in production
+        redis_port = free_port()
+        redis = subprocess.Popen(
+            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        servers["queue"] = (ROOT, url, "60")
+        env_extra["queue"] = {"CELERY_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0"}
     before_p = None
     if args.before:
         before_p = _personas_in(args.before, args.before_database or url, deep)
@@ -837,22 +1157,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for label, (code, db, cma) in servers.items():
             ports[label] = free_port()
-            procs[label] = serve(code, db, ports[label], cma, threads=args.threads)
-        results: dict[str, dict[str, list[dict]]] = {label: {} for label in servers}
+            procs[label] = serve(code, db, ports[label], cma, threads=args.threads, env_extra=env_extra.get(label))
+        results: dict[str, dict[str, list[dict]]] = {label: {} for label in servers if label in ("after", "before")}
         for _round in range(args.rounds):
-            for label in servers:
+            for label in results:
                 who = p if label == "after" else before_p
-                for name, persona, kind, path in _only(
-                    endpoints(who, who["deep"] if label == "before" else deep, old=label == "before"), args.only
-                ):
-                    drive(ports[label], path, _headers(who, persona, kind), 0.3, 1)  # warm the worker
-                    r = drive(ports[label], path, _headers(who, persona, kind), args.seconds, args.concurrency)
+                driven = eps if label == "after" else _only(endpoints(who, who["deep"], old=True), args.only)
+                for name, persona, kind, path in driven:
+                    port = ports[server_of(name, kind)] if label == "after" else ports[label]
+                    drive(port, path, _headers(who, persona, kind), 0.3, 1)  # warm the worker
+                    r = drive(port, path, _headers(who, persona, kind), args.seconds, args.concurrency)
                     results[label].setdefault(name, []).append(r)
     finally:
         for proc in procs.values():
             proc.terminate()
         for proc in procs.values():
             proc.wait(timeout=30)
+        if redis is not None:
+            redis.terminate()
+            redis.wait(timeout=30)
     report = {}
     for label, per in results.items():
         ceiling = statistics.median(r["rps"] for r in per["ceiling /api/v1/me/"])
@@ -890,6 +1213,11 @@ def _only(eps: list, only: str | None) -> list:
     return [e for e in eps if e[0].startswith("ceiling") or any(w in e[0] for w in wanted)]
 
 
+def _skip(eps: list, skip: str | None) -> list:
+    unwanted = [w.strip() for w in (skip or "").split("|") if w.strip()]
+    return [e for e in eps if not any(w in e[0] for w in unwanted)]
+
+
 def _load_in(code: Path, url: str, teachers: int) -> None:
     """Generate the data set with another checkout's migrations and models (a child process there)."""
     datagen.recreate_postgres(url)
@@ -920,6 +1248,42 @@ def _personas_in(code: Path, url: str, deep_after: dict) -> dict:
     return p
 
 
+def _cycle_child(url: str, p: dict, only: str | None, skip: str | None, in_process_n: int) -> dict:
+    """This code with CPD_REGIME=cycle in a child process (the regime is read when Django starts): the cycle
+    data, then the cycle endpoints' statement counts, or their in-process timings (printed)."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child-cycle", str(in_process_n)],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": url,
+            "CPD_REGIME": "cycle",
+            "CPD_BENCH_P": json.dumps(p),
+            "CPD_BENCH_ONLY": only or "",
+            "CPD_BENCH_SKIP": skip or "",
+        },
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    lines = out.strip().splitlines()
+    print("\n".join(lines[:-1]), flush=True)
+    return json.loads(lines[-1])
+
+
+def _child_cycle(n: int) -> None:
+    datagen.django_setup(os.environ["DATABASE_URL"])
+    p = json.loads(os.environ["CPD_BENCH_P"])
+    ids = cycle_data(p)
+    eps = _skip(_only(cycle_endpoints(p, ids), os.environ.get("CPD_BENCH_ONLY") or None), os.environ.get("CPD_BENCH_SKIP"))
+    eps = [e for e in eps if e[0].startswith("cycle:")]
+    if n:
+        in_process(p, eps, n)
+        print(json.dumps({"ids": ids, "counts": {}}))
+        return
+    print(json.dumps({"ids": ids, "counts": query_counts(p, eps)}))
+
+
 def _child(argv: list[str]) -> None:
     """Runs inside another checkout (cwd): its own code on sys.path ahead of this one's."""
     code = os.environ["CPD_BENCH_CODE"]
@@ -945,6 +1309,9 @@ def _child(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--child-cycle":
+        _child_cycle(int(sys.argv[2]))
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1].startswith("--child-"):
         _child(sys.argv[1:])
         sys.exit(0)

@@ -77,3 +77,17 @@ class CycleCertificate(models.Model):
     class Meta:
         db_table = "verification_cyclecertificate"
         ordering = ["-issued_on"]
+
+
+class CycleSchoolCount(models.Model):
+    """Per school: the cycle statistics' counts as `cycles.rules.cycle_counts_refresh` found them (hourly beat
+    task `cycles.tasks.refresh_cycle_counts`, through the one counting rule). The district's and the city's
+    statistics sum these rows: working out every teacher's cycle of a city of 200,000 took 10–35 s a view."""
+
+    school = models.OneToOneField("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    teachers = models.PositiveIntegerField(default=0)
+    with_cycle = models.PositiveIntegerField(default=0)
+    complete = models.PositiveIntegerField(default=0)
+    behind = models.PositiveIntegerField(default=0)
+    certified_this_year = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()

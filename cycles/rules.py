@@ -26,7 +26,7 @@ from cpd.errors import NotFound, StateConflict
 from hours import ledger
 from hours.models import ActivityType, Declaration, DeclarationState, LedgerEntry
 
-from .models import CycleCertificate, CyclePolicy, CycleState, TeacherCycle
+from .models import CycleCertificate, CyclePolicy, CycleSchoolCount, CycleState, TeacherCycle
 
 ZERO = Decimal("0")
 
@@ -294,16 +294,71 @@ def certificate_pdf(cert: CycleCertificate) -> bytes:
     return buffer.getvalue()
 
 
-def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> list[dict[str, Any]]:
-    """Per school in scope: teachers, cycles complete (degree exemptions included), behind pace. Computed
-    from a handful of queries over the teachers, their cycles, certificates, degrees and the ledger (no
-    query per teacher). Each teacher's current cycle is worked out as `current_cycle` would open it, without
-    writing it: most teachers never open their cycle page."""
-    from accounts.selectors import schools_visible_to
+STAT_FIELDS = ("teachers", "with_cycle", "complete", "behind", "certified_this_year")
+REFRESH_SCHOOLS_PER_BATCH = 100  # ≈ 10,000 teachers' cycles and ledger rows in memory at a time
 
+
+def cycle_statistics(role: Role | None, today: datetime.date | None = None) -> list[dict[str, Any]]:
+    """Per school in scope: teachers, cycles complete (degree exemptions included), behind pace, certified
+    this year. A school's own are worked out live (`school_cycle_rows`); a district's and the city's sum the
+    per-school counts `cycle_counts_refresh` stores hourly once there are any (each row then carries its
+    `computed_at`), else they are worked out live too."""
+    from accounts.selectors import AREA_ROLES, schools_visible_to
+
+    schools = list(schools_visible_to(role).order_by("code"))
+    if role is not None and role.kind in AREA_ROLES:
+        stored = {
+            row[0]: row[1:]
+            for row in CycleSchoolCount.objects.filter(school__in=schools_visible_to(role).order_by().values("pk")).values_list(
+                "school_id", *STAT_FIELDS, "computed_at"
+            )
+        }
+        if stored:
+            zeros = (0,) * len(STAT_FIELDS) + (None,)
+            rows = []
+            for s in schools:
+                counts = stored.get(s.pk, zeros)
+                row: dict[str, Any] = {"unit": s, **dict(zip(STAT_FIELDS, counts, strict=False))}
+                row["computed_at"] = counts[-1]
+                rows.append(row)
+            return rows
+    return school_cycle_rows(schools, today)
+
+
+def cycle_statistics_computed_at(rows: list[dict[str, Any]]) -> datetime.datetime | None:
+    """When the stored counts the rows were summed from were computed (the oldest); None when worked out live."""
+    times = [r["computed_at"] for r in rows if r.get("computed_at")]
+    return min(times) if times else None
+
+
+def cycle_counts_refresh(*, today: datetime.date | None = None) -> int:
+    """Store every school's cycle statistics (`CycleSchoolCount`, replaced whole), a batch of schools at a
+    time through `school_cycle_rows`. Returns the number of schools stored."""
+    from accounts.models import Organisation, OrgKind
+    from cpd.db import analyze
+
+    now = timezone.now()
+    school_ids = list(Organisation.objects.filter(kind=OrgKind.SCHOOL).order_by("pk").values_list("pk", flat=True))
+    counts: list[CycleSchoolCount] = []
+    for i in range(0, len(school_ids), REFRESH_SCHOOLS_PER_BATCH):
+        schools = list(Organisation.objects.filter(pk__in=school_ids[i : i + REFRESH_SCHOOLS_PER_BATCH]))
+        counts += [
+            CycleSchoolCount(school=r["unit"], computed_at=now, **{k: r[k] for k in STAT_FIELDS})
+            for r in school_cycle_rows(schools, today)
+        ]
+    with transaction.atomic():
+        CycleSchoolCount.objects.all().delete()
+        CycleSchoolCount.objects.bulk_create(counts, batch_size=2000)
+    analyze(CycleSchoolCount)
+    return len(counts)
+
+
+def school_cycle_rows(schools: list, today: datetime.date | None = None) -> list[dict[str, Any]]:
+    """The statistics of these schools, worked out from a handful of queries over their teachers, cycles,
+    certificates, degrees and the ledger (no query per teacher). Each teacher's current cycle is worked out
+    as `current_cycle` would open it, without writing it: most teachers never open their cycle page."""
     today = today or timezone.localdate()
     policy = CyclePolicy.current()
-    schools = list(schools_visible_to(role).order_by("code"))
     scope = Teacher.objects.filter(school__in=schools, status=TeacherStatus.ACTIVE)
     teachers = list(scope.values_list("pk", "school_id", "first_employment_date", "created_at"))
     active = {c.teacher_id: c for c in TeacherCycle.objects.filter(teacher__in=scope, state=CycleState.ACTIVE)}

@@ -3,10 +3,14 @@ cycle statistics per level."""
 
 from __future__ import annotations
 
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,7 +18,7 @@ from accounts.models import RoleKind, Teacher
 from accounts.permissions import require_role
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
 from cpd.errors import StateConflict
-from cpd.xlsx import XLSX_CONTENT_TYPE, workbook_bytes
+from cpd.xlsx import XLSX_CONTENT_TYPE, stream_xlsx
 
 from . import rules as cycles
 from .models import CycleCertificate
@@ -74,11 +78,25 @@ def cycle_statistics(request):
     rows = cycles.cycle_statistics(role)
     if request.GET.get("format") == "xlsx":
         headers = [_("学校"), _("教师"), _("有进行中周期"), _("已满学时"), _("进度落后"), _("本年发证")]
-        data = [
-            [r["unit"].name, r["teachers"], r["with_cycle"], r["complete"], r["behind"], r["certified_this_year"]] for r in rows
-        ]
-        response = HttpResponse(workbook_bytes(headers, data, title="cycles"), content_type=XLSX_CONTENT_TYPE)
+        data = ([r["unit"].name, *(r[k] for k in cycles.STAT_FIELDS)] for r in rows)
+        buffer = io.BytesIO()  # streamed cells: a city's 2,000 schools through openpyxl took 0.3-0.5 s
+        stream_xlsx(buffer, "cycles", headers, data)
+        response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = 'attachment; filename="cycle-statistics.xlsx"'
         return response
-    totals = {k: sum(r[k] for r in rows) for k in ("teachers", "with_cycle", "complete", "behind", "certified_this_year")}
-    return render(request, "cycles/cycle_statistics.html", {"rows": rows, "totals": totals})
+    totals = {k: sum(r[k] for r in rows) for k in cycles.STAT_FIELDS}
+    # The rows in Python, as the template's loop wrote them: a city's 2,000 schools through the template
+    # engine were most of the page's time (770,000 Python calls).
+    # (the counts are integers from the database: only the name is escaped)
+    body = mark_safe(
+        "".join(
+            f"<tr><td>{escape(r['unit'].name)}</td><td>{r['teachers']}</td><td>{r['with_cycle']}</td><td>{r['complete']}</td>"
+            f"<td>{r['behind']}</td><td>{r['certified_this_year']}</td></tr>"
+            for r in rows
+        )
+    )
+    return render(
+        request,
+        "cycles/cycle_statistics.html",
+        {"body": body, "totals": totals, "computed_at": cycles.cycle_statistics_computed_at(rows)},
+    )

@@ -14,3 +14,10 @@ class HomeConfig(AppConfig):
         from .behind import roster_column
 
         ROSTER_COLUMNS.append(roster_column)
+
+        # The school's transcripts (a PDF per teacher) are an export job: too long to build in a request.
+        from verification.exports import register_builder
+
+        from .transcript import build_school_zip_export
+
+        register_builder("transcripts", build_school_zip_export)

@@ -178,12 +178,17 @@ def gap_points(teacher: Teacher, categories: list[str], short: dict[str, Decimal
 def final_results(teacher: Teacher, today: datetime.date) -> list[VerificationResult]:
     """Past years' verdicts a teacher may see: only final ones (the year finalised by the city, or computed
     after the year's last review deadline); a provisional run is never shown to a teacher (SPEC §9)."""
+    return only_final(list(VerificationResult.objects.filter(teacher=teacher, year__lt=today.year).order_by("-year")))
+
+
+def only_final(results: list[VerificationResult]) -> list[VerificationResult]:
+    """The final ones of these past years' results (the year finalised, or computed after its last review
+    deadline), in their order: `final_results`' rule, for one teacher's years or one year's school."""
     from hours.models import Year
 
-    results = list(VerificationResult.objects.filter(teacher=teacher, year__lt=today.year).order_by("-year"))
     if not results:
         return []
-    years = [r.year for r in results]
+    years = sorted({r.year for r in results})
     finalised = set(YearPolicy.objects.filter(year__in=years, finalised_at__isnull=False).values_list("year", flat=True))
     last_deadline = dict(Year.objects.filter(year__in=years).values_list("year", "district_review_deadline"))
     shown = []

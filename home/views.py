@@ -188,7 +188,10 @@ def transcripts(request):
             .distinct()
             .order_by("-year")
         )
-        return render(request, "home/transcripts.html", {"school_years": years})
+        # Built by the export job "transcripts" (a PDF per teacher: seconds for a school), downloaded from the
+        # exports page, which an annual deployment has.
+        export_url = reverse("export_list") if settings.CPD_REGIME == "annual" else None
+        return render(request, "home/transcripts.html", {"school_years": years, "export_url": export_url})
     teacher = _own_teacher(request)
     if settings.CPD_REGIME == "cycle":
         from cycles.models import CycleState, TeacherCycle
@@ -222,17 +225,6 @@ def transcript_pdf(request, year: int):
         raise Http404
     response = HttpResponse(transcript.pdf(t), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="transcript-{year}-{teacher.cpd_number}.pdf"'
-    return response
-
-
-@login_required
-def transcript_zip(request, year: int):
-    role = require_role(request, RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL)
-    data, n = transcript.school_zip(role.organisation, year)
-    if n == 0:
-        raise Http404
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="transcripts-{role.organisation.code}-{year}.zip"'
     return response
 
 

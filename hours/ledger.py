@@ -216,16 +216,25 @@ def public_topics(*, year: int, teacher_ids: TeacherIds) -> dict[int, list[tuple
 def counted_entry_ids(*, year: int, teacher_id: int) -> set[int]:
     """The ids of one teacher's entries that count for `year` (a public topic's other entries are not among
     them): lets a page mark what it lists but does not count."""
-    counted: set[int] = set()
-    best: dict[str, tuple[Decimal, int]] = {}
-    for pk, category, title, hours in (
-        counted_entries(year).filter(teacher_id=teacher_id).order_by("pk").values_list("pk", "category", "title", "hours")
+    return counted_entry_ids_of(year=year, teacher_ids=[teacher_id]).get(teacher_id, set())
+
+
+def counted_entry_ids_of(*, year: int, teacher_ids: TeacherIds) -> dict[int, set[int]]:
+    """`counted_entry_ids` of many teachers in one query: {teacher id: ids} (a teacher with none is absent)."""
+    counted: dict[int, set[int]] = {}
+    best: dict[tuple[int, str], tuple[Decimal, int]] = {}
+    for teacher_id, pk, category, title, hours in (
+        counted_entries(year)
+        .filter(teacher_id__in=teacher_ids)
+        .order_by("teacher_id", "pk")
+        .values_list("teacher_id", "pk", "category", "title", "hours")
     ):
         if category != Category.PUBLIC:
-            counted.add(pk)
-        elif title not in best or hours > best[title][0]:
-            best[title] = (hours, pk)
-    counted.update(pk for _h, pk in best.values())
+            counted.setdefault(teacher_id, set()).add(pk)
+        elif (teacher_id, title) not in best or hours > best[(teacher_id, title)][0]:
+            best[(teacher_id, title)] = (hours, pk)
+    for (teacher_id, _title), (_hours, pk) in best.items():
+        counted.setdefault(teacher_id, set()).add(pk)
     return counted
 
 

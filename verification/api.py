@@ -19,7 +19,6 @@ from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, teachers_visible_to
 from cpd.api import query_int
 from cpd.bad_input import is_int_text
 from cpd.pagination import KeysetPagination
-from cpd.xlsx import XLSX_CONTENT_TYPE
 from hours.api import LedgerEntrySerializer
 from hours.models import Category
 
@@ -472,5 +471,5 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             from cpd.errors import StateConflict
 
             raise StateConflict("该导出尚未生成。")
-        content_type = "text/csv; charset=utf-8" if job.filename.endswith(".csv") else XLSX_CONTENT_TYPE
+        content_type = exports.content_type_of(job.filename)
         return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.filename, content_type=content_type)

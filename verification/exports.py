@@ -9,23 +9,18 @@ the number of rows.
 from __future__ import annotations
 
 import csv
-import re
 import tempfile
-import zipfile
-from collections.abc import Iterator
-from decimal import Decimal
-from xml.sax.saxutils import escape, quoteattr
+from collections.abc import Callable, Iterator
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl.utils import get_column_letter
 
 from accounts.models import Role, RoleKind
 from cpd.errors import NotFound
 from cpd.tasks import enqueue
-from cpd.xlsx import neutralise_formula, neutralise_row
+from cpd.xlsx import XLSX_CONTENT_TYPE, neutralise_row, stream_xlsx
 from hours.ledger import public_topics
 from security.models import AuditEventKind
 from security.services import audit_record
@@ -60,7 +55,20 @@ STATS_COLUMNS = [
 RESULT_COLUMNS = ["姓名", "继续教育证号", "公需科目", "专业科目（本年）", "上年结转", "个人选修", "总学时", "结果", "结转下年"]
 # The results export spans schools (a district's, the whole city's): each row says where the teacher is.
 RESULT_EXPORT_COLUMNS = [*RESULT_COLUMNS[:2], "学校", "区", *RESULT_COLUMNS[2:]]
-EXPORT_KINDS = {"statistics", "provincial_xlsx", "provincial_csv", "results"}
+EXPORT_KINDS = {"statistics", "provincial_xlsx", "provincial_csv", "results", "transcripts"}
+# Kinds whose file an app above this one builds (registered in its AppConfig.ready): "transcripts", the
+# school's transcripts as a ZIP (home). The builder writes the file at the path given and returns its name.
+BUILDERS: dict[str, Callable[[Role, dict, str], str]] = {}
+CONTENT_TYPES = {".csv": "text/csv; charset=utf-8", ".zip": "application/zip"}
+
+
+def register_builder(kind: str, build: Callable[[Role, dict, str], str]) -> None:
+    BUILDERS[kind] = build
+
+
+def content_type_of(filename: str) -> str:
+    """What a ready export is served as: csv, zip, or else a workbook."""
+    return next((t for ext, t in CONTENT_TYPES.items() if filename.endswith(ext)), XLSX_CONTENT_TYPE)
 
 
 def stats_rows(role: Role, year: int) -> Iterator[list]:
@@ -143,101 +151,11 @@ def _provincial_batch(batch: list[tuple], year: int, labels: dict) -> Iterator[l
         yield [name, id_number, text, public, professional, elective, year, str(labels.get(status, status))]
 
 
-_XLSX_PARTS = {
-    "[Content_Types].xml": (
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        "</Types>"
-    ),
-    "_rels/.rels": (
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-        "</Relationships>"
-    ),
-    "xl/_rels/workbook.xml.rels": (
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
-        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
-        "</Relationships>"
-    ),
-    "xl/styles.xml": (
-        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-        '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
-        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-        '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
-        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-        "</styleSheet>"
-    ),
-}
-_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_NOT_IN_SHEET_TITLE = re.compile(r"[\\/*?:\[\]]")
-
-
-def _xlsx_cell(ref: str, value) -> str:
-    """One cell as openpyxl's write-only mode writes it: numbers as "%.16g", text as an inline string."""
-    kind = type(value)
-    if kind is Decimal or kind is int or kind is float:
-        number = float(value)
-        if number - number != 0:  # NaN or infinite: an empty number, as openpyxl writes it
-            return f'<c r="{ref}" t="n"><v></v></c>'
-        return f'<c r="{ref}" t="n"><v>{number:.16g}</v></c>'
-    if value is None:
-        return ""
-    if kind is bool:
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
-    if kind is not str and isinstance(value, int | float | Decimal):
-        return _xlsx_cell(ref, float(value))
-    text = neutralise_formula(_NOT_IN_XML.sub("", str(value)))
-    space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
-
-
 def write_xlsx(path: str, title: str, columns: list[str], rows: Iterator[list]) -> None:
-    """A one-sheet workbook streamed row by row into the zip: constant memory, and about ten times
-    faster than openpyxl's write-only mode, which builds a cell object and an XML element per value
-    (200,000 rows of 9 columns: 40 s there; see bench/bench_stats_export.py). The cells are the
-    ones openpyxl writes (numbers, inline strings), so any reader sees the same values; a text
-    that starts a formula is neutralised (`neutralise_formula`), as in every export."""
-    sheet_title = _NOT_IN_SHEET_TITLE.sub("_", str(title))[:31] or "Sheet1"
-    letters: list[str] = []
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name, xml in _XLSX_PARTS.items():
-            zf.writestr(name, _XML_HEAD + xml)
-        zf.writestr(
-            "xl/workbook.xml",
-            _XML_HEAD + '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            f'<sheets><sheet name={quoteattr(sheet_title)} sheetId="1" r:id="rId1"/></sheets></workbook>',
-        )
-        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
-            fh.write(
-                (_XML_HEAD + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>').encode()
-            )
-            buffer: list[str] = []
-            for n, row in enumerate(_with_header(columns, rows), start=1):
-                while len(letters) < len(row):
-                    letters.append(get_column_letter(len(letters) + 1))
-                buffer.append(
-                    f'<row r="{n}">'
-                    + "".join([_xlsx_cell(f"{letter}{n}", v) for letter, v in zip(letters, row, strict=False)])
-                    + "</row>"
-                )
-                if len(buffer) >= 1000:
-                    fh.write("".join(buffer).encode())
-                    buffer = []
-            fh.write(("".join(buffer) + "</sheetData></worksheet>").encode())
-
-
-def _with_header(columns: list[str], rows: Iterator[list]) -> Iterator[list]:
-    yield columns
-    yield from rows
+    """A one-sheet workbook streamed row by row (`cpd.xlsx.stream_xlsx`: constant memory, about ten times
+    faster than openpyxl's write-only mode; 200,000 rows of 9 columns took 40 s there, see
+    bench/bench_stats_export.py); a text that starts a formula is neutralised, as in every export."""
+    stream_xlsx(path, title, columns, rows)
 
 
 def write_csv(path: str, columns: list[str], rows: Iterator[list]) -> None:
@@ -257,6 +175,8 @@ def export_request(*, role: Role, actor, kind: str, year: int, school_id: int | 
         raise PermissionDenied(_("您当前的角色不能导出。"))
     if kind.startswith("provincial") and role.kind != RoleKind.CITY_ADMIN:
         raise PermissionDenied(_("只有市管理员可以导出省人社系统数据。"))
+    if kind == "transcripts" and role.kind not in (RoleKind.SCHOOL_ADMIN, RoleKind.PRINCIPAL):
+        raise PermissionDenied(_("只有学校可以导出本校的学时证明。"))
     if school_id is not None and not selectors.results_visible_to(role).filter(school_id=school_id).exists():
         raise NotFound
     job = ExportJob.objects.create(
@@ -301,6 +221,8 @@ def export_build(job_id: int) -> ExportJob:
             elif job.kind == "provincial_xlsx":
                 name = f"provincial-{year}.xlsx"
                 write_xlsx(tmp.name, str(year), PROVINCIAL_COLUMNS, provincial_rows(role, year))
+            elif job.kind in BUILDERS:
+                name = BUILDERS[job.kind](role, job.params, tmp.name)
             else:
                 name = f"provincial-{year}.csv"
                 write_csv(tmp.name, PROVINCIAL_COLUMNS, provincial_rows(role, year))

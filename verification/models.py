@@ -306,6 +306,7 @@ class ExportKind(models.TextChoices):
     RESULTS = "results", _("结果明细（Excel）")
     PROVINCIAL_XLSX = "provincial_xlsx", _("省人社系统（xlsx）")
     PROVINCIAL_CSV = "provincial_csv", _("省人社系统（csv）")
+    TRANSCRIPTS = "transcripts", _("本校学时证明（ZIP）")
 
 
 class ExportJob(models.Model):

@@ -656,7 +656,7 @@ def export_list(request):
 def export_download(request, pk: int):
     role = require_role(request)
     job = get_object_or_404(exports.exports_visible_to(role), pk=pk, status=ExportStatus.READY)
-    content_type = "text/csv; charset=utf-8" if job.filename.endswith(".csv") else XLSX_CONTENT_TYPE
+    content_type = exports.content_type_of(job.filename)
     audit_record(
         event=AuditEventKind.EXPORT,
         request=request,

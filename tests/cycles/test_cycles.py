@@ -866,6 +866,120 @@ def test_a_teacher_gets_no_cycle_statistics(world):
     assert world.client("teacher_a1").get("/verification/cycle/statistics/", {"format": "xlsx"}).status_code == 403
 
 
+def _api_rows(world: World, persona: str) -> dict[str, tuple[int, int, int]]:
+    return {
+        r["unit"]: (r["teachers"], r["complete"], r["behind"])
+        for r in world.api(persona).get("/api/v1/cycle-statistics/").json()["rows"]
+    }
+
+
+def test_area_cycle_statistics_read_the_stored_per_school_counts_the_refresh_wrote(stats_world):
+    """The district's and the city's statistics sum `CycleSchoolCount` once `cycle_counts_refresh` has run: the
+    same rows as worked out live, said to be as of the refresh (page, xlsx and API), and not following the
+    ledger until the next refresh; a school's own stay live."""
+    from cycles.models import CycleSchoolCount
+
+    live = {persona: _api_rows(stats_world, persona) for persona in SCOPES}
+    city = stats_world.client("city_admin")
+    assert 'data-testid="cycle-computed"' not in city.get("/verification/cycle/statistics/").content.decode()
+    assert stats_world.api("city_admin").get("/api/v1/cycle-statistics/").json()["computed_at"] is None
+
+    schools = Organisation.objects.filter(kind=OrgKind.SCHOOL).count()
+    assert cycles.cycle_counts_refresh() == CycleSchoolCount.objects.count() == schools
+    assert {persona: _api_rows(stats_world, persona) for persona in SCOPES} == live
+    assert 'data-testid="cycle-computed"' in city.get("/verification/cycle/statistics/").content.decode()
+    assert stats_world.api("city_admin").get("/api/v1/cycle-statistics/").json()["computed_at"].startswith("2026-06-15T10:00")
+    sheet = load_workbook(io.BytesIO(city.get("/verification/cycle/statistics/", {"format": "xlsx"}).content)).active
+    assert {r[0]: (r[1], r[3], r[4]) for r in list(sheet.iter_rows(values_only=True))[1:]} == live["city_admin"]
+
+    # a new teacher who completes the cycle: the school's own statistics at once, the areas' at the next refresh
+    hours_of(TeacherFactory(school=stats_world.school_a1, first_employment_date=VETERAN), total=360, school_based=80)
+    assert _api_rows(stats_world, "school_a1_admin")["育才小学"] == (4, 2, 1)
+    assert _api_rows(stats_world, "district_a_admin")["育才小学"] == (3, 1, 1)
+    cycles.cycle_counts_refresh()
+    assert _api_rows(stats_world, "district_a_admin")["育才小学"] == (4, 2, 1)
+    assert _api_rows(stats_world, "city_admin")["育才小学"] == (4, 2, 1)
+
+
+def test_cycle_statistics_api_rows_are_what_the_row_serializer_gives(stats_world):
+    """The API builds its rows without DRF's fields (2,000 schools a city): the same JSON as the serializer."""
+    import json
+
+    from cycles.api import CycleStatRowSerializer
+
+    cycles.cycle_counts_refresh()
+    for persona in ("city_admin", "school_a1_admin"):
+        stats = cycles.cycle_statistics(stats_world.roles[persona])
+        expected = CycleStatRowSerializer([{**r, "unit": r["unit"].name, "unit_id": r["unit"].pk} for r in stats], many=True).data
+        got = stats_world.api(persona).get("/api/v1/cycle-statistics/").json()["rows"]
+        assert got == json.loads(json.dumps(expected)) and len(got) == len(stats)
+
+
+def test_cycle_statistics_escape_a_schools_name(stats_world):
+    stats_world.school_a1.name = '<b>育才&"小学"</b>'
+    stats_world.school_a1.save()
+    html = stats_world.client("district_a_admin").get("/verification/cycle/statistics/").content.decode()
+    assert "<tr><td>&lt;b&gt;育才&amp;&quot;小学&quot;&lt;/b&gt;</td><td>3</td>" in html and "<b>育才" not in html
+
+
+def _statements(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_area_cycle_statistics_statements_do_not_grow_with_schools_or_teachers(stats_world):
+    """From the stored counts, the city's page, xlsx and API read the same statements for 4 schools of 7
+    teachers as for 24 schools of 207 (a query per school or per teacher would show)."""
+    urls = ["/verification/cycle/statistics/", "/verification/cycle/statistics/?format=xlsx"]
+    city, api = stats_world.client("city_admin"), stats_world.api("city_admin")
+    cycles.cycle_counts_refresh()
+    few = [_statements(city, url) for url in urls] + [_statements(api, "/api/v1/cycle-statistics/")]
+    for i in range(20):
+        school = OrganisationFactory(name=f"新校{i:02d}", kind=OrgKind.SCHOOL, parent=stats_world.district_a)
+        for _ in range(10):
+            TeacherFactory(school=school, first_employment_date=VETERAN)
+    cycles.cycle_counts_refresh()
+    assert _api_rows(stats_world, "city_admin")["新校07"] == (10, 0, 10)
+    many = [_statements(city, url) for url in urls] + [_statements(api, "/api/v1/cycle-statistics/")]
+    assert many == few
+
+
+@pytest.mark.postgres
+def test_area_cycle_statistics_read_the_stored_counts_by_the_school_index(stats_world):
+    """The stored counts are read through their school index (a unique one: a row per school), not a scan."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cycles.cycle_counts_refresh()
+    with CaptureQueriesContext(connection) as ctx:
+        assert stats_world.api("district_a_admin").get("/api/v1/cycle-statistics/").status_code == 200
+    (sql,) = [q["sql"] for q in ctx.captured_queries if 'FROM "cycles_cycleschoolcount"' in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+            plan = cursor.fetchone()[0]
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+
+    def nodes(node):
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    reads = [n for n in nodes(plan[0]["Plan"]) if n.get("Relation Name") == "cycles_cycleschoolcount"]
+    assert reads and all(n["Node Type"].startswith("Index") for n in reads), reads
+    assert all("school_id" in n.get("Index Cond", "") for n in reads), reads
+
+
 # --- 5. the cycle demo -----------------------------------------------------------------------------------
 
 

@@ -155,18 +155,94 @@ def test_no_transcript_from_a_provisional_run(world):
         assert Client().get(f"/transcripts/check/{code}/").status_code == 404
 
 
-def test_school_downloads_its_teachers_transcripts_as_one_zip(verified):
+@pytest.fixture
+def private_media(settings, tmp_path):
+    """Exports are written to a throw-away private media root."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
+    }
+    return tmp_path
+
+
+def _zip_export(world, persona: str, year: int, offered: bool = True):
+    """The school asks for its transcripts of `year` on the transcripts page's form (the export job, run at
+    once here: no broker in tests) and downloads the job's file from the exports page."""
+    from verification.models import ExportJob
+
+    client = world.client(persona)
     with at(2026, 6, 15):
-        response = verified.client("school_a1_admin").get("/transcripts/school/2025.zip")
-        other = verified.client("school_b1_admin").get("/transcripts/school/2025.zip")
+        page = client.get("/transcripts/").content.decode()
+        assert (f'data-testid="zip-{year}"' in page and 'name="kind" value="transcripts"' in page) == offered
+        assert client.post("/verification/exports/", {"kind": "transcripts", "year": year}).status_code == 302
+        job = ExportJob.objects.filter(kind="transcripts", requested_by=world.users[persona]).latest("pk")
+        if job.status != "ready":
+            return job, None
+        assert f'data-testid="download-{job.pk}"' in client.get("/verification/exports/").content.decode()
+        return job, client.get(f"/verification/exports/{job.pk}/download/")
+
+
+def test_school_downloads_its_teachers_transcripts_as_one_zip(verified, private_media):
+    job, response = _zip_export(verified, "school_a1_admin", 2025)
+    _other_job, other = _zip_export(verified, "school_b1_admin", 2025)
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
-    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert job.filename == f"transcripts-{verified.school_a1.code}-2025.zip"
+    names = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).namelist()
     assert names == [f"2025-{verified.teachers['teacher_a1'].cpd_number}-{verified.teachers['teacher_a1'].name}.pdf"]
-    other_names = zipfile.ZipFile(io.BytesIO(other.content)).namelist()
+    other_names = zipfile.ZipFile(io.BytesIO(b"".join(other.streaming_content))).namelist()
     assert other_names == [f"2025-{verified.teachers['teacher_b1'].cpd_number}-{verified.teachers['teacher_b1'].name}.pdf"]
+    # a year without final results: the job fails and says why; a teacher may not ask
+    failed, none = _zip_export(verified, "school_a1_admin", 2019, offered=False)
+    assert none is None and failed.status == "failed" and failed.error == "还没有已定稿的验证结果。"
     with at(2026, 6, 15):
-        assert verified.client("school_a1_admin").get("/transcripts/school/2019.zip").status_code == 404
-    assert verified.client("teacher_a1").get("/transcripts/school/2025.zip").status_code == 403
+        assert (
+            verified.client("teacher_a1").post("/verification/exports/", {"kind": "transcripts", "year": 2025}).status_code == 403
+        )
+        assert verified.client("teacher_a1").get("/transcripts/school/2025.zip").status_code == 404
+
+
+def test_the_school_build_makes_each_teachers_transcript_as_the_teachers_own_does(verified):
+    """`build_school` (the ZIP's body) gives each teacher what `build` gives them: the final result, the
+    counted entries in order with what is not counted marked, the code and the issuer."""
+    with at(2026, 6, 15):
+        (school,) = transcript.build_school(verified.school_a1, 2025)
+        own = transcript.build(verified.teachers["teacher_a1"], 2025)
+    assert (school.teacher, school.year, school.result, school.code, school.url, school.authority) == (
+        own.teacher,
+        own.year,
+        own.result,
+        own.code,
+        own.url,
+        own.authority,
+    )
+    assert [(e.pk, e.counted) for e in school.entries] == [(e.pk, e.counted) for e in own.entries]
+    assert [e.counted for e in own.entries].count(False) == 1  # the second entry of the same public topic
+
+
+def test_a_schools_transcripts_are_built_in_statements_that_do_not_grow_with_its_teachers(world):
+    """One teacher's school and a school of 200 teachers: the same statements to build every transcript."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import TeacherFactory
+
+    policy(2025)
+    give(world.teachers["teacher_b1"], 2025, public=30, elective=10)
+    for teacher in [world.teachers["teacher_a1"]] + [TeacherFactory(school=world.school_a1) for _ in range(199)]:
+        entry(teacher, 2025, "public", 12, title="师德师风专题")
+        entry(teacher, 2025, "public", 10, title="师德师风专题")
+        give(teacher, 2025, professional=20, elective=10)
+    with at(2026, 3, 5):
+        verify(world, 2025)
+
+    def statements(school):
+        with at(2026, 6, 15), CaptureQueriesContext(connection) as ctx:
+            built = transcript.build_school(school, 2025)
+        return len(built), len(ctx.captured_queries)
+
+    (few_n, few), (many_n, many) = statements(world.school_b1), statements(world.school_a1)
+    assert (few_n, many_n) == (1, 200)
+    assert many == few
 
 
 def test_teacher_lists_downloadable_years(verified):
