@@ -16,15 +16,17 @@ checks of the inserted results at commit); 8.1 s on SQLite, 1.48×. The Python p
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from accounts.models import Teacher, TeacherStatus
+from accounts.models import Organisation, Teacher, TeacherStatus
 from hours.ledger import counted_entries as counted_entries  # re-exported: the rule lives in hours.ledger
 from hours.ledger import per_key_hours
 from hours.models import Category
@@ -226,14 +228,79 @@ def _block_results(run: VerificationRun, chunk: Chunk) -> QuerySet[VerificationR
 
 def _write_chunk(run: VerificationRun, chunk: Chunk, *, upsert: bool) -> int:
     sql, params = chunk_statement(run, chunk, upsert=upsert)
+    set_based = not upsert and set_based_reference_checks()
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("SET LOCAL work_mem = '32MB'")  # the chunk's grouping fits in memory, no sort on disk
-        cur.execute(sql, params)
-        return int(cur.rowcount)
+        if not set_based:
+            cur.execute(sql, params)
+            return int(cur.rowcount)
+        cur.execute("SET LOCAL session_replication_role = replica")
+        cur.execute(with_reference_checks(sql), params)
+        written, teachers, teachers_locked, schools, schools_locked, runs_locked = cur.fetchone()
+        # Only this statement: the chunk may run inside a caller's transaction (tests, eager mode). (Should the
+        # statement fail, the rollback of this atomic block undoes the SET LOCAL with it.)
+        cur.execute("SET LOCAL session_replication_role = DEFAULT")
+        if (teachers_locked, schools_locked) != (teachers, schools) or (written and runs_locked != 1):
+            # A teacher, school or the run went between the statement's snapshot and its lock: what the
+            # foreign keys' own check would refuse at commit. Refuse it the same way (the transaction rolls back).
+            raise IntegrityError(
+                f"verification chunk of run {run.pk}: {teachers - teachers_locked} teacher(s), "
+                f"{schools - schools_locked} school(s) or the run no longer exist"
+            )
+        return int(written)
 
 
-def chunk_statement(run: VerificationRun, chunk: Chunk, *, upsert: bool = True) -> tuple[str, list[Any]]:
+# Whether this database connection may skip the row-by-row foreign-key checks (`set_based_reference_checks`).
+_SET_BASED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def set_based_reference_checks() -> bool:
+    """Whether a first-run chunk checks its results' three foreign keys once for the block rather than
+    once per row: on PostgreSQL, when the setting allows it (`VERIFY_SET_BASED_CHECKS`) and the database
+    role may set `session_replication_role` (a superuser, or on PostgreSQL 15 and later a role granted
+    `SET ON PARAMETER session_replication_role`). Asked once per database connection."""
+    if connection.vendor != "postgresql" or not settings.VERIFY_SET_BASED_CHECKS:
+        return False
+    connection.ensure_connection()
+    raw = connection.connection
+    allowed = _SET_BASED.get(raw)
+    if allowed is None:
+        with connection.cursor() as cur:
+            if connection.pg_version >= 150000:
+                cur.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+            else:
+                cur.execute("SELECT current_setting('is_superuser') = 'on'")
+            allowed = _SET_BASED[raw] = bool(cur.fetchone()[0])
+    return allowed
+
+
+def with_reference_checks(insert_sql: str, *, teachers: bool = True) -> str:
+    """`insert_sql` (a plain INSERT of results, run with `session_replication_role = replica`, so that
+    PostgreSQL queues none of its per-row foreign-key checks) made to check the foreign keys itself, once
+    for the whole statement, as the per-row checks would at commit: each referenced teacher, school and
+    run is locked FOR KEY SHARE (the per-row check's own lock: nobody can delete it or change its id until
+    this transaction ends) and counted. The statement returns one row: (results written, distinct
+    teachers, teachers locked, distinct schools, schools locked, runs locked); a referenced row that was
+    deleted meanwhile is not locked, and the caller refuses the chunk (`_write_chunk`).
+
+    The constraints themselves stay as they are: every other write, and every delete of a teacher, school
+    or run (the referenced side's checks, which this does not touch), is checked by PostgreSQL as before."""
+    qn = connection.ops.quote_name
+    teacher, school, run = (qn(m._meta.db_table) for m in (Teacher, Organisation, VerificationRun))
+    return f"""WITH written AS (
+{insert_sql}
+RETURNING teacher_id, school_id, run_id),
+teachers AS (SELECT x.id FROM {teacher} x WHERE {"" if teachers else "FALSE AND "}x.id IN (SELECT teacher_id FROM written) FOR KEY SHARE OF x),
+schools AS (SELECT x.id FROM {school} x WHERE x.id IN (SELECT school_id FROM written) FOR KEY SHARE OF x),
+runs AS (SELECT x.id FROM {run} x WHERE x.id IN (SELECT run_id FROM written) FOR KEY SHARE OF x)
+SELECT (SELECT COUNT(*) FROM written), (SELECT COUNT(DISTINCT teacher_id) FROM written), (SELECT COUNT(*) FROM teachers),
+       (SELECT COUNT(DISTINCT school_id) FROM written), (SELECT COUNT(*) FROM schools), (SELECT COUNT(*) FROM runs)"""
+
+
+def chunk_statement(
+    run: VerificationRun, chunk: Chunk, *, upsert: bool = True, lock_teachers: bool = False
+) -> tuple[str, list[Any]]:
     """The SQL and parameters of `verify_chunk`'s one statement (bench/explain_verification.py EXPLAINs it):
     an upsert, or with `upsert` False a plain INSERT (for a block without results of the year)."""
     policy = YearPolicy.objects.get(year=run.year)
@@ -268,10 +335,13 @@ def chunk_statement(run: VerificationRun, chunk: Chunk, *, upsert: bool = True) 
     qn = connection.ops.quote_name
     rules, select = _rule_sql(policy)
     no_params: tuple[()] = ()
+    chunk_sql, chunk_params = chunk_teachers.values("id", "school_id").order_by().query.sql_with_params()
+    if lock_teachers:
+        chunk_sql += f" FOR KEY SHARE OF {qn(Teacher._meta.db_table)}"
     return _compose(
         CHUNK_SQL.replace("{rules}", rules).replace("{select}", select).replace("{conflict}", ON_CONFLICT if upsert else ""),
         {
-            "chunk": chunk_teachers.values("id", "school_id").order_by().query.sql_with_params(),
+            "chunk": (chunk_sql, chunk_params),
             "per_key": per_key.query.sql_with_params(),
             # The chunk's teachers again rather than the `chunk` CTE: the planner sees how many they are
             # (a CTE is guessed at 200 rows) and reads last year's results of a block by one range scan
