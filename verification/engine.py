@@ -231,24 +231,31 @@ def _write_chunk(run: VerificationRun, chunk: Chunk, *, upsert: bool) -> int:
     set_based = not upsert and set_based_reference_checks()
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute("SET LOCAL work_mem = '32MB'")  # the chunk's grouping fits in memory, no sort on disk
-        if not set_based:
-            cur.execute(sql, params)
-            return int(cur.rowcount)
-        cur.execute("SET LOCAL session_replication_role = replica")
-        cur.execute(with_reference_checks(sql), params)
-        written, teachers, teachers_locked, schools, schools_locked, runs_locked = cur.fetchone()
-        # Only this statement: the chunk may run inside a caller's transaction (tests, eager mode). (Should the
-        # statement fail, the rollback of this atomic block undoes the SET LOCAL with it.)
-        cur.execute("SET LOCAL session_replication_role = DEFAULT")
-        if (teachers_locked, schools_locked) != (teachers, schools) or (written and runs_locked != 1):
-            # A teacher, school or the run went between the statement's snapshot and its lock: what the
-            # foreign keys' own check would refuse at commit. Refuse it the same way (the transaction rolls back).
-            raise IntegrityError(
-                f"verification chunk of run {run.pk}: {teachers - teachers_locked} teacher(s), "
-                f"{schools - schools_locked} school(s) or the run no longer exist"
-            )
-        return int(written)
+            # The chunk's grouping fits in memory, no sort on disk. (One round trip for both settings.)
+            cur.execute("SET LOCAL work_mem = '32MB'" + ("; SET LOCAL session_replication_role = replica" if set_based else ""))
+        if set_based:
+            return insert_checked(cur, sql, params)
+        cur.execute(sql, params)
+        return int(cur.rowcount)
+
+
+def insert_checked(cur: Any, insert_sql: str, params: Sequence[Any]) -> int:
+    """Run `insert_sql`, a plain INSERT of results, with `session_replication_role` already `replica` for
+    the transaction, checking its foreign keys once for the statement (`with_reference_checks`); then set
+    the role back. Returns the rows written; raises IntegrityError, as the per-row checks would at commit,
+    when a teacher, school or run it refers to no longer exists (the caller's atomic block rolls back)."""
+    cur.execute(with_reference_checks(insert_sql), params)
+    written, teachers, teachers_locked, schools, schools_locked, runs_locked = cur.fetchone()
+    # Only this statement: the chunk may run inside a caller's transaction (tests, eager mode). (Should the
+    # statement fail, the rollback of the caller's atomic block undoes the SET LOCAL with it.)
+    cur.execute("SET LOCAL session_replication_role = DEFAULT")
+    if (teachers_locked, schools_locked, runs_locked) != (teachers, schools, min(written, 1)):
+        # Deleted between the statement's snapshot and its lock (the lock skips a deleted row).
+        raise IntegrityError(
+            f"insert of verification results: {teachers - teachers_locked} teacher(s), {schools - schools_locked} "
+            f"school(s), {min(written, 1) - runs_locked} run(s) it refers to do not exist"
+        )
+    return int(written)
 
 
 # Whether this database connection may skip the row-by-row foreign-key checks (`set_based_reference_checks`).
