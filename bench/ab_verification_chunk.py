@@ -59,9 +59,7 @@ def one(year: int, chunk: dict, nchunks: int, variant: str) -> tuple[float, floa
             cur.execute("SET LOCAL work_mem = '32MB'")
             cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             if variant == "nofk":
-                cur.execute(
-                    "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'", [table]
-                )
+                cur.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'", [table])
                 for (name,) in cur.fetchall():
                     cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             if variant == "noidx":

@@ -15,6 +15,7 @@ checks of the inserted results at commit); 8.1 s on SQLite, 1.48×. The Python p
 
 from __future__ import annotations
 
+import contextlib
 import re
 import weakref
 from collections.abc import Iterable, Sequence
@@ -31,7 +32,16 @@ from hours.ledger import counted_entries as counted_entries  # re-exported: the 
 from hours.ledger import per_key_hours
 from hours.models import Category
 
-from .models import CarryRule, Exemption, ResultStatus, RunStatus, VerificationResult, VerificationRun, YearPolicy
+from .models import (
+    CarryRule,
+    Exemption,
+    ResultStatus,
+    RunChunk,
+    RunStatus,
+    VerificationResult,
+    VerificationRun,
+    YearPolicy,
+)
 
 ZERO = Decimal("0")
 CHUNK_TEACHERS = 5000
@@ -180,35 +190,45 @@ def _compose(template: str, pieces: dict[str, tuple[str, Sequence[Any]]], params
 Chunk = dict[str, Any] | list[int]
 
 
-def verify_chunk(run_id: int, chunk: Chunk) -> int:
+def verify_chunk(run_id: int, chunk: Chunk, *, index: int | None = None, run: VerificationRun | None = None) -> int:
     """Compute and upsert the results of the chunk's active teachers for the run's year: one
     INSERT … SELECT … ON CONFLICT DO UPDATE, so no row travels through Python.
 
     A chunk is what `plan_chunks` plans, {"from": lo, "to": hi, "scope": path}: the active teachers
     with lo <= id < hi (None: open) of the schools under `path`. A list of school ids (the plans of
-    runs started before ranges; kept for them) is every active teacher of those schools.
+    runs started before ranges; kept for them) is every active teacher of those schools. With `index`
+    (the chunk's place in the run's plan), the chunk is also recorded as done (`RunChunk`). `run`: the
+    run as just read by the caller (else it is read here).
 
     Idempotent: re-delivering the same chunk rewrites the same rows. Returns the number of results.
     (Two statements: whether the block has results of the year yet, then the INSERT or the upsert.)
     """
-    run = VerificationRun.objects.get(pk=run_id)
-    if run.status != RunStatus.RUNNING or not chunk:
+    if run is None:
+        run = VerificationRun.objects.get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
         return 0
-    # A block none of whose teachers has a result of the year yet (the year's first run) is written by a
-    # plain INSERT: the upsert's speculative insertion (a check of the unique index before each row and a
-    # confirmation after it) was about a sixth of a chunk at 1,000,000 teachers (docs/scale.md). Should
-    # another worker insert some of the block's results after the check (a re-delivered chunk), the
-    # unique index refuses the INSERT and the chunk is written again by the upsert: the same rows.
-    upsert = _block_results(run, chunk).exists()
-    try:
-        written = _write_chunk(run, chunk, upsert=upsert)
-    except IntegrityError:
-        if upsert:
-            raise
-        written = _write_chunk(run, chunk, upsert=True)
-    # After the commit, not inside the chunk's transaction: holding result rows while waiting for the run
-    # row could deadlock with `run_finish`, which locks the run row and then deletes results.
-    VerificationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    written = 0
+    if chunk:
+        # A block none of whose teachers has a result of the year yet (the year's first run) is written by a
+        # plain INSERT: the upsert's speculative insertion (a check of the unique index before each row and a
+        # confirmation after it) was about a sixth of a chunk at 1,000,000 teachers (docs/scale.md). Should
+        # another worker insert some of the block's results after the check (a re-delivered chunk), the
+        # unique index refuses the INSERT and the chunk is written again by the upsert: the same rows.
+        upsert = _block_results(run, chunk).exists()
+        try:
+            written = _write_chunk(run, chunk, upsert=upsert)
+        except IntegrityError:
+            if upsert:
+                raise
+            written = _write_chunk(run, chunk, upsert=True)
+    # After the chunk's commit, not inside its transaction: holding result rows while waiting for the run row
+    # could deadlock with `run_finish`, which locks the run row and then deletes results. One transaction for
+    # the run's heartbeat and the chunk's record, committed synchronously: that also makes the chunk's own
+    # (asynchronous) commit durable, which comes before it in the log.
+    with transaction.atomic() if index is not None else contextlib.nullcontext():
+        VerificationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+        if index is not None:
+            RunChunk.objects.bulk_create([RunChunk(run_id=run.pk, index=index)], ignore_conflicts=True)
     return int(written)
 
 
@@ -231,8 +251,13 @@ def _write_chunk(run: VerificationRun, chunk: Chunk, *, upsert: bool) -> int:
     set_based = not upsert and set_based_reference_checks()
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            # The chunk's grouping fits in memory, no sort on disk. (One round trip for both settings.)
-            cur.execute("SET LOCAL work_mem = '32MB'" + ("; SET LOCAL session_replication_role = replica" if set_based else ""))
+            # The chunk's grouping fits in memory, no sort on disk. (One round trip for the settings.)
+            # Asynchronous commit: the heartbeat's synchronous commit right after it (`verify_chunk`) flushes
+            # the log past this one, so the chunk is durable before it is recorded as done, one flush a chunk.
+            cur.execute(
+                "SET LOCAL work_mem = '32MB'; SET LOCAL synchronous_commit = off"
+                + ("; SET LOCAL session_replication_role = replica" if set_based else "")
+            )
         if set_based:
             return insert_checked(cur, sql, params)
         cur.execute(sql, params)

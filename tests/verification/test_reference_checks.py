@@ -75,10 +75,7 @@ def test_a_result_whose_school_does_not_exist_is_refused(hours_2022):
     teacher = world.teachers["teacher_a1"]
     columns = list(engine.UPSERT_COLUMNS)
     values = {"teacher_id": teacher.pk, "year": 2022, "run_id": run.pk, "school_id": 987654321, "status": "passed"}
-    insert = (
-        f"INSERT INTO {RESULT} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('%s' for _ in columns)})"
-    )
+    insert = f"INSERT INTO {RESULT} ({', '.join(columns)}) VALUES ({', '.join('%s' for _ in columns)})"
     params = [values.get(c, D(0)) if c != "computed_at" else run.started_at for c in columns]
     with pytest.raises(IntegrityError, match="1 school"):
         with transaction.atomic(), connection.cursor() as cur:
@@ -152,7 +149,9 @@ def test_a_teacher_deleted_while_the_chunk_waits_for_its_row_gets_no_result(tran
     def release_once_the_chunk_waits():
         with connections["default"].temporary_connection() as cur:
             for _ in range(200):
-                cur.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                cur.execute(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
                 if cur.fetchone()[0]:
                     break
                 time.sleep(0.05)
