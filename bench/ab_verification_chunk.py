@@ -69,17 +69,17 @@ def one(year: int, chunk: dict, nchunks: int, variant: str) -> tuple[float, floa
                 )
                 for (name,) in cur.fetchall():
                     cur.execute(f'DROP INDEX "{name}"')
-            sql, params = engine.chunk_statement(run, chunk, upsert=False, lock_teachers=variant == "setlock")
-            if variant in ("set", "setlock"):
+            sql, params = engine.chunk_statement(run, chunk, upsert=False)
+            if variant == "set":
                 cur.execute("SET LOCAL session_replication_role = replica")
-                sql = engine.with_reference_checks(sql, teachers=variant == "set")
+                sql = engine.with_reference_checks(sql)
             elif variant == "select":
                 sql = sql[sql.index("WITH chunk AS") :]
             t, c = time.perf_counter(), backend_cpu()
             cur.execute(sql, params)
-            if variant in ("set", "setlock"):
+            if variant == "set":
                 row = cur.fetchone()
-                assert row[0] == row[1] == (row[2] if variant == "set" else row[1]) and row[3] == row[4] and row[5] == 1, row
+                assert row[0] == row[1] == row[2] and row[3] == row[4] and row[5] == 1, row
             out = (backend_cpu() - c, time.perf_counter() - t)
             raise Rollback
     except Rollback:

@@ -307,7 +307,7 @@ def set_based_reference_checks() -> bool:
     return allowed
 
 
-def with_reference_checks(insert_sql: str, *, teachers: bool = True) -> str:
+def with_reference_checks(insert_sql: str) -> str:
     """`insert_sql` (a plain INSERT of results, run with `session_replication_role = replica`, so that
     PostgreSQL queues none of its per-row foreign-key checks) made to check the foreign keys itself, once
     for the whole statement, as the per-row checks would at commit: each referenced teacher, school and
@@ -323,16 +323,14 @@ def with_reference_checks(insert_sql: str, *, teachers: bool = True) -> str:
     return f"""WITH written AS (
 {insert_sql}
 RETURNING teacher_id, school_id, run_id),
-teachers AS (SELECT x.id FROM {teacher} x WHERE {"" if teachers else "FALSE AND "}x.id IN (SELECT teacher_id FROM written) FOR KEY SHARE OF x),
+teachers AS (SELECT x.id FROM {teacher} x WHERE x.id IN (SELECT teacher_id FROM written) FOR KEY SHARE OF x),
 schools AS (SELECT x.id FROM {school} x WHERE x.id IN (SELECT school_id FROM written) FOR KEY SHARE OF x),
 runs AS (SELECT x.id FROM {run} x WHERE x.id IN (SELECT run_id FROM written) FOR KEY SHARE OF x)
 SELECT (SELECT COUNT(*) FROM written), (SELECT COUNT(DISTINCT teacher_id) FROM written), (SELECT COUNT(*) FROM teachers),
        (SELECT COUNT(DISTINCT school_id) FROM written), (SELECT COUNT(*) FROM schools), (SELECT COUNT(*) FROM runs)"""
 
 
-def chunk_statement(
-    run: VerificationRun, chunk: Chunk, *, upsert: bool = True, lock_teachers: bool = False
-) -> tuple[str, list[Any]]:
+def chunk_statement(run: VerificationRun, chunk: Chunk, *, upsert: bool = True) -> tuple[str, list[Any]]:
     """The SQL and parameters of `verify_chunk`'s one statement (bench/explain_verification.py EXPLAINs it):
     an upsert, or with `upsert` False a plain INSERT (for a block without results of the year)."""
     policy = YearPolicy.objects.get(year=run.year)
@@ -367,13 +365,10 @@ def chunk_statement(
     qn = connection.ops.quote_name
     rules, select = _rule_sql(policy)
     no_params: tuple[()] = ()
-    chunk_sql, chunk_params = chunk_teachers.values("id", "school_id").order_by().query.sql_with_params()
-    if lock_teachers:
-        chunk_sql += f" FOR KEY SHARE OF {qn(Teacher._meta.db_table)}"
     return _compose(
         CHUNK_SQL.replace("{rules}", rules).replace("{select}", select).replace("{conflict}", ON_CONFLICT if upsert else ""),
         {
-            "chunk": (chunk_sql, chunk_params),
+            "chunk": chunk_teachers.values("id", "school_id").order_by().query.sql_with_params(),
             "per_key": per_key.query.sql_with_params(),
             # The chunk's teachers again rather than the `chunk` CTE: the planner sees how many they are
             # (a CTE is guessed at 200 rows) and reads last year's results of a block by one range scan
