@@ -17,7 +17,9 @@ fresh child process (so that the memory figures are the verification's, not the 
 The engine's pass count must equal the SQL's, and every teacher's figures must agree.
 `--reuse` measures again on the data set an earlier run left in DATABASE_URL (PostgreSQL, or a
 sqlite:/// file kept with --keep): the year's results and runs are deleted first (not timed), so the
-first engine run inserts its rows as on a fresh data set.
+first engine run inserts its rows as on a fresh data set. `--workers 2` also runs the year with its chunks
+shared by two processes, after the one-process run (so it updates the rows that run wrote); with
+`--fresh-workers` the year's results are deleted before it too (not timed), so both runs are first runs.
 Goals: peak memory ≤ 300 MB, engine/SQL ≤ 2×. The exit status is 1 when a goal is missed or the
 cross-check fails (bench/run.py starts this script with its defaults).
 """
@@ -314,22 +316,11 @@ def chunk_worker(run_id: int, k: int, workers: int) -> None:
 def reset_year(year: int) -> dict:
     """For --reuse: delete the year's results and runs (what earlier measurements wrote), vacuum and
     analyze the results, and count the data set for the report. Not timed."""
-    from django.db import connection
-
     from hours.models import LedgerEntry
-    from verification.models import Exemption, RunChunk, VerificationResult, VerificationRun
+    from verification.models import Exemption, VerificationResult
 
     t = time.perf_counter()
-    # Plain DELETEs: QuerySet.delete() would load every result into Python to look for complaints.
-    with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {VerificationResult._meta.db_table} WHERE year = %s", [year])
-        cur.execute(
-            f"DELETE FROM {RunChunk._meta.db_table} WHERE run_id IN (SELECT id FROM {VerificationRun._meta.db_table} WHERE year = %s)",
-            [year],
-        )
-        cur.execute(f"DELETE FROM {VerificationRun._meta.db_table} WHERE year = %s", [year])
-        cur.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
-        cur.execute(f"{'VACUUM ' if connection.vendor == 'postgresql' else ''}ANALYZE {VerificationResult._meta.db_table}")
+    delete_year(year)
     return {
         "year": year,
         "ledger": LedgerEntry.objects.filter(year=year).count(),
@@ -340,6 +331,24 @@ def reset_year(year: int) -> dict:
     }
 
 
+def delete_year(year: int) -> None:
+    """The year's results and runs deleted, the scratch table dropped, the results vacuumed and analyzed."""
+    from django.db import connection
+
+    from verification.models import RunChunk, VerificationResult, VerificationRun
+
+    # Plain DELETEs: QuerySet.delete() would load every result into Python to look for complaints.
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {VerificationResult._meta.db_table} WHERE year = %s", [year])
+        cur.execute(
+            f"DELETE FROM {RunChunk._meta.db_table} WHERE run_id IN (SELECT id FROM {VerificationRun._meta.db_table} WHERE year = %s)",
+            [year],
+        )
+        cur.execute(f"DELETE FROM {VerificationRun._meta.db_table} WHERE year = %s", [year])
+        cur.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
+        cur.execute(f"{'VACUUM ' if connection.vendor == 'postgresql' else ''}ANALYZE {VerificationResult._meta.db_table}")
+
+
 def measure_child(args) -> dict:
     """The measurements, in a process that did nothing else yet."""
     datagen.django_setup()
@@ -347,13 +356,15 @@ def measure_child(args) -> dict:
 
     data = reset_year(args.year) if args.reuse else None
     scope = Organisation.objects.filter(kind=OrgKind.CITY).order_by("pk").first().path
-    res: dict = {"baseline_rss_mb": datagen.current_rss_mb()}
+    res: dict = {"baseline_rss_mb": datagen.current_rss_mb(), "fresh_workers": args.fresh_workers}
     if data is not None:
         res["data"] = data
     if args.floor_before:
         res["sql_before"] = run_sql(args.year, scope)
     res["engine"] = engine_run(args.year, trace=False)
     if args.workers > 1:
+        if args.fresh_workers:
+            delete_year(args.year)  # not timed: the workers' run is a first run too, like the one-process run
         res["engine_workers"] = engine_run_workers(args.year, args.workers)
     res["sql"] = run_sql(args.year, scope)
     res["compare"] = compare(args.year)
@@ -406,7 +417,9 @@ def report(vendor: str, n: int, gen: dict, res: dict) -> dict:
     w = res.get("engine_workers")
     if w:
         print(
-            f"  {args_workers(res)} worker processes sharing the chunks: {w['seconds']:.1f} s wall, start-up included "
+            f"  {args_workers(res)} worker processes sharing the chunks"
+            + (" (a first run: the year's results deleted first)" if res.get("fresh_workers") else " (a second run: updates)")
+            + f": {w['seconds']:.1f} s wall, start-up included "
             f"({e['seconds'] / w['seconds']:.2f}× the one-process speed; largest worker's max RSS {w['worker_maxrss_mb']:.0f} MB); "
             f"{args_workers(res)} workers / SQL: {w['seconds'] / s['seconds']:.2f}×"
         )
@@ -472,6 +485,7 @@ def bench(
     workers: int = 1,
     reuse: bool = False,
     floor_before: bool = False,
+    fresh_workers: bool = False,
 ) -> dict:
     """The whole benchmark on a new database (or, with `reuse`, on DATABASE_URL's data as it is). This
     process only orchestrates; the data is generated in one child process and measured in another
@@ -495,6 +509,7 @@ def bench(
             *([] if trace else ["--no-trace"]),
             *(["--reuse"] if reuse else []),
             *(["--floor-before"] if floor_before else []),
+            *(["--fresh-workers"] if fresh_workers else []),
         )
         res["workers"] = workers
         if gen is None:
@@ -522,6 +537,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--floor-before", action="store_true", help="also time the one-statement floor before the engine (and give the mean)"
     )
+    parser.add_argument(
+        "--fresh-workers",
+        action="store_true",
+        help="with --workers: delete the year's results before the workers' run (a first run, as the one-process run)",
+    )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--chunk-worker", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -540,6 +560,7 @@ def main(argv: list[str] | None = None) -> None:
         workers=args.workers,
         reuse=args.reuse,
         floor_before=args.floor_before,
+        fresh_workers=args.fresh_workers,
     )
     print(f"  whole benchmark: {time.perf_counter() - t:.0f} s")
     if not result["met"]:

@@ -392,6 +392,9 @@ CPD_REMINDER_CHANNELS = env_list("CPD_REMINDER_CHANNELS", ["home.channels.InAppC
 CPD_SITE_URL = env_str("CPD_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Teachers per verification chunk (one task each); smaller only to exercise chunking (smoke test).
 VERIFY_CHUNK_TEACHERS = env_int("CPD_VERIFY_CHUNK_TEACHERS", 5000)
+# A year's first run checks each chunk's foreign keys once for the block (verification.engine.with_reference_checks)
+# where the database role may set session_replication_role; 0: always the per-row checks.
+VERIFY_SET_BASED_CHECKS = env_bool("CPD_VERIFY_SET_BASED_CHECKS", True)
 ROSTER_CONFIRMATION_MAX_AGE_DAYS = 183  # at least twice a year
 ROSTER_IMPORT_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_IMPORT_MAX_ROWS = 100_000

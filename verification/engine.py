@@ -15,21 +15,33 @@ checks of the inserted results at commit); 8.1 s on SQLite, 1.48×. The Python p
 
 from __future__ import annotations
 
+import contextlib
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from accounts.models import Teacher, TeacherStatus
+from accounts.models import Organisation, Teacher, TeacherStatus
 from hours.ledger import counted_entries as counted_entries  # re-exported: the rule lives in hours.ledger
 from hours.ledger import per_key_hours
 from hours.models import Category
 
-from .models import CarryRule, Exemption, ResultStatus, RunStatus, VerificationResult, VerificationRun, YearPolicy
+from .models import (
+    CarryRule,
+    Exemption,
+    ResultStatus,
+    RunChunk,
+    RunStatus,
+    VerificationResult,
+    VerificationRun,
+    YearPolicy,
+)
 
 ZERO = Decimal("0")
 CHUNK_TEACHERS = 5000
@@ -178,35 +190,45 @@ def _compose(template: str, pieces: dict[str, tuple[str, Sequence[Any]]], params
 Chunk = dict[str, Any] | list[int]
 
 
-def verify_chunk(run_id: int, chunk: Chunk) -> int:
+def verify_chunk(run_id: int, chunk: Chunk, *, index: int | None = None, run: VerificationRun | None = None) -> int:
     """Compute and upsert the results of the chunk's active teachers for the run's year: one
     INSERT … SELECT … ON CONFLICT DO UPDATE, so no row travels through Python.
 
     A chunk is what `plan_chunks` plans, {"from": lo, "to": hi, "scope": path}: the active teachers
     with lo <= id < hi (None: open) of the schools under `path`. A list of school ids (the plans of
-    runs started before ranges; kept for them) is every active teacher of those schools.
+    runs started before ranges; kept for them) is every active teacher of those schools. With `index`
+    (the chunk's place in the run's plan), the chunk is also recorded as done (`RunChunk`). `run`: the
+    run as just read by the caller (else it is read here).
 
     Idempotent: re-delivering the same chunk rewrites the same rows. Returns the number of results.
     (Two statements: whether the block has results of the year yet, then the INSERT or the upsert.)
     """
-    run = VerificationRun.objects.get(pk=run_id)
-    if run.status != RunStatus.RUNNING or not chunk:
+    if run is None:
+        run = VerificationRun.objects.get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
         return 0
-    # A block none of whose teachers has a result of the year yet (the year's first run) is written by a
-    # plain INSERT: the upsert's speculative insertion (a check of the unique index before each row and a
-    # confirmation after it) was about a sixth of a chunk at 1,000,000 teachers (docs/scale.md). Should
-    # another worker insert some of the block's results after the check (a re-delivered chunk), the
-    # unique index refuses the INSERT and the chunk is written again by the upsert: the same rows.
-    upsert = _block_results(run, chunk).exists()
-    try:
-        written = _write_chunk(run, chunk, upsert=upsert)
-    except IntegrityError:
-        if upsert:
-            raise
-        written = _write_chunk(run, chunk, upsert=True)
-    # After the commit, not inside the chunk's transaction: holding result rows while waiting for the run
-    # row could deadlock with `run_finish`, which locks the run row and then deletes results.
-    VerificationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    written = 0
+    if chunk:
+        # A block none of whose teachers has a result of the year yet (the year's first run) is written by a
+        # plain INSERT: the upsert's speculative insertion (a check of the unique index before each row and a
+        # confirmation after it) was about a sixth of a chunk at 1,000,000 teachers (docs/scale.md). Should
+        # another worker insert some of the block's results after the check (a re-delivered chunk), the
+        # unique index refuses the INSERT and the chunk is written again by the upsert: the same rows.
+        upsert = _block_results(run, chunk).exists()
+        try:
+            written = _write_chunk(run, chunk, upsert=upsert)
+        except IntegrityError:
+            if upsert:
+                raise
+            written = _write_chunk(run, chunk, upsert=True)
+    # After the chunk's commit, not inside its transaction: holding result rows while waiting for the run row
+    # could deadlock with `run_finish`, which locks the run row and then deletes results. One transaction for
+    # the run's heartbeat and the chunk's record, committed synchronously: that also makes the chunk's own
+    # (asynchronous) commit durable, which comes before it in the log.
+    with transaction.atomic() if index is not None else contextlib.nullcontext():
+        VerificationRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+        if index is not None:
+            RunChunk.objects.bulk_create([RunChunk(run_id=run.pk, index=index)], ignore_conflicts=True)
     return int(written)
 
 
@@ -226,11 +248,86 @@ def _block_results(run: VerificationRun, chunk: Chunk) -> QuerySet[VerificationR
 
 def _write_chunk(run: VerificationRun, chunk: Chunk, *, upsert: bool) -> int:
     sql, params = chunk_statement(run, chunk, upsert=upsert)
+    set_based = not upsert and set_based_reference_checks()
     with transaction.atomic(), connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute("SET LOCAL work_mem = '32MB'")  # the chunk's grouping fits in memory, no sort on disk
+            # The chunk's grouping fits in memory, no sort on disk. (One round trip for the settings.)
+            # Asynchronous commit: the heartbeat's synchronous commit right after it (`verify_chunk`) flushes
+            # the log past this one, so the chunk is durable before it is recorded as done, one flush a chunk.
+            cur.execute(
+                "SET LOCAL work_mem = '32MB'; SET LOCAL synchronous_commit = off"
+                + ("; SET LOCAL session_replication_role = replica" if set_based else "")
+            )
+        if set_based:
+            return insert_checked(cur, sql, params)
         cur.execute(sql, params)
         return int(cur.rowcount)
+
+
+def insert_checked(cur: Any, insert_sql: str, params: Sequence[Any]) -> int:
+    """Run `insert_sql`, a plain INSERT of results, with `session_replication_role` already `replica` for
+    the transaction, checking its foreign keys once for the statement (`with_reference_checks`); then set
+    the role back. Returns the rows written; raises IntegrityError, as the per-row checks would at commit,
+    when a teacher, school or run it refers to no longer exists (the caller's atomic block rolls back)."""
+    cur.execute(with_reference_checks(insert_sql), params)
+    written, teachers, teachers_locked, schools, schools_locked, runs_locked = cur.fetchone()
+    # Only this statement: the chunk may run inside a caller's transaction (tests, eager mode). (Should the
+    # statement fail, the rollback of the caller's atomic block undoes the SET LOCAL with it.)
+    cur.execute("SET LOCAL session_replication_role = DEFAULT")
+    if (teachers_locked, schools_locked, runs_locked) != (teachers, schools, min(written, 1)):
+        # Deleted between the statement's snapshot and its lock (the lock skips a deleted row).
+        raise IntegrityError(
+            f"insert of verification results: {teachers - teachers_locked} teacher(s), {schools - schools_locked} "
+            f"school(s), {min(written, 1) - runs_locked} run(s) it refers to do not exist"
+        )
+    return int(written)
+
+
+# Whether this database connection may skip the row-by-row foreign-key checks (`set_based_reference_checks`).
+_SET_BASED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def set_based_reference_checks() -> bool:
+    """Whether a first-run chunk checks its results' three foreign keys once for the block rather than
+    once per row: on PostgreSQL, when the setting allows it (`VERIFY_SET_BASED_CHECKS`) and the database
+    role may set `session_replication_role` (a superuser, or on PostgreSQL 15 and later a role granted
+    `SET ON PARAMETER session_replication_role`). Asked once per database connection."""
+    if connection.vendor != "postgresql" or not settings.VERIFY_SET_BASED_CHECKS:
+        return False
+    connection.ensure_connection()
+    raw = connection.connection
+    allowed = _SET_BASED.get(raw)
+    if allowed is None:
+        with connection.cursor() as cur:
+            if connection.pg_version >= 150000:
+                cur.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+            else:
+                cur.execute("SELECT current_setting('is_superuser') = 'on'")
+            allowed = _SET_BASED[raw] = bool(cur.fetchone()[0])
+    return allowed
+
+
+def with_reference_checks(insert_sql: str) -> str:
+    """`insert_sql` (a plain INSERT of results, run with `session_replication_role = replica`, so that
+    PostgreSQL queues none of its per-row foreign-key checks) made to check the foreign keys itself, once
+    for the whole statement, as the per-row checks would at commit: each referenced teacher, school and
+    run is locked FOR KEY SHARE (the per-row check's own lock: nobody can delete it or change its id until
+    this transaction ends) and counted. The statement returns one row: (results written, distinct
+    teachers, teachers locked, distinct schools, schools locked, runs locked); a referenced row that was
+    deleted meanwhile is not locked, and the caller refuses the chunk (`_write_chunk`).
+
+    The constraints themselves stay as they are: every other write, and every delete of a teacher, school
+    or run (the referenced side's checks, which this does not touch), is checked by PostgreSQL as before."""
+    qn = connection.ops.quote_name
+    teacher, school, run = (qn(m._meta.db_table) for m in (Teacher, Organisation, VerificationRun))
+    return f"""WITH written AS (
+{insert_sql}
+RETURNING teacher_id, school_id, run_id),
+teachers AS (SELECT x.id FROM {teacher} x WHERE x.id IN (SELECT teacher_id FROM written) FOR KEY SHARE OF x),
+schools AS (SELECT x.id FROM {school} x WHERE x.id IN (SELECT school_id FROM written) FOR KEY SHARE OF x),
+runs AS (SELECT x.id FROM {run} x WHERE x.id IN (SELECT run_id FROM written) FOR KEY SHARE OF x)
+SELECT (SELECT COUNT(*) FROM written), (SELECT COUNT(DISTINCT teacher_id) FROM written), (SELECT COUNT(*) FROM teachers),
+       (SELECT COUNT(DISTINCT school_id) FROM written), (SELECT COUNT(*) FROM schools), (SELECT COUNT(*) FROM runs)"""
 
 
 def chunk_statement(run: VerificationRun, chunk: Chunk, *, upsert: bool = True) -> tuple[str, list[Any]]:

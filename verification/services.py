@@ -230,10 +230,7 @@ def run_chunk(run_id: int, index: int) -> int:
     """Verify one planned chunk and record it as done (idempotent: a re-delivered chunk rewrites the
     same results and records nothing new)."""
     run = VerificationRun.objects.get(pk=run_id)
-    done = verify_chunk(run.pk, run.chunk_plan[index])
-    if run.status == RunStatus.RUNNING:
-        RunChunk.objects.get_or_create(run_id=run.pk, index=index)
-    return done
+    return verify_chunk(run.pk, run.chunk_plan[index], index=index, run=run)
 
 
 def run_progress(run: VerificationRun) -> int:
