@@ -177,21 +177,26 @@ def gap_points(teacher: Teacher, categories: list[str], short: dict[str, Decimal
 
 def final_results(teacher: Teacher, today: datetime.date) -> list[VerificationResult]:
     """Past years' verdicts a teacher may see: only final ones (the year finalised by the city, or computed
-    after the year's last review deadline); a provisional run is never shown to a teacher (SPEC §9)."""
+    after the year's last review deadline); a provisional run is never shown to a teacher (SPEC §9).
+
+    One statement: each result carries whether its year is finalised and its year's stored review deadline."""
+    from django.db.models import Exists, OuterRef, Subquery
+    from django.utils import timezone
+
     from hours.models import Year
 
-    results = list(VerificationResult.objects.filter(teacher=teacher, year__lt=today.year).order_by("-year"))
-    if not results:
-        return []
-    years = [r.year for r in results]
-    finalised = set(YearPolicy.objects.filter(year__in=years, finalised_at__isnull=False).values_list("year", flat=True))
-    last_deadline = dict(Year.objects.filter(year__in=years).values_list("year", "district_review_deadline"))
+    results = list(
+        VerificationResult.objects.filter(teacher=teacher, year__lt=today.year)
+        .annotate(
+            year_finalised=Exists(YearPolicy.objects.filter(year=OuterRef("year"), finalised_at__isnull=False)),
+            stored_deadline=Subquery(Year.objects.filter(year=OuterRef("year")).values("district_review_deadline")[:1]),
+        )
+        .order_by("-year")
+    )
     shown = []
     for r in results:
-        deadline = last_deadline.get(r.year) or Year.defaults_for(r.year)["district_review_deadline"]
-        from django.utils import timezone
-
-        if r.year in finalised or timezone.localdate(r.computed_at) > deadline:
+        deadline = r.stored_deadline or Year.defaults_for(r.year)["district_review_deadline"]
+        if r.year_finalised or timezone.localdate(r.computed_at) > deadline:
             shown.append(r)
     return shown
 
