@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cpd import batch
 from cpd.errors import StateConflict
 from cpd.pagination import keyset_page, list_count
 from security.models import AuditEventKind
@@ -103,18 +102,10 @@ def workspace_context(request) -> dict:
         # 1,500,000 teachers cost 0.6-1.8 s per home page counted exactly).
         active = selectors.teachers_visible_to(role).filter(status=TeacherStatus.ACTIVE)
         context["total_teachers"], context["total_teachers_estimated"] = list_count(active)
-        # the two counts of schools in one statement (cpd.batch)
-        context["school_count"], context["overdue_count"] = batch.fetch(
-            [
-                batch.count(selectors.schools_visible_to(role).filter(is_active=True)),
-                batch.count(selectors.schools_overdue_confirmation(role)),
-            ]
-        )
-        context["overdue_schools"] = (
-            selectors.schools_overdue_confirmation(role)
-            .annotate(last_confirmed=selectors.last_confirmation())
-            .select_related("parent")[:20]
-        )
+        # Its schools and the overdue ones, read at most every ROSTER_OVERVIEW_SECONDS (selectors.roster_overview).
+        overview = selectors.roster_overview(role)
+        context["school_count"], context["overdue_count"] = overview.school_count, overview.overdue_count
+        context["overdue_schools"] = overview.overdue_schools
     return context
 
 

@@ -270,13 +270,9 @@ def _late_reasons_step(role: Role, today: datetime.date) -> Step[dict[int, set[s
 
     year = verification_year(today)
     rows: dict[int, set[str]] = {}
-    overdue = account_selectors.schools_overdue_confirmation(role).order_by()
-    if role.kind == RoleKind.DISTRICT_ADMIN:
-        overdue_ids = overdue.values_list("pk", flat=True)
-    else:  # the city's units are districts: the parents of overdue schools
-        overdue_ids = Organisation.objects.filter(pk__in=overdue.values("parent_id")).values_list("pk", flat=True)
+    # a district's overdue schools, or the city's districts that have some (cached for seconds: the overview)
     reason = str(_("名册超过6个月未确认"))
-    for pk in overdue_ids:
+    for pk in account_selectors.roster_overview(role).overdue_units:
         rows.setdefault(pk, set()).add(reason)
     if (yield batch.exists(VerificationResult.objects.filter(year=year))):
         if role.kind == RoleKind.DISTRICT_ADMIN:

@@ -59,4 +59,3 @@ def test_a_school_admins_home_costs_11_statements_and_shows_the_roster_overdue(w
     # the pending exchange requests, the exchange window, the notice's four probes and the registration complaints
     # (cpd.batch); the workspace's counts and last confirmation; unread notifications
     assert n == 11, n
-
