@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Min, QuerySet, Value
+from django.db.models import Min, QuerySet, Sum, Value
 
 T = TypeVar("T")
 Step = Generator[Any, Any, T]
@@ -67,6 +67,11 @@ def value(qs: QuerySet) -> Read:
 def smallest(qs: QuerySet, field: str) -> Read:
     """The least `field` over the rows of `qs` (MIN), None when it has none."""
     return Read("value", qs.order_by().values(_all=Value(1)).annotate(least=Min(field)).values("least"))
+
+
+def total(qs: QuerySet, field: str) -> Read:
+    """The sum of `field` over the rows of `qs` (SUM), None when it has none."""
+    return Read("value", qs.order_by().values(_all=Value(1)).annotate(total=Sum(field)).values("total"))
 
 
 _EMPTY = {"count": 0, "capped": None, "exists": False, "value": None}

@@ -36,6 +36,8 @@ def test_the_answers_are_the_orms_in_one_statement(world):
         batch.value(Year.objects.filter(year=1999).values("district_review_deadline")),
         batch.value(schools.order_by("-code").values_list("code")),
         batch.smallest(schools, "code"),
+        batch.total(Year.objects.all(), "year"),
+        batch.total(Year.objects.filter(year=1999), "year"),
         batch.count(Teacher.objects.none()),
         batch.exists(Teacher.objects.filter(pk__in=[])),
     ]
@@ -53,6 +55,8 @@ def test_the_answers_are_the_orms_in_one_statement(world):
         None,
         schools.order_by("-code").values_list("code", flat=True).first(),
         min(schools.values_list("code", flat=True)),
+        2026,
+        None,
         0,
         False,
     ]
