@@ -102,13 +102,10 @@ def workspace_context(request) -> dict:
         # 1,500,000 teachers cost 0.6-1.8 s per home page counted exactly).
         active = selectors.teachers_visible_to(role).filter(status=TeacherStatus.ACTIVE)
         context["total_teachers"], context["total_teachers_estimated"] = list_count(active)
-        context["school_count"] = selectors.schools_visible_to(role).filter(is_active=True).count()
-        context["overdue_schools"] = (
-            selectors.schools_overdue_confirmation(role)
-            .annotate(last_confirmed=selectors.last_confirmation())
-            .select_related("parent")[:20]
-        )
-        context["overdue_count"] = selectors.schools_overdue_confirmation(role).count()
+        # Its schools and the overdue ones, read at most every ROSTER_OVERVIEW_SECONDS (selectors.roster_overview).
+        overview = selectors.roster_overview(role)
+        context["school_count"], context["overdue_count"] = overview.school_count, overview.overdue_count
+        context["overdue_schools"] = overview.overdue_schools
     return context
 
 

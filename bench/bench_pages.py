@@ -121,10 +121,10 @@ EXTRAS_SQL = [
               'not_needed', FALSE, 'any'
        FROM accounts_organisation o
        WHERE o.kind IN ('city', 'district') OR (o.kind = 'school' AND o.id % 10 = 0)""",
-    """INSERT INTO hours_enrolment (state, reason, created_at, updated_at, district_id, teacher_id, project_id)
+    """INSERT INTO hours_enrolment (state, reason, created_at, updated_at, district_id, school_id, teacher_id, project_id)
        WITH p AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn, count(*) OVER () AS n FROM hours_trainingproject)
        SELECT (ARRAY['applied', 'principal_approved', 'district_approved', 'final', 'rejected'])[1 + t.id % 5], '',
-              now() - (t.id % 200) * INTERVAL '1 hour', now() - (t.id % 200) * INTERVAL '1 hour', s.parent_id, t.id, p.id
+              now() - (t.id % 200) * INTERVAL '1 hour', now() - (t.id % 200) * INTERVAL '1 hour', s.parent_id, s.id, t.id, p.id
        FROM accounts_teacher t JOIN accounts_organisation s ON s.id = t.school_id JOIN p ON p.rn = t.id % p.n
        WHERE t.id % 4 = 0 OR t.id = {teacher_id} ON CONFLICT DO NOTHING""",
     # points exchange requests: 1 teacher in 10 (the persona too)
@@ -145,9 +145,9 @@ PROVIDER_SQL = [
               CASE WHEN k = 2 THEN NULL ELSE DATE '{y}-12-31' END, '', now() - INTERVAL '30 days',
               now() - INTERVAL '40 days' + k * INTERVAL '1 minute', {org}, 'not_needed', FALSE, 'any'
        FROM generate_series(1, 60) k""",
-    """INSERT INTO hours_enrolment (state, reason, created_at, updated_at, district_id, teacher_id, project_id)
+    """INSERT INTO hours_enrolment (state, reason, created_at, updated_at, district_id, school_id, teacher_id, project_id)
        SELECT CASE WHEN t.id % 400 < 360 THEN 'final' ELSE 'applied' END, '', now() - (t.id % 200) * INTERVAL '1 hour',
-              now() - (t.id % 200) * INTERVAL '1 hour', s.parent_id, t.id, {big}
+              now() - (t.id % 200) * INTERVAL '1 hour', s.parent_id, s.id, t.id, {big}
        FROM accounts_teacher t JOIN accounts_organisation s ON s.id = t.school_id
        WHERE t.id % 40 = 1 ON CONFLICT DO NOTHING""",
 ]
@@ -919,7 +919,7 @@ def query_counts(p: dict, eps: list) -> dict[str, int]:
 def in_process(p: dict, eps: list, repeats: int) -> None:
     """Each endpoint `repeats` times in this process (Django's test client, one request at a time): status,
     SQL statements, min and median ms. Less disturbed by a shared machine than the load runs. With BENCH_SLOW=1
-    in the environment it also prints each endpoint's three slowest statements; with BENCH_CALLS=1 the Python
+    in the environment it also prints each endpoint's three slowest statements (BENCH_SLOW=all: every one, slowest first); with BENCH_CALLS=1 the Python
     function calls of one more request (cProfile: the same on a busy machine as on a quiet one, so a change to
     the Python side of a page shows even when the milliseconds are noise)."""
     from django.db import connection
@@ -955,7 +955,7 @@ def in_process(p: dict, eps: list, repeats: int) -> None:
             flush=True,
         )
         if os.environ.get("BENCH_SLOW"):
-            for q in sorted(captured, key=lambda q: -float(q["time"]))[:3]:
+            for q in sorted(captured, key=lambda q: -float(q["time"]))[: 100 if os.environ["BENCH_SLOW"] == "all" else 3]:
                 print("   ", q["time"], q["sql"][:600], flush=True)
 
 

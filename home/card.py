@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 
 from accounts.models import Role, Teacher
 from hours.models import Category, Declaration, DeclarationState, LedgerEntry, Source
@@ -178,25 +178,27 @@ def gap_points(teacher: Teacher, categories: list[str], short: dict[str, Decimal
 def final_results(teacher: Teacher, today: datetime.date) -> list[VerificationResult]:
     """Past years' verdicts a teacher may see: only final ones (the year finalised by the city, or computed
     after the year's last review deadline); a provisional run is never shown to a teacher (SPEC §9)."""
-    return only_final(list(VerificationResult.objects.filter(teacher=teacher, year__lt=today.year).order_by("-year")))
+    return only_final(VerificationResult.objects.filter(teacher=teacher, year__lt=today.year).order_by("-year"))
 
 
-def only_final(results: list[VerificationResult]) -> list[VerificationResult]:
+def only_final(results: QuerySet[VerificationResult]) -> list[VerificationResult]:
     """The final ones of these past years' results (the year finalised, or computed after its last review
-    deadline), in their order: `final_results`' rule, for one teacher's years or one year's school."""
+    deadline), in their order: `final_results`' rule, for one teacher's years or one year's school.
+
+    One statement: each result carries whether its year is finalised and its year's stored review deadline."""
+    from django.db.models import Exists, OuterRef, Subquery
+    from django.utils import timezone
+
     from hours.models import Year
 
-    if not results:
-        return []
-    years = sorted({r.year for r in results})
-    finalised = set(YearPolicy.objects.filter(year__in=years, finalised_at__isnull=False).values_list("year", flat=True))
-    last_deadline = dict(Year.objects.filter(year__in=years).values_list("year", "district_review_deadline"))
+    annotated = results.annotate(
+        year_finalised=Exists(YearPolicy.objects.filter(year=OuterRef("year"), finalised_at__isnull=False)),
+        stored_deadline=Subquery(Year.objects.filter(year=OuterRef("year")).values("district_review_deadline")[:1]),
+    )
     shown = []
-    for r in results:
-        deadline = last_deadline.get(r.year) or Year.defaults_for(r.year)["district_review_deadline"]
-        from django.utils import timezone
-
-        if r.year in finalised or timezone.localdate(r.computed_at) > deadline:
+    for r in annotated:
+        deadline = r.stored_deadline or Year.defaults_for(r.year)["district_review_deadline"]
+        if r.year_finalised or timezone.localdate(r.computed_at) > deadline:
             shown.append(r)
     return shown
 

@@ -1,6 +1,11 @@
 """To-do lists of reviewers and administrators (SPEC §9): what is waiting for me, how much, by when,
 and a link to the page where it is done. Each count is the count of the page it links to, read
-through the same scoped selector that page uses."""
+through the same scoped selector that page uses.
+
+Each item is a step (`cpd.batch`): it yields its counts, existence tests and single values instead of
+asking them, and `todo_list` sends every item's questions of a round as one statement: the district's
+to-dos asked twelve statements, now seven (a city's twelve, now five). `<kind>_item(role, …)` runs one
+item alone."""
 
 from __future__ import annotations
 
@@ -9,14 +14,15 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors as account_selectors
 from accounts.models import Organisation, OrgKind, Role, RoleKind
-from cpd.pagination import capped_count
+from cpd import batch
+from cpd.batch import Step
 from hours import selectors as hours_selectors
 from hours.models import DeclarationState, Year
 from training.models import ComplaintState as RegComplaintState
@@ -89,17 +95,24 @@ def returned_item(role: Role) -> Item:
 
 
 def points_item(role: Role, today: datetime.date) -> Item:
+    return batch.one(_points(role, today))
+
+
+def _points(role: Role, today: datetime.date) -> Step[Item]:
     from points.models import ExchangeWindow, RequestState
     from points.services import requests_visible_to
 
     qs = requests_visible_to(role).filter(state=RequestState.PENDING)
-    window = ExchangeWindow.objects.filter(year=today.year).first()
+    n, closes_on = yield (
+        batch.count(qs),
+        batch.value(ExchangeWindow.objects.filter(year=today.year).values("closes_on")),
+    )
     return Item(
         "points",
         str(_("待确认付款的积分兑换")),
-        qs.count(),
+        n,
         _url("school_requests"),
-        window.closes_on if window and window.closes_on >= today else None,
+        closes_on if closes_on and closes_on >= today else None,
     )
 
 
@@ -119,46 +132,60 @@ def _max_age() -> int:
 
 
 def notice_item(role: Role, today: datetime.date) -> Item:
+    return batch.one(_notice(role, today))
+
+
+def _notice(role: Role, today: datetime.date) -> Step[Item]:
     from verification.models import Confirmation, Notice, VerificationResult, YearPolicy
 
     year = verification_year(today)
     school = role.organisation
-    due = (
-        VerificationResult.objects.filter(year=year, school=school).exists()
-        and not Notice.objects.filter(school=school, year=year).exists()
-        and not Confirmation.objects.filter(organisation=school, year=year).exists()
-        and not YearPolicy.objects.filter(year=year, finalised_at__isnull=False).exists()
+    results, notice, confirmed, finalised = yield (
+        batch.exists(VerificationResult.objects.filter(year=year, school=school)),
+        batch.exists(Notice.objects.filter(school=school, year=year)),
+        batch.exists(Confirmation.objects.filter(organisation=school, year=year)),
+        batch.exists(YearPolicy.objects.filter(year=year, finalised_at__isnull=False)),
     )
+    due = results and not notice and not confirmed and not finalised
     return Item("notice", str(_("待发布的验证结果公示")), int(due), _url("notice", year=year))
 
 
-def _capped_count(qs: QuerySet) -> tuple[int, bool]:
+def _capped_count(qs: QuerySet) -> batch.Read:
     """(count, more): exact up to `hours_selectors.QUEUE_COUNT_CAP`, then the cap and "more" ("1000+"), as the
     review queues count: an area's whole backlog joined to its scope cost hundreds of ms at province scale."""
-    return capped_count(qs, hours_selectors.QUEUE_COUNT_CAP)
+    return batch.capped(qs, hours_selectors.QUEUE_COUNT_CAP)
 
 
 def result_complaints_item(role: Role) -> Item:
+    return batch.one(_result_complaints(role))
+
+
+def _result_complaints(role: Role) -> Step[Item]:
     from verification.models import ComplaintState, Notice
     from verification.selectors import complaints_visible_to
 
     qs = complaints_visible_to(role).filter(state=ComplaintState.OPEN)
-    count, more = _capped_count(qs)
+    count, more = yield _capped_count(qs)
     # The earliest end among the notices they were filed under: the scope's open complaints give their notices'
     # ids from the index on (school, state, notice) (verification 0012), then one row per notice, never a join
     # of every open complaint of the city through its result.
     first = None
     if count:
-        first = Notice.objects.filter(pk__in=qs.order_by().values("notice_id")).aggregate(first=Min("ends_at"))["first"]
+        first = yield batch.smallest(Notice.objects.filter(pk__in=qs.order_by().values("notice_id")), "ends_at")
     deadline = timezone.localdate(first) if first else None
     return Item("result_complaints", str(_("待处理的结果异议")), count, _url("result_complaints"), deadline, more)
 
 
 def registration_complaints_item(role: Role) -> Item:
+    return batch.one(_registration_complaints(role))
+
+
+def _registration_complaints(role: Role) -> Step[Item]:
     from training.projects import complaints_for_organiser
 
     qs = complaints_for_organiser(role).filter(state=RegComplaintState.OPEN)
-    return Item("registration_complaints", str(_("待处理的学时登记异议")), qs.count(), _url("complaint_list"))
+    n = yield batch.count(qs)
+    return Item("registration_complaints", str(_("待处理的学时登记异议")), n, _url("complaint_list"))
 
 
 ENROLMENT_QUEUE = {
@@ -169,56 +196,72 @@ ENROLMENT_QUEUE = {
 
 
 def enrolment_item(role: Role) -> Item:
+    return batch.one(_enrolments(role))
+
+
+def _enrolments(role: Role) -> Step[Item]:
     from training.projects import enrolments_visible_to
 
     qs = enrolments_visible_to(role).filter(state=ENROLMENT_QUEUE[role.kind])
-    count, more = _capped_count(qs)
+    count, more = yield _capped_count(qs)
     # The earliest start among the waiting enrolments' projects: the projects by start (training 0003), each
     # probed for one waiting enrolment in scope by (project, state), up to the first that has one. A scalar
     # subquery, not EXISTS, so the planner cannot turn it into a join of every waiting enrolment of the scope.
     first = None
     if count:
         waiting = qs.order_by().filter(project=OuterRef("pk")).values("pk")[:1]
-        first = (
+        first = yield batch.value(
             TrainingProject.objects.annotate(waiting=Subquery(waiting))
             .filter(waiting__isnull=False)
             .order_by("start_date", "pk")
-            .values_list("start_date", flat=True)
-            .first()
+            .values("start_date")
         )
     return Item("enrolments", str(_("待审核的报名")), count, _url("enrolment_list"), first, more)
 
 
 def school_confirmation_item(role: Role, today: datetime.date) -> Item:
+    return batch.one(_school_confirmation(role, today))
+
+
+def _school_confirmation(role: Role, today: datetime.date) -> Step[Item]:
     """The principal's confirmation is due once the notice closed with no open complaint."""
     from verification.models import ComplaintState, Confirmation, Notice, ResultComplaint
 
     year = verification_year(today)
     notice = Notice.objects.filter(school=role.organisation, year=year).first()
-    due = (
-        notice is not None
-        and not notice.is_open
-        and not ResultComplaint.objects.filter(notice=notice, state=ComplaintState.OPEN).exists()
-        and not Confirmation.objects.filter(organisation=role.organisation, year=year).exists()
-    )
+    due = False
+    if notice is not None and not notice.is_open:
+        complained, confirmed = yield (
+            batch.exists(ResultComplaint.objects.filter(notice=notice, state=ComplaintState.OPEN)),
+            batch.exists(Confirmation.objects.filter(organisation=role.organisation, year=year)),
+        )
+        due = not complained and not confirmed
     return Item("confirm_school", str(_("待确认上报的本校结果")), int(due), _url("notice", year=year))
 
 
 def district_confirmation_item(role: Role, today: datetime.date) -> Item:
+    return batch.one(_district_confirmation(role, today))
+
+
+def _district_confirmation(role: Role, today: datetime.date) -> Step[Item]:
     from verification.models import Confirmation, VerificationResult
     from verification.selectors import schools_pending_confirmation
 
     year = verification_year(today)
     district = role.organisation
-    due = (
-        VerificationResult.objects.filter(year=year, school__parent=district).exists()
-        and not schools_pending_confirmation(district, year)
-        and not Confirmation.objects.filter(organisation=district, year=year).exists()
+    results, confirmed = yield (
+        batch.exists(VerificationResult.objects.filter(year=year, school__parent=district)),
+        batch.exists(Confirmation.objects.filter(organisation=district, year=year)),
     )
+    due = results and not confirmed and not schools_pending_confirmation(district, year)
     return Item("confirm_district", str(_("待确认的本区结果")), int(due), _url("confirmations", year=year))
 
 
 def _late_reasons(role: Role, today: datetime.date) -> dict[int, set[str]]:
+    return batch.one(_late_reasons_step(role, today))
+
+
+def _late_reasons_step(role: Role, today: datetime.date) -> Step[dict[int, set[str]]]:
     """{unit id: reasons} of the schools (for a district) or districts (for the city) that are late: a roster
     unconfirmed for six months, or, after the notice week, results not yet confirmed for last year. Ids only:
     a district of 3,000 overdue schools is counted without building 3,000 objects."""
@@ -227,15 +270,11 @@ def _late_reasons(role: Role, today: datetime.date) -> dict[int, set[str]]:
 
     year = verification_year(today)
     rows: dict[int, set[str]] = {}
-    overdue = account_selectors.schools_overdue_confirmation(role).order_by()
-    if role.kind == RoleKind.DISTRICT_ADMIN:
-        overdue_ids = overdue.values_list("pk", flat=True)
-    else:  # the city's units are districts: the parents of overdue schools
-        overdue_ids = Organisation.objects.filter(pk__in=overdue.values("parent_id")).values_list("pk", flat=True)
+    # a district's overdue schools, or the city's districts that have some (cached for seconds: the overview)
     reason = str(_("名册超过6个月未确认"))
-    for pk in overdue_ids:
+    for pk in account_selectors.roster_overview(role).overdue_units:
         rows.setdefault(pk, set()).add(reason)
-    if VerificationResult.objects.filter(year=year).exists():
+    if (yield batch.exists(VerificationResult.objects.filter(year=year))):
         if role.kind == RoleKind.DISTRICT_ADMIN:
             closed = set(Notice.objects.filter(year=year, ends_at__lt=timezone.now()).values_list("school_id", flat=True))
             for s in schools_pending_confirmation(role.organisation, year):
@@ -263,8 +302,13 @@ def late_units(role: Role, today: datetime.date) -> list[dict]:
 
 
 def late_item(role: Role, today: datetime.date) -> Item:
+    return batch.one(_late(role, today))
+
+
+def _late(role: Role, today: datetime.date) -> Step[Item]:
     label = _("逾期的学校") if role.kind == RoleKind.DISTRICT_ADMIN else _("逾期的区")
-    return Item("late", str(label), len(_late_reasons(role, today)), _url("home_late"))
+    reasons = yield from _late_reasons_step(role, today)
+    return Item("late", str(label), len(reasons), _url("home_late"))
 
 
 def runs_item(role: Role) -> Item:
@@ -284,45 +328,73 @@ def runs_item(role: Role) -> Item:
 
 
 def finalise_item(role: Role, today: datetime.date) -> Item:
+    return batch.one(_finalise(role, today))
+
+
+def _finalise(role: Role, today: datetime.date) -> Step[Item]:
     from verification.models import YearPolicy
 
     year = verification_year(today)
     dates = deadlines._year_dates(year)
-    due = today > dates["district_review_deadline"] and YearPolicy.objects.filter(year=year, finalised_at__isnull=True).exists()
+    due = today > dates["district_review_deadline"] and (
+        yield batch.exists(YearPolicy.objects.filter(year=year, finalised_at__isnull=True))
+    )
     return Item("finalise", str(_("待定稿的年度")), int(due), _url("confirmations", year=year))
 
 
 def exports_item(role: Role, today: datetime.date) -> Item:
+    return batch.one(_exports(role, today))
+
+
+def _exports(role: Role, today: datetime.date) -> Step[Item]:
     from verification.exports import exports_visible_to
     from verification.models import ExportStatus
 
     since = timezone.now() - datetime.timedelta(days=7)
-    n = exports_visible_to(role).filter(status=ExportStatus.FAILED, created_at__gte=since).count()
+    n = yield batch.count(exports_visible_to(role).filter(status=ExportStatus.FAILED, created_at__gte=since))
     return Item("exports", str(_("最近7天失败的导出")), n, _url("export_list"))
 
 
 def settings_item(role: Role, today: datetime.date) -> Item:
+    return batch.one(_settings(role, today))
+
+
+def _settings(role: Role, today: datetime.date) -> Step[Item]:
     """The city's yearly settings that are missing: this year's verification policy and points window."""
-    return Item("settings", str(_("待设置的年度参数")), len(missing_settings(today)), _url("home_settings"))
+    missing = yield from _missing_settings(today)
+    return Item("settings", str(_("待设置的年度参数")), len(missing), _url("home_settings"))
 
 
 def missing_settings(today: datetime.date) -> list[dict]:
+    return batch.one(_missing_settings(today))
+
+
+def _missing_settings(today: datetime.date) -> Step[list[dict]]:
     from points.models import ExchangeWindow
     from verification.models import YearPolicy
 
+    policy, window = yield (
+        batch.exists(YearPolicy.objects.filter(year=today.year)),
+        batch.exists(ExchangeWindow.objects.filter(year=today.year)),
+    )
     out = []
-    if settings.CPD_REGIME == "annual" and not YearPolicy.objects.filter(year=today.year).exists():
+    if settings.CPD_REGIME == "annual" and not policy:
         out.append({"label": str(_("%(year)s年度验证标准") % {"year": today.year}), "url": reverse("policy_list")})
-    if not ExchangeWindow.objects.filter(year=today.year).exists():
+    if not window:
         out.append({"label": str(_("%(year)s年度积分兑换时间") % {"year": today.year}), "url": reverse("points_rules")})
     return out
 
 
 def extensions_item(role: Role) -> Item:
+    return batch.one(_extensions(role))
+
+
+def _extensions(role: Role) -> Step[Item]:
     qs = RegistrationExtension.objects.filter(
         project__organiser__path__startswith=role.organisation.path, state=ExtensionState.PENDING
     )
-    return Item("extensions", str(_("待审批的延期登记申请")), qs.count(), _url("extension_list"))
+    n = yield batch.count(qs)
+    return Item("extensions", str(_("待审批的延期登记申请")), n, _url("extension_list"))
 
 
 def projects_due(role: Role, today: datetime.date) -> list:
@@ -359,44 +431,47 @@ def todo_list(role: Role, today: datetime.date) -> list[Item]:
     # The annual verification's to-dos (notice, confirmations, runs, finalisation, exports) exist only
     # where years are verified: a cycle deployment has none of their pages.
     annual = settings.CPD_REGIME == "annual"
+    steps: list[Step[Item] | Item]
     if kind == RoleKind.SCHOOL_ADMIN:
-        items = [
+        steps = [
             review_item(role, "school"),
             returned_item(role),
-            points_item(role, today),
+            _points(role, today),
             roster_item(role),
-            *([notice_item(role, today)] if annual else []),
-            registration_complaints_item(role),
+            *([_notice(role, today)] if annual else []),
+            _registration_complaints(role),
         ]
     elif kind == RoleKind.PRINCIPAL:
-        items = [
-            enrolment_item(role),
-            *([school_confirmation_item(role, today), notice_item(role, today)] if annual else []),
+        steps = [
+            _enrolments(role),
+            *([_school_confirmation(role, today), _notice(role, today)] if annual else []),
             roster_item(role),
-            points_item(role, today),
+            _points(role, today),
         ]
     elif kind == RoleKind.DISTRICT_ADMIN:
-        items = [
+        steps = [
             review_item(role, "district"),
-            *([result_complaints_item(role)] if annual else []),
-            enrolment_item(role),
-            *([district_confirmation_item(role, today), late_item(role, today)] if annual else []),
-            registration_complaints_item(role),
+            *([_result_complaints(role)] if annual else []),
+            _enrolments(role),
+            *([_district_confirmation(role, today), _late(role, today)] if annual else []),
+            _registration_complaints(role),
         ]
     elif kind == RoleKind.CITY_ADMIN:
-        items = [
-            *([runs_item(role), finalise_item(role, today), exports_item(role, today)] if annual else []),
-            settings_item(role, today),
-            extensions_item(role),
-            enrolment_item(role),
-            *([late_item(role, today)] if annual else []),
-            registration_complaints_item(role),
+        steps = [
+            *([runs_item(role), _finalise(role, today), _exports(role, today)] if annual else []),
+            _settings(role, today),
+            _extensions(role),
+            _enrolments(role),
+            *([_late(role, today)] if annual else []),
+            _registration_complaints(role),
         ]
     elif kind == RoleKind.PROVIDER:
-        items = [projects_due_item(role, today), registration_complaints_item(role)]
+        steps = [projects_due_item(role, today), _registration_complaints(role)]
     else:
-        items = []
-    return items
+        steps = []
+    # Every step's counts and probes of a round in one statement (cpd.batch); the items that read rows (the
+    # review queue's per-year counts, the late units, the runs) have read them already, on their own.
+    return batch.run(steps)
 
 
 def nearest_deadline(items: list[Item], today: datetime.date) -> Item | None:

@@ -333,11 +333,9 @@ def build_school(school: Organisation, year: int) -> list[Transcript]:
     if year >= timezone.localdate().year:
         return []
     results = only_final(
-        list(
-            VerificationResult.objects.filter(school=school, year=year)
-            .select_related("teacher", "teacher__school", "school")
-            .order_by("teacher__name", "teacher_id")
-        )
+        VerificationResult.objects.filter(school=school, year=year)
+        .select_related("teacher", "teacher__school", "school")
+        .order_by("teacher__name", "teacher_id")
     )
     ids = [r.teacher_id for r in results]
     entries: dict[int, list] = {}

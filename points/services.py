@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, RoleKind, Teacher, TeacherStatus, User
+from cpd import batch
 from cpd.errors import NotFound, StateConflict
 
 from .models import (
@@ -140,17 +141,21 @@ def points_earn(*, event_id: str, teacher_key: str, action_code: str, occurred_o
 
 
 def exchangeable_now(teacher: Teacher, year: int | None = None) -> dict[str, Any]:
-    """What the teacher may request now: per category, the hours left under the cap and affordable."""
+    """What the teacher may request now: per category, the hours left under the cap and affordable. The
+    window, then the balance, the hold and the hours requested per category in one statement (cpd.batch)."""
     year = year or timezone.localdate().year
     window = ExchangeWindow.objects.filter(year=year).first()
-    account = PointsAccount.objects.filter(teacher=teacher, year=year).first()
-    balance = account.balance if account else 0
-    used = dict(
-        ExchangeRequest.objects.filter(teacher=teacher, year=year, state__in=[RequestState.PENDING, RequestState.PAID])
-        .values("category")
-        .annotate(h=Sum("hours"))
-        .values_list("category", "h")
+    account = PointsAccount.objects.filter(teacher=teacher, year=year)
+    requested = ExchangeRequest.objects.filter(teacher=teacher, year=year, state__in=[RequestState.PENDING, RequestState.PAID])
+    balance, held, *hours = batch.fetch(
+        [
+            batch.value(account.values("balance")),
+            batch.value(account.values("held")),
+            *(batch.total(requested.filter(category=c), "hours") for c in CAP_HOURS),
+        ]
     )
+    balance = balance or 0
+    used = dict(zip(CAP_HOURS, hours, strict=True))
     affordable = balance // POINTS_PER_HOUR
     per_category = {c: max(0, min(cap - (used.get(c) or 0), affordable)) for c, cap in CAP_HOURS.items()}
     return {
@@ -158,7 +163,7 @@ def exchangeable_now(teacher: Teacher, year: int | None = None) -> dict[str, Any
         "window": window,
         "open": bool(window and window.is_open()),
         "balance": balance,
-        "held": account.held if account else 0,
+        "held": held or 0,
         "used": {c: used.get(c) or 0 for c in CAP_HOURS},
         "caps": CAP_HOURS,
         "per_category": per_category,

@@ -184,6 +184,17 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _each_test_starts_with_an_empty_cache():
+    """What a page caches for seconds (accounts.selectors.roster_overview) must not outlive the test's rows: a
+    rolled-back test fires no signal, and SQLite gives its ids to the next test's rows."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _only_the_ledger_writes_ledger_entries(monkeypatch):
     """Every test doubles as a check that no module but hours/ledger.py creates LedgerEntry rows."""
     from .ledger_guard import install

@@ -67,7 +67,8 @@ def _add(world, n):
     ProjectQuota.objects.bulk_create(ProjectQuota(project=p, district=world.district_a, quota=50) for p in projects)
     me = world.teachers["teacher_a1"]
     Enrolment.objects.bulk_create(
-        Enrolment(project=p, teacher=t, district=world.district_a) for p, t in zip(projects, [me, *teachers[1:]], strict=True)
+        Enrolment(project=p, teacher=t, district=world.district_a, school=t.school)
+        for p, t in zip(projects, [me, *teachers[1:]], strict=True)
     )
     ExchangeRequest.objects.bulk_create(
         ExchangeRequest(teacher=t, year=2026, category="elective", hours=1, points=10) for t in [me, *teachers[1:]]

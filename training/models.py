@@ -171,6 +171,12 @@ class Enrolment(ConcurrentTransitionMixin, models.Model):
     project = models.ForeignKey(TrainingProject, on_delete=models.CASCADE, related_name="enrolments")
     teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="enrolments")
     district = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    # The teacher's current school, which decides who sees the enrolment (`training.projects.enrolments_visible_to`);
+    # `district` is the quota's, fixed at enrolment. Set on creation (`enrolment_apply`) and moved with the teacher by
+    # a trigger on the teachers' table (migration 0004), whatever writes the teacher's school.
+    school = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
     state = FSMField(_("状态"), default=E.APPLIED, choices=EnrolmentState.choices, protected=True, db_index=True)
     reason = models.CharField(_("意见"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -187,6 +193,9 @@ class Enrolment(ConcurrentTransitionMixin, models.Model):
             # A project's enrolments by state, oldest first: the project page's keyset pages, and the home's
             # to-do, which probes each project for a waiting one.
             models.Index(fields=["project", "state", "created_at", "id"], name="enrolment_project_state_idx"),
+            # A school's enrolments by state, oldest first: an area's waiting ones are the ranges of its schools (the
+            # home's capped count), a school's queue one range.
+            models.Index(fields=["school", "state", "created_at", "id"], name="enrolment_school_state_idx"),
         ]
 
     @transition(field=state, source=E.APPLIED, target=E.PRINCIPAL_APPROVED)

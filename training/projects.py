@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from accounts.models import Organisation, OrgKind, Role, RoleKind, Teacher, TeacherStatus, User
-from accounts.selectors import AREA_ROLES, SCHOOL_ROLES
+from accounts.selectors import scope_by_teacher
 from cpd.errors import NotFound, StateConflict
 from cpd.i18n import source_language
 from cpd.models import PlatformClient
@@ -142,15 +142,11 @@ def enrolments_visible_to(role: Role | None) -> QuerySet[Enrolment]:
     if role is None:
         return Enrolment.objects.none()
     qs = Enrolment.objects.select_related("project", "teacher", "teacher__school", "district")
-    if role.kind == RoleKind.TEACHER:
-        return qs.filter(teacher__user_id=role.user_id)
-    if role.kind in SCHOOL_ROLES:
-        return qs.filter(teacher__school_id=role.organisation_id)
-    if role.kind in AREA_ROLES:
-        return qs.filter(teacher__school__path__startswith=role.organisation.path)
     if role.kind == RoleKind.PROVIDER:
         return qs.filter(project__organiser=role.organisation)
-    return qs.none()
+    # The one rule for teacher-owned objects, by the enrolment's own copy of its teacher's current school
+    # (training 0004), not through the teacher: an area's waiting enrolments are one index range per school.
+    return scope_by_teacher(qs, role, school="school")
 
 
 # --- projects -----------------------------------------------------------------------------------
@@ -315,7 +311,7 @@ def enrolment_apply(*, role: Role, actor: User, project: TrainingProject) -> Enr
             (EnrolmentState.APPLIED, EnrolmentState.PRINCIPAL_APPROVED, EnrolmentState.DISTRICT_APPROVED, EnrolmentState.FINAL),
         )
         if existing is None:
-            enrolment = Enrolment.objects.create(project=project, teacher=teacher, district=district)
+            enrolment = Enrolment.objects.create(project=project, teacher=teacher, district=district, school=teacher.school)
             EnrolmentEvent.objects.create(
                 enrolment=enrolment,
                 action="apply",
@@ -378,7 +374,8 @@ def _enrolment_do(enrolment: Enrolment, action: str, actor: User, reason: str) -
         raise StateConflict(_("该报名当前状态为“%(state)s”，不能办理此操作。") % {"state": EnrolmentState(from_state).label})
     enrolment.reason = reason[:500]
     try:
-        enrolment.save()
+        # Only what the transition changes: never the school, which a transfer's trigger may have moved since.
+        enrolment.save(update_fields=["state", "reason", "updated_at"])
     except ConcurrentTransition:
         raise StateConflict(_("该报名刚被其他人处理，请刷新后查看。"))
     EnrolmentEvent.objects.create(

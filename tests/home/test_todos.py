@@ -63,8 +63,10 @@ def busy(world):
             enrolment_start=datetime.date(2026, 6, 1),
             enrolment_end=datetime.date(2026, 6, 30),
         )
-        Enrolment.objects.create(project=project, teacher=a1, district=world.district_a)
-        Enrolment.objects.create(project=project, teacher=a2, district=world.district_a, state=EnrolmentState.APPLIED)
+        Enrolment.objects.create(project=project, teacher=a1, district=world.district_a, school=a1.school)
+        Enrolment.objects.create(
+            project=project, teacher=a2, district=world.district_a, school=a2.school, state=EnrolmentState.APPLIED
+        )
         VerificationRun.objects.create(year=2025, status=RunStatus.FAILED)
         ExportJob.objects.create(
             kind="stats", organisation=world.city, status=ExportStatus.FAILED, params={"role_id": world.roles["city_admin"].pk}
@@ -255,8 +257,12 @@ def test_enrolment_item_counts_up_to_the_cap_and_names_the_earliest_start(world,
             world, enrolment=True, title="无人待审", start_date=datetime.date(2026, 6, 16), end_date=datetime.date(2026, 6, 17)
         )
         Enrolment.objects.filter(project=later).update(state=EnrolmentState.PRINCIPAL_APPROVED)
-        Enrolment.objects.create(project=earlier, teacher=a2, district=world.district_a, state=EnrolmentState.PRINCIPAL_APPROVED)
-        Enrolment.objects.create(project=ignored, teacher=a1, district=world.district_a, state=EnrolmentState.APPLIED)
+        Enrolment.objects.create(
+            project=earlier, teacher=a2, district=world.district_a, school=a2.school, state=EnrolmentState.PRINCIPAL_APPROVED
+        )
+        Enrolment.objects.create(
+            project=ignored, teacher=a1, district=world.district_a, school=a1.school, state=EnrolmentState.APPLIED
+        )
         role = world.roles["district_a_admin"]
         item = todos.enrolment_item(role)
         assert (item.count, item.more, item.deadline) == (3, False, datetime.date(2026, 6, 20))
@@ -289,7 +295,7 @@ def test_enrolment_deadline_probes_projects_by_start_and_the_project_state_index
         with CaptureQueriesContext(connection) as ctx:
             item = todos.enrolment_item(world.roles["district_a_admin"])
         assert item.deadline == datetime.date(2026, 7, 1)
-    (sql,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "hours_trainingproject"."start_date"')]
+    (sql,) = [q["sql"] for q in ctx.captured_queries if 'SELECT "hours_trainingproject"."start_date"' in q["sql"]]
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         try:

@@ -24,7 +24,8 @@ from .projects_kit import make_project
 def _finally_enrolled(world, project, n, school=None):
     teachers = TeacherFactory.create_batch(n, school=school or world.school_a1)
     Enrolment.objects.bulk_create(
-        Enrolment(project=project, teacher=t, district=world.district_a, state=EnrolmentState.FINAL) for t in teachers
+        Enrolment(project=project, teacher=t, district=world.district_a, school=t.school, state=EnrolmentState.FINAL)
+        for t in teachers
     )
     return teachers
 
@@ -76,7 +77,9 @@ def test_only_finally_enrolled_teachers_are_ticked_and_search_finds_by_cpd_numbe
     [a] = _finally_enrolled(world, project, 1)
     [b] = _finally_enrolled(world, project, 1, school=world.school_b1)
     applied = TeacherFactory(school=world.school_a1)
-    Enrolment.objects.create(project=project, teacher=applied, district=world.district_a, state=EnrolmentState.APPLIED)
+    Enrolment.objects.create(
+        project=project, teacher=applied, district=world.district_a, school=applied.school, state=EnrolmentState.APPLIED
+    )
     client = world.client("provider")
 
     page = client.get(f"/hours/projects/{project.pk}/").content.decode()

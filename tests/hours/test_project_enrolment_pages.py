@@ -25,6 +25,7 @@ def _enrol(world, project, n, *, state=EnrolmentState.APPLIED):
             project=project,
             teacher=t,
             district=world.district_a,
+            school=t.school,
             state=state,
             created_at=start + datetime.timedelta(minutes=i),
         )
