@@ -90,7 +90,8 @@ def city(world):
     Declaration.objects.bulk_create(
         Declaration(
             teacher=t,
-            district_id=t.school.parent_id,  # bulk_create skips `save`, which sets it
+            school_id=t.school_id,  # bulk_create skips `save`, which sets them
+            district_id=t.school.parent_id,
             year=2026,
             category="elective",
             activity_type="remote",
@@ -270,7 +271,8 @@ def _declared(world, names):
     Declaration.objects.bulk_create(
         Declaration(
             teacher=t,
-            district_id=t.school.parent_id,  # bulk_create skips `save`, which sets it
+            school_id=t.school_id,  # bulk_create skips `save`, which sets them
+            district_id=t.school.parent_id,
             year=2026,
             category="elective",
             activity_type="remote",
