@@ -30,9 +30,9 @@ GOAL_SECONDS = 1.0
 INSERT_SQL = """
 INSERT INTO hours_declaration (teacher_id, year, category, activity_type, title, organiser, start_date, end_date,
     hours, certificate_number, certificate_in_chinese, certificate_states_hours, state, duplicate_flags, last_reason,
-    created_at, updated_at, submitted_at, district_id)
+    created_at, updated_at, submitted_at, school_id, district_id)
 SELECT t.id, %s, 'professional', 'authority_training', 'bulk ' || %s || ' ' || g.i, '区教师发展中心',
-       %s, %s, 6.0, 'BULK-' || %s || '-' || g.i, TRUE, TRUE, 'submitted', '[]', '', %s, %s, %s,
+       %s, %s, 6.0, 'BULK-' || %s || '-' || g.i, TRUE, TRUE, 'submitted', '[]', '', %s, %s, %s, %s,
        (SELECT parent_id FROM accounts_organisation WHERE id = %s)
 FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS r, COUNT(*) OVER () AS n FROM accounts_teacher WHERE school_id = %s) t
 JOIN (SELECT generate_series(0, %s - 1) AS i) g ON g.i %% t.n = t.r
@@ -60,6 +60,7 @@ def make_batch(school_id: int, tag: str) -> list[int]:
                 now,
                 now,
                 now,
+                school_id,
                 school_id,
                 school_id,
                 N,

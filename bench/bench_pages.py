@@ -64,14 +64,16 @@ WHERE k.k < 3 OR t.id % 2 = 0
 
 
 def declarations_sql(cur, year: int) -> str:
-    """DECLARATIONS_SQL for the schema at hand: the declaration's district (hours 0008) where it has one, so
+    """DECLARATIONS_SQL for the schema at hand: the declaration's school and district (hours 0008) where it has them, so
     that a checkout from before it (`--before`) generates its own data set with the same script."""
     from django.db import connection
 
     columns = {c.name for c in connection.introspection.get_table_description(cur, "hours_declaration")}
     has = "district_id" in columns
     return DECLARATIONS_SQL.format(
-        year=year, district_column=", district_id" if has else "", district_value=", s.parent_id" if has else ""
+        year=year,
+        district_column=", school_id, district_id" if has else "",
+        district_value=", s.id, s.parent_id" if has else "",
     )
 
 

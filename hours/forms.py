@@ -97,18 +97,22 @@ def review_forms(items: list[tuple[int, dict | None, list[str]]], *, next_url: s
     template = get_template("hours/_review_form.html")
 
     def render(pk: int, form: ReviewForm, errors: list[str], next_: str, csrf: str) -> SafeString:
-        return mark_safe(
-            template.render({"d": _Item(pk, form, errors), "next_url": next_, "csrf_token": csrf})
-        )  # the template's own output
+        context = {"d": _Item(pk, form, errors), "next_url": next_, "csrf_token": csrf}
+        return mark_safe(template.render(context))  # the template's own output
 
+    # An item whose refused action brings back its reason or errors gets its own; the rest share one copy.
+    out = {
+        pk: render(pk, ReviewForm(auto_id=f"review-{pk}-%s", initial=initial), errors, next_url, csrf_token)
+        for pk, initial, errors in items
+        if initial or errors
+    }
+    copied = [pk for pk, _initial, _errors in items if pk not in out]
+    if not copied:
+        return out
     blank = render(_PK, ReviewForm(auto_id=f"review-{_PK}-%s"), [], _NEXT, _CSRF)
     stand_ins = re.compile("|".join(re.escape(x) for x in (str(_PK), _NEXT, _CSRF)))
     page = {_NEXT: str(escape(next_url)), _CSRF: str(escape(csrf_token))}
-    out: dict[int, SafeString] = {}
-    for pk, initial, errors in items:
-        if initial or errors:
-            out[pk] = render(pk, ReviewForm(auto_id=f"review-{pk}-%s", initial=initial), errors, next_url, csrf_token)
-            continue
+    for pk in copied:
         values = {**page, str(_PK): str(pk)}
         out[pk] = mark_safe(stand_ins.sub(partial(_put_in, values), blank))  # what goes in is escaped above
     return out

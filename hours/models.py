@@ -202,7 +202,9 @@ S = DeclarationState
 OPEN_STATES = (S.DRAFT, S.SUBMITTED, S.SCHOOL_APPROVED, S.RETURNED)
 # Waiting in a review queue (the school's, the district's: hours.selectors.QUEUE_STATE).
 QUEUED = models.Q(state__in=[S.SUBMITTED, S.SCHOOL_APPROVED])
-# Waiting for the district's review (复审): what the district-first indexes hold.
+# Waiting for the school's review (初审) and the district's (复审): what the school-first and district-first
+# queue indexes hold.
+SCHOOL_QUEUED = models.Q(state=S.SUBMITTED)
 DISTRICT_QUEUED = models.Q(state=S.SCHOOL_APPROVED)
 
 
@@ -214,12 +216,14 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
     """
 
     teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="declarations")
-    # The district (or city-direct unit) of the teacher's *current* school, which is what scopes the
-    # declaration for a district admin (`declarations_visible_to`: the school's path under the district's).
-    # Stored so that a district's review queue in submission order is one index range instead of a walk of
-    # the city's queue probing each row's teacher and school. Set when created (`save`, and under locks by
-    # `hours.services.declaration_save`); it follows the teacher's transfer and their school's move to
+    # The teacher's *current* school and its district (or city-direct unit): what scopes the declaration for a
+    # school and a district admin (`declarations_visible_to`: the teacher's school; the school's path under the
+    # district's). Stored so that a school's and a district's review queue in submission order are each one
+    # index range, instead of a walk of the city's queue probing each row's teacher and school (the district)
+    # or a sort of the school's teachers' declarations (the school). Set when created (`save`, and under locks
+    # by `hours.services.declaration_save`); they follow the teacher's transfer and the school's move to
     # another district (`hours.services.declarations_follow_*`, called by the accounts services' hooks).
+    school = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     district = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     year = models.PositiveIntegerField(_("年度"), db_index=True)
     category = models.CharField(_("类别"), max_length=16, choices=Category.choices)
@@ -242,15 +246,19 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
     class Meta:
         ordering = ["-updated_at", "-pk"]
         indexes = [
-            # State and year filters, and a school's review queue's per-year counts answered from the index alone.
+            # State and year filters; the years anything waits in (`hours.selectors._years_in_state`).
             models.Index(fields=["state", "year", "teacher"], name="declaration_state_year"),
             # The declaration list's sort, walked backwards (newest first) by keyset pagination.
             models.Index(fields=["updated_at", "id"], name="declaration_list_order"),
-            # The district's review queue (复审), oldest submission first: one range of the district's waiting
-            # declarations, unfiltered, by year (the per-year counts read it alone), or with a rare filter (a
-            # category or an activity type few have, the suspected duplicates) read from the filter's own
-            # entries. Only what waits for a district is indexed. A school's queue is read by its teachers
-            # (a few dozen waiting rows, sorted), see `hours.selectors.review_queue`.
+            # The review queues, oldest submission first: a school's (初审) one range of its waiting declarations,
+            # unfiltered or by year (the per-year counts read it alone); a district's (复审) the same, or with a
+            # rare filter (a category or an activity type few have, the suspected duplicates) one range of the
+            # filter's own entries (a school's few dozen are filtered as they are read). Only what waits at each
+            # level is indexed.
+            models.Index(fields=["school", "submitted_at", "id"], name="declaration_school_queue", condition=SCHOOL_QUEUED),
+            models.Index(
+                fields=["school", "year", "submitted_at", "id"], name="declaration_school_year", condition=SCHOOL_QUEUED
+            ),
             models.Index(fields=["district", "submitted_at", "id"], name="declaration_district_queue", condition=DISTRICT_QUEUED),
             models.Index(
                 fields=["district", "year", "submitted_at", "id"], name="declaration_district_year", condition=DISTRICT_QUEUED
@@ -280,8 +288,8 @@ class Declaration(ConcurrentTransitionMixin, models.Model):
         return f"{self.title} ({self.get_state_display()})"
 
     def save(self, *args, **kwargs) -> None:
-        if self.district_id is None and self.teacher_id is not None:
-            self.district_id = self.teacher.school.parent_id
+        if (self.school_id is None or self.district_id is None) and self.teacher_id is not None:
+            self.school_id, self.district_id = self.teacher.school_id, self.teacher.school.parent_id
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

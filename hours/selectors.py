@@ -56,18 +56,18 @@ def _waiting(role: Role | None, level: str) -> QuerySet[Declaration]:
     """The declarations waiting at `level` that the role reviews, unordered: the rows of
     `declarations_visible_to(role)` in the level's state.
 
-    A district admin's by the declaration's district, which is the district of the teacher's current school
-    (`Declaration.district`, kept in step with transfers and school moves) and so the same rows as the
-    scope's "the school's path under the district's" (a school hangs directly under a district or city-direct
-    unit): one range of the district-first queue indexes, without reading a teacher. A school admin's
-    through its teachers (a few dozen waiting rows)."""
+    By the declaration's school (a school admin's) or district (a district admin's), which are the teacher's
+    current school and its district (`Declaration.school`, `.district`, kept in step with transfers and school
+    moves), and so the same rows as the scope's "the teacher's school" and "the school's path under the
+    district's" (a school hangs directly under a district or city-direct unit): one range of the level's queue
+    index, in order, without reading a teacher."""
     if review_level(role) != level:
         return Declaration.objects.none()  # type: ignore[no-any-return]  # django-stubs: none() on a manager is Any
     assert role is not None
     waiting: QuerySet[Declaration] = Declaration.objects.filter(state=QUEUE_STATE[level])
     if level == "district":
         return waiting.filter(district_id=role.organisation_id)
-    return scope_by_teacher(waiting, role)
+    return waiting.filter(school_id=role.organisation_id)
 
 
 # A queue's per-year count is exact up to this many; above it the page says "1,000+". Counting to 1,001
@@ -78,8 +78,7 @@ QUEUE_COUNT_CAP = 1000
 def queue_counts(role: Role | None, level: str, cap: int | None = None) -> dict[int, int]:
     """{year: waiting} for the reviewer's queue, years with nothing waiting left out. A count above `cap` is
     given as cap + 1 (read it as "more than cap"): one statement, each year's count stopping at cap + 1.
-    A district's reads its (district, year) index range alone; a school's the (state, year, teacher) index
-    for each of its teachers."""
+    Each year's count reads the (school or district, year) range of the level's queue index alone."""
     if review_level(role) != level:
         return {}
     cap = QUEUE_COUNT_CAP if cap is None else cap

@@ -271,34 +271,37 @@ def _teacher_for(role: Role) -> Teacher:
     return teacher
 
 
-def _current_district_locked(teacher_id: int) -> int:
-    """The district of the teacher's current school, for a declaration being created. Call inside the
+def _current_area_locked(teacher_id: int) -> tuple[int, int]:
+    """(school, district) of the teacher's current school, for a declaration being created. Call inside the
     transaction that inserts it: the teacher's row is locked (a transfer, which holds it while it moves the
     teacher's declarations, waits for this insert, or this read waits for the transfer and sees the new
     school) and the school's row is shared (a move of the school to another district waits, or is waited
-    for, the same way), so the new row never keeps a district its teacher or school just left."""
+    for, the same way), so the new row never keeps a school or district its teacher just left."""
     school_id = Teacher.objects.select_for_update(no_key=True).values_list("school_id", flat=True).get(pk=teacher_id)
     share = " FOR SHARE" if connection.features.has_select_for_update else ""
     table = connection.ops.quote_name(Organisation._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT parent_id FROM {table} WHERE id = %s{share}", [school_id])
-        return int(cursor.fetchone()[0])
+        return school_id, int(cursor.fetchone()[0])
 
 
 def declarations_follow_teacher(*, teacher: Teacher) -> None:
-    """A transferred teacher's declarations move to their new school's district (the district queue is the
+    """A transferred teacher's declarations move to their new school and its district (the queues are the
     teacher's current school's). Registered with `accounts.services.TEACHER_MOVED` by `hours.apps`; runs
     in the transfer's transaction, which holds the teacher's row lock. `updated_at` stays: nothing of the
     declaration itself changed."""
     district_id = Organisation.objects.values_list("parent_id", flat=True).get(pk=teacher.school_id)
-    Declaration.objects.filter(teacher_id=teacher.pk).exclude(district_id=district_id).update(district_id=district_id)
+    Declaration.objects.filter(teacher_id=teacher.pk).exclude(school_id=teacher.school_id, district_id=district_id).update(
+        school_id=teacher.school_id, district_id=district_id
+    )
 
 
 def declarations_follow_school(*, school: Organisation) -> None:
     """A school moved to another district: its teachers' declarations go to that district's queue.
     Registered with `accounts.services.SCHOOL_MOVED` by `hours.apps`; runs in the move's transaction, after
     the school's row was updated (so a declaration being created meanwhile either committed before, and is
-    moved here, or waits and reads the new district: `_current_district_locked`)."""
+    moved here, or waits and reads the new district: `_current_area_locked`)."""
+    # By its teachers (the teacher index): the school column's indexes hold only what waits for the school.
     Declaration.objects.filter(teacher__school_id=school.pk).exclude(district_id=school.parent_id).update(
         district_id=school.parent_id
     )
@@ -345,7 +348,8 @@ def declaration_save(
     try:
         with transaction.atomic():
             if declaration is None:
-                decl: Declaration = Declaration(teacher=teacher, district_id=_current_district_locked(teacher.pk))
+                school_id, district_id = _current_area_locked(teacher.pk)
+                decl: Declaration = Declaration(teacher=teacher, school_id=school_id, district_id=district_id)
             else:
                 decl = Declaration.objects.select_for_update().get(pk=declaration.pk)
                 if not decl.is_editable:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ from accounts import selectors as account_selectors
 from accounts.models import RoleKind, Teacher
 from accounts.permissions import require_role
 from cpd.bad_input import is_int_text
+from cpd.db import serial_plans
 from cpd.errors import StateConflict
 from cpd.pagination import keyset_page
 
@@ -448,8 +450,10 @@ def review_queue(request):
             qs = qs.filter(account_selectors.name_contains(data["q"], "teacher__name") | Q(teacher__cpd_number=data["q"]))
         if data.get("duplicates"):
             qs = qs.exclude(duplicate_flags=[])
-    # The queue's total is the per-year counts above: no second count of the same join.
-    page = keyset_page(qs, request.GET.get("cursor"), 20, count=False)
+    # The queue's total is the per-year counts above: no second count of the same join. A name search walks
+    # the queue keeping the teacher's matches: one walk, not two in parallel (`cpd.db.serial_plans`).
+    with serial_plans() if form.is_valid() and form.cleaned_data.get("q") else nullcontext():
+        page = keyset_page(qs, request.GET.get("cursor"), 20, count=False)
     deadline_field = "school_review_deadline" if level == "school" else "district_review_deadline"
     years = Year.of_many(list(counts))
     deadlines = [

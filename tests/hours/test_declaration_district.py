@@ -1,5 +1,5 @@
-"""A declaration's district (`Declaration.district`) is always the district of its teacher's current school,
-whichever way the teacher, the school or the declaration got there: declared in the browser or through the
+"""A declaration's school and district (`Declaration.school`, `.district`) are always its teacher's current school
+and that school's district, whichever way the teacher, the school or the declaration got there: declared in the browser or through the
 API, a transfer (browser and API), a school moved to another district (organisation page, API, Django admin),
 a roster import. The review queues it feeds list exactly the declarations the scope rule
 (`declarations_visible_to`) gives each reviewer, and count them the same."""
@@ -37,11 +37,12 @@ def _save(role, actor, certificate_number):
 
 
 def _districts_right():
-    """Every declaration's stored district against its teacher's school's parent: the rows that differ."""
+    """Every declaration's stored school and district against its teacher's school and that school's parent:
+    the rows that differ."""
     return [
-        (d.pk, d.district_id, d.teacher.school.parent_id)
+        (d.pk, d.school_id, d.district_id, d.teacher.school_id, d.teacher.school.parent_id)
         for d in Declaration.objects.select_related("teacher__school")
-        if d.district_id != d.teacher.school.parent_id
+        if (d.school_id, d.district_id) != (d.teacher.school_id, d.teacher.school.parent_id)
     ]
 
 
@@ -77,8 +78,9 @@ def test_a_declaration_made_in_the_browser_or_the_api_carries_its_schools_distri
         "/api/v1/declarations/", {**declaration_payload(certificate_number="API-1"), "certificate": [pdf()]}, format="multipart"
     )
     assert api.status_code == 201, api.json()
-    assert Declaration.objects.get(certificate_number="WEB-1").district_id == world.district_a.pk
-    assert Declaration.objects.get(certificate_number="API-1").district_id == world.city_direct.pk
+    web, api = Declaration.objects.get(certificate_number="WEB-1"), Declaration.objects.get(certificate_number="API-1")
+    assert (web.school_id, web.district_id) == (world.school_a1.pk, world.district_a.pk)
+    assert (api.school_id, api.district_id) == (world.school_c1.pk, world.city_direct.pk)
 
 
 def test_a_declaration_saved_without_a_district_takes_its_teachers(world):
@@ -94,7 +96,8 @@ def test_a_declaration_saved_without_a_district_takes_its_teachers(world):
         end_date="2026-03-02",
         hours=6,
     )
-    assert Declaration.objects.get(pk=decl.pk).district_id == world.district_b.pk
+    stored = Declaration.objects.get(pk=decl.pk)
+    assert (stored.school_id, stored.district_id) == (world.school_b1.pk, world.district_b.pk)
 
 
 @pytest.mark.parametrize("way", ["browser", "api"])
@@ -102,6 +105,7 @@ def test_a_transfer_takes_every_declaration_of_the_teacher_to_the_new_district(w
     _everyone_declared(world)
     teacher = world.teachers["teacher_a1"]
     waiting = declare(world, "teacher_a1", state="school_approved")
+    submitted = declare(world, "teacher_a1", state="submitted")
     stay = set(Declaration.objects.exclude(teacher=teacher).values_list("pk", "district_id"))
     if way == "browser":
         response = world.client("school_a1_admin").post(
@@ -114,12 +118,15 @@ def test_a_transfer_takes_every_declaration_of_the_teacher_to_the_new_district(w
         )
         assert response.status_code == 200, response.json()
     moved = Declaration.objects.filter(teacher=teacher)
-    assert set(moved.values_list("district_id", flat=True)) == {world.district_b.pk}
+    assert set(moved.values_list("school_id", "district_id")) == {(world.school_b1.pk, world.district_b.pk)}
     assert set(Declaration.objects.exclude(teacher=teacher).values_list("pk", "district_id")) == stay
     assert _districts_right() == []
     # The waiting declaration left district A's queue for district B's.
     ids = lambda persona: [d.pk for d in selectors.review_queue(world.roles[persona], "district")]  # noqa: E731
     assert waiting.pk in ids("district_b_admin") and waiting.pk not in ids("district_a_admin")
+    # ... and the one waiting for its school, school A1's queue for school B1's.
+    at_school = lambda persona: [d.pk for d in selectors.review_queue(world.roles[persona], "school")]  # noqa: E731
+    assert submitted.pk in at_school("school_b1_admin") and submitted.pk not in at_school("school_a1_admin")
     page = world.client("district_b_admin").get("/hours/review/").content.decode()
     assert f'data-testid="queue-item-{waiting.pk}"' in page
     _queues_match_the_scope_rule(world)
@@ -131,11 +138,16 @@ def test_a_transfer_within_the_district_or_out_of_the_city_keeps_the_district(wo
     teacher = world.teachers["teacher_a1"]
     role, actor = world.roles["school_a1_admin"], world.users["school_a1_admin"]
     accounts_services.teacher_transfer(role=role, teacher=teacher, to_school=world.school_a2, actor=actor)
-    assert set(Declaration.objects.filter(teacher=teacher).values_list("district_id", flat=True)) == {world.district_a.pk}
+    assert set(Declaration.objects.filter(teacher=teacher).values_list("school_id", "district_id")) == {
+        (world.school_a2.pk, world.district_a.pk)
+    }
     other = TeacherFactory(school=world.school_a1)
     Declaration.objects.filter(teacher=teacher).update(teacher=other)  # the same rows, a teacher still at A1
+    Declaration.objects.filter(teacher=other).update(school=world.school_a1)
     accounts_services.teacher_transfer(role=role, teacher=other, to_school=None, actor=actor, note="调往深圳市")
-    assert set(Declaration.objects.filter(teacher=other).values_list("district_id", flat=True)) == {world.district_a.pk}
+    assert set(Declaration.objects.filter(teacher=other).values_list("school_id", "district_id")) == {
+        (world.school_a1.pk, world.district_a.pk)
+    }
     assert _districts_right() == []
     _queues_match_the_scope_rule(world)
 
@@ -196,6 +208,7 @@ def test_teachers_imported_from_a_roster_declare_into_their_schools_district(wor
     role = Role.objects.create(user=user, kind=RoleKind.TEACHER, organisation=world.school_a1)
     decl = _save(role, user, "IMP-1")
     assert Declaration.objects.get(pk=decl.pk).district_id == world.district_a.pk
+    assert Declaration.objects.get(pk=decl.pk).school_id == world.school_a1.pk
     assert Declaration.objects.get(pk=before.pk).district_id == world.district_a.pk
     assert _districts_right() == []
 
@@ -237,7 +250,7 @@ def _create_in_a_thread(world, persona, out):
     return thread
 
 
-def _waits_then_lands_in(world, persona, hold, district):
+def _waits_then_lands_in(world, persona, hold, school, district):
     """`hold` makes a move inside a transaction left open; a declaration created meanwhile must wait for it and
     take the district it leads to (without the locks it took the old one and kept it)."""
     out: dict = {}
@@ -248,7 +261,8 @@ def _waits_then_lands_in(world, persona, hold, district):
         assert thread.is_alive(), out  # waiting for the move's row lock
     thread.join(timeout=30)
     assert not thread.is_alive() and "error" not in out, out
-    assert Declaration.objects.get(pk=out["decl"].pk).district_id == district.pk
+    stored = Declaration.objects.get(pk=out["decl"].pk)
+    assert (stored.school_id, stored.district_id) == (school.pk, district.pk)
     assert _districts_right() == []
 
 
@@ -261,6 +275,7 @@ def test_a_declaration_created_during_its_teachers_transfer_follows_the_transfer
         world,
         "teacher_a1",
         lambda: accounts_services.teacher_transfer(role=role, teacher=teacher, to_school=world.school_b1, actor=actor),
+        world.school_b1,
         world.district_b,
     )
 
@@ -275,6 +290,7 @@ def test_a_declaration_created_during_its_schools_move_follows_the_school(world,
         lambda: accounts_services.organisation_update(
             role=world.roles["city_admin"], organisation=school, data={"parent": world.city_direct}
         ),
+        world.school_a1,
         world.city_direct,
     )
 
@@ -290,10 +306,11 @@ class _Editor:
 
 
 def test_the_migration_backfill_gives_each_declaration_its_teachers_district(world, in_year, private_media):
-    """hours 0008's UPDATE … FROM, run again over rows whose district is wrong (on both databases)."""
+    """hours 0008's UPDATE … FROM, run again over rows whose school or district is wrong (on both databases)."""
     _everyone_declared(world)
-    migration = importlib.import_module("hours.migrations.0008_declaration_district")
+    migration = importlib.import_module("hours.migrations.0008_declaration_school_district")
     Declaration.objects.filter(teacher__school=world.school_b1).update(district=world.provider_org)
-    assert len(_districts_right()) == len(STATES)
+    Declaration.objects.filter(teacher__school=world.school_c1).update(school=world.school_a1)
+    assert len(_districts_right()) == 2 * len(STATES)
     migration.backfill(None, _Editor())
     assert _districts_right() == []

@@ -154,7 +154,8 @@ def test_metrics_expose_the_named_series_to_the_ops_token(world, ops_token):
                 [
                     Declaration(
                         teacher=teacher,
-                        district_id=teacher.school.parent_id,  # bulk_create skips `save`, which sets it
+                        school_id=teacher.school_id,  # bulk_create skips `save`, which sets them
+                        district_id=teacher.school.parent_id,
                         year=2026,
                         category="professional",
                         activity_type="authority_training",

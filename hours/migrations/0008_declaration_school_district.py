@@ -1,15 +1,17 @@
-"""The declaration's district: `Declaration.district`, the district (or city-direct unit) of the teacher's
-current school, and the district review queue's indexes starting with it.
+"""The declaration's school and district: `Declaration.school` and `Declaration.district`, the teacher's current
+school and its district (or city-direct unit), and the review queues' indexes starting with them.
 
 The district queue was the city's queue walked in submission order (`declaration_queue_order` on state,
 submitted_at, id), each row's teacher and school probed for the district: page 1 read 5 rows of the city's
 for each of the district's, a common surname's search ~18,000 buffers, and the per-year count joined the
 city's waiting declarations to the teachers. With the district on the row, a district's queue is one range
 of `declaration_district_queue`; by year, by a rare category or activity type, or its suspected duplicates,
-one range of its own index. The indexes hold only what waits for a district (state school_approved); the
-state-first queue indexes (`declaration_queue_order`, hours 0007's three) had no other reader and go.
+one range of its own index. A school's queue was its teachers' waiting declarations, sorted; now one range of
+`declaration_school_queue` in order. The indexes hold only what waits at their level (state submitted for a
+school's, school_approved for a district's); the state-first queue indexes (`declaration_queue_order`, hours
+0007's three) had no other reader and go.
 
-Backfilled with one UPDATE … FROM (PostgreSQL; SQLite ≥ 3.33 too) from each teacher's school's parent. A
+Backfilled with one UPDATE … FROM (PostgreSQL; SQLite ≥ 3.33 too) from each teacher's school and its parent. A
 school always hangs under a district or a city-direct unit (`accounts.models.ALLOWED_PARENT`), so every row
 gets one; a school without a parent would stop the migration at the NOT NULL below (fix the school first).
 """
@@ -17,12 +19,13 @@ gets one; a school without a parent would stop the migration at the NOT NULL bel
 import django.db.models.deletion
 from django.db import migrations, models
 
+SCHOOL_QUEUED = models.Q(("state", "submitted"))
 DISTRICT_QUEUED = models.Q(("state", "school_approved"))
 
 
 def backfill(apps, schema_editor):
     schema_editor.execute(
-        "UPDATE hours_declaration SET district_id = s.parent_id FROM accounts_teacher t"
+        "UPDATE hours_declaration SET school_id = s.id, district_id = s.parent_id FROM accounts_teacher t"
         " JOIN accounts_organisation s ON s.id = t.school_id WHERE t.id = hours_declaration.teacher_id"
     )
     if schema_editor.connection.vendor == "postgresql":
@@ -32,7 +35,7 @@ def backfill(apps, schema_editor):
 
 
 def analyze(apps, schema_editor):
-    # Every row was rewritten and five indexes are new: the planner's statistics (this deployment may run
+    # Every row was rewritten and seven indexes are new: the planner's statistics (this deployment may run
     # without autovacuum; ANALYZE runs inside the migration's transaction, VACUUM could not).
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("ANALYZE hours_declaration")
@@ -51,6 +54,18 @@ class Migration(migrations.Migration):
         migrations.RemoveIndex(model_name="declaration", name="declaration_queue_duplicates"),
         migrations.AddField(
             model_name="declaration",
+            name="school",
+            field=models.ForeignKey(
+                db_index=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="accounts.organisation",
+            ),
+        ),
+        migrations.AddField(
+            model_name="declaration",
             name="district",
             field=models.ForeignKey(
                 db_index=False,
@@ -64,6 +79,17 @@ class Migration(migrations.Migration):
         migrations.RunPython(backfill, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="declaration",
+            name="school",
+            field=models.ForeignKey(
+                db_index=False,
+                editable=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="accounts.organisation",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="declaration",
             name="district",
             field=models.ForeignKey(
                 db_index=False,
@@ -71,6 +97,16 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",
                 to="accounts.organisation",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="declaration",
+            index=models.Index(condition=SCHOOL_QUEUED, fields=["school", "submitted_at", "id"], name="declaration_school_queue"),
+        ),
+        migrations.AddIndex(
+            model_name="declaration",
+            index=models.Index(
+                condition=SCHOOL_QUEUED, fields=["school", "year", "submitted_at", "id"], name="declaration_school_year"
             ),
         ),
         migrations.AddIndex(
