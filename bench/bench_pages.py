@@ -16,6 +16,14 @@ What it does:
      prints p50/p95/p99, throughput and the share of the ceiling's throughput measured in the same
      round, plus the SQL query count of each page (measured in-process with the test client).
 
+Beyond the lists (issue 14, "every page"): single objects (`single_endpoints`), downloads and the
+requests that start an export job (`download_endpoints`; kind `api_post`: a POST served by a second
+server with a Redis broker of its own, so the request queues the job as in production; `--jobs`
+builds each export job anew in this process and prints its time), and the cycle regime
+(`cycle_endpoints`, names "cycle: …": a child process with CPD_REGIME=cycle makes the cycle tables and
+rows on the same database and counts their statements; a third server with CPD_REGIME=cycle serves
+them). `--skip 'a|b'` leaves endpoints out by name.
+
 A deep page is the list's 80% point: a keyset cursor for this code, `?page=` for a checkout that
 still pages by OFFSET (`--before`). PostgreSQL only (SQLite cannot serve two gunicorn workers
 writing sessions at this size in a meaningful way); the database named by DATABASE_URL is dropped

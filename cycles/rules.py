@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.idnumber import mask_name
-from accounts.models import Role, RoleKind, Teacher, TeacherStatus
+from accounts.models import Organisation, Role, RoleKind, Teacher, TeacherStatus
 from cpd.errors import NotFound, StateConflict
 from hours import ledger
 from hours.models import ActivityType, Declaration, DeclarationState, LedgerEntry
@@ -334,7 +334,7 @@ def cycle_statistics_computed_at(rows: list[dict[str, Any]]) -> datetime.datetim
 def cycle_counts_refresh(*, today: datetime.date | None = None) -> int:
     """Store every school's cycle statistics (`CycleSchoolCount`, replaced whole), a batch of schools at a
     time through `school_cycle_rows`. Returns the number of schools stored."""
-    from accounts.models import Organisation, OrgKind
+    from accounts.models import OrgKind
     from cpd.db import analyze
 
     now = timezone.now()
@@ -353,7 +353,7 @@ def cycle_counts_refresh(*, today: datetime.date | None = None) -> int:
     return len(counts)
 
 
-def school_cycle_rows(schools: list, today: datetime.date | None = None) -> list[dict[str, Any]]:
+def school_cycle_rows(schools: list[Organisation], today: datetime.date | None = None) -> list[dict[str, Any]]:
     """The statistics of these schools, worked out from a handful of queries over their teachers, cycles,
     certificates, degrees and the ledger (no query per teacher). Each teacher's current cycle is worked out
     as `current_cycle` would open it, without writing it: most teachers never open their cycle page."""
