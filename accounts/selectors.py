@@ -295,7 +295,7 @@ def roster_overview(role: Role) -> RosterOverview:
     generation = cache.get_or_set(_OVERVIEW_GENERATION, 0, None)
     key = f"cpd:roster-overview:{generation}:{role.kind}:{role.organisation_id}"
     hit = cache.get(key)
-    if hit is not None:
+    if isinstance(hit, RosterOverview):
         return hit
     overdue = schools_overdue_confirmation(role)
     school_count, overdue_count = batch.fetch(

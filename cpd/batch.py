@@ -130,7 +130,7 @@ def run(steps: Sequence[Step[T] | T]) -> list[T]:
     that asked its own statements) and is given back as it is."""
     results: list[Any] = [None] * len(steps)
     waiting: dict[int, Any] = {}
-    generators: dict[int, Generator] = {}
+    generators: dict[int, Generator[Any, Any, Any]] = {}
 
     def advance(i: int, answer: Any) -> None:
         try:
@@ -155,4 +155,5 @@ def run(steps: Sequence[Step[T] | T]) -> list[T]:
 
 
 def one(step: Step[T]) -> T:
-    return run([step])[0]
+    steps: list[Step[T] | T] = [step]
+    return run(steps)[0]

@@ -3,9 +3,9 @@
 Who sees an enrolment is decided by the teacher's current school (a school's own, an area's by the school's
 path): `enrolments_visible_to` joined every enrolment through its teacher to find it, and the district home's
 capped count of waiting enrolments read the district's teachers (20,000 at 200,000 teachers) to hash them
-against the state's enrolments. With the school on the row and an index on (school, state, created_at, id),
-an area's waiting enrolments are one index range per school, probed until the cap, and a school's queue
-one range.
+against the state's enrolments. With the school on the row and an index on (school, state, created_at, id)
+(0005, built concurrently), an area's waiting enrolments are one index range per school, probed until the
+cap, and a school's queue one range.
 
 Backfilled from the teachers. A trigger keeps it equal when a teacher's school changes, whatever writes it:
 the transfer service, the admin, a data fix. It fires only for a teacher whose school changed (its WHEN), so
@@ -100,10 +100,6 @@ class Migration(migrations.Migration):
                 related_name="+",
                 to="accounts.organisation",
             ),
-        ),
-        migrations.AddIndex(
-            model_name="enrolment",
-            index=models.Index(fields=["school", "state", "created_at", "id"], name="enrolment_school_state_idx"),
         ),
         migrations.RunPython(
             _run({"postgresql": POSTGRES_CREATE, "sqlite": SQLITE_CREATE}),
