@@ -229,7 +229,7 @@ def _statement_kinds(queries: list[dict]) -> str:
     return ", ".join(f"{k} ×{n}" if n > 1 else k for k, n in kinds.most_common())
 
 
-def profile_in_process(people: dict, rounds: int, cprofile: bool) -> None:
+def profile_in_process(people: dict, rounds: int, cprofile: bool, show_sql: bool = False) -> None:
     """One create+submit (200 KB PDF) and one single approval at each level, through Django's test
     client in this process (the whole middleware stack, no HTTP server): statements and wall time,
     median over `rounds`; with `cprofile`, the functions that take the most cumulative time."""
@@ -247,7 +247,8 @@ def profile_in_process(people: dict, rounds: int, cprofile: bool) -> None:
         return Client(HTTP_AUTHORIZATION=f"Token {p['token']}", HTTP_X_CPD_ROLE=str(p["role"]))
 
     teacher = people["teachers"][0]
-    results: dict[str, list[tuple[float, int, str]]] = {}
+    results: dict[str, list[tuple[float, int, str, float]]] = {}
+    last_sql: dict[str, list[dict]] = {}
     profiler = cProfile.Profile() if cprofile else None
 
     def timed(kind: str, c: Client, path: str, **kwargs) -> int:
@@ -262,6 +263,7 @@ def profile_in_process(people: dict, rounds: int, cprofile: bool) -> None:
         if n >= 0:  # round -1 warms up (imports the URLconf, fills caches) and is not recorded
             db = sum(float(q["time"]) for q in ctx.captured_queries)
             results.setdefault(kind, []).append((secs, len(ctx.captured_queries), _statement_kinds(ctx.captured_queries), db))
+            last_sql[kind] = ctx.captured_queries
         return status
 
     from accounts.models import Role
@@ -300,6 +302,9 @@ def profile_in_process(people: dict, rounds: int, cprofile: bool) -> None:
         db = statistics.median(r[3] for r in rows)
         print(f"{kind:28} {1000 * min(times):8.1f} {1000 * statistics.median(times):9.1f} {1000 * db:15.1f} {rows[-1][1]:10}")
         print(f"    {rows[-1][2]}")
+        if show_sql:
+            for q in last_sql[kind]:
+                print(f"      {1000 * float(q['time']):6.2f} ms  {q['sql'][:300]}")
     if profiler:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
@@ -436,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         help="before the crunch, time N create+submit and single approvals in this process (statements, ms)",
     )
     parser.add_argument("--cprofile", action="store_true", help="with --profile: print cProfile's top functions")
+    parser.add_argument("--sql", action="store_true", help="with --profile: print each statement of the last round")
     args = parser.parse_args(argv)
     shapes = [int(t) for t in str(args.threads).split(",")]
     if any(t < 1 for t in shapes):
@@ -461,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         cur.execute("SELECT COUNT(*) FROM hours_declaration")
         existing = cur.fetchone()[0]
     if args.profile:
-        profile_in_process(people, args.profile, args.cprofile)
+        profile_in_process(people, args.profile, args.cprofile, args.sql)
     connections.close_all()
     print(
         f"  {len(people['teachers']):,} teachers filing in {len(people['schools'])} schools, one district reviewing; "
