@@ -344,7 +344,9 @@ def declaration_save(
             submit_new = submit and declaration is None
             if submit_new:
                 _validate_for_submit(decl, teacher, kinds={k.kind for k in kept} | {c[0] for c in checked})
-                from_state = _apply_transition(decl, "submit", reason="", hashes=[k.sha256 for k in kept] + [c[4] for c in checked])
+                from_state = _apply_transition(
+                    decl, "submit", reason="", hashes=[k.sha256 for k in kept] + [c[4] for c in checked]
+                )
             decl.save()
             if remove_evidence_ids:
                 for ev in decl.evidence.filter(pk__in=remove_evidence_ids):
@@ -731,7 +733,7 @@ def compute_duplicate_flags(decl: Declaration, hashes: list[str] | None = None) 
     else:
         own = list(dict.fromkeys(hashes)) or None
     parts, params = [], []
-    for i, (_kind, source, qs) in enumerate(lookups):
+    for i, (_kind, _source, qs) in enumerate(lookups):
         sql, p = qs.values_list("pk", "teacher_id")[:5].query.sql_with_params()
         parts.append(f"SELECT {i} AS part, q.* FROM ({sql}) q")
         params += p
