@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from accounts import selectors as account_selectors
 from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import RoleKind, Teacher
-from cpd.api import ObjectJSONParser, PlainRows, query_int
+from cpd.api import CachedFields, ObjectJSONParser, PlainRows, query_int
 from cpd.bad_input import is_int_text
 from cpd.pagination import KeysetPagination
 
@@ -140,7 +140,7 @@ class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(LedgerEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
-class EvidenceSerializer(PlainRows, serializers.ModelSerializer):
+class EvidenceSerializer(CachedFields, PlainRows, serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -153,7 +153,7 @@ class EvidenceSerializer(PlainRows, serializers.ModelSerializer):
         return reverse("evidence_file", args=[obj.token])
 
 
-class DeclarationEventSerializer(serializers.ModelSerializer):
+class DeclarationEventSerializer(CachedFields, serializers.ModelSerializer):
     actor: serializers.StringRelatedField = serializers.StringRelatedField()
 
     class Meta:
@@ -161,7 +161,7 @@ class DeclarationEventSerializer(serializers.ModelSerializer):
         fields = ["action", "from_state", "to_state", "actor", "actor_role", "actor_org", "reason", "created_at"]
 
 
-class DeclarationSerializer(PlainRows, serializers.ModelSerializer):
+class DeclarationSerializer(CachedFields, PlainRows, serializers.ModelSerializer):
     teacher_name = serializers.CharField(source="teacher.name", read_only=True)
     school = serializers.CharField(source="teacher.school.name", read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
@@ -211,7 +211,7 @@ class ModelDefaultBooleanField(serializers.BooleanField):
     default_empty_html = serializers.empty
 
 
-class DeclarationInputSerializer(serializers.ModelSerializer):
+class DeclarationInputSerializer(CachedFields, serializers.ModelSerializer):
     """Fields a teacher sends; files go as multipart parts named certificate / translation / hours_statement."""
 
     certificate_in_chinese = ModelDefaultBooleanField(

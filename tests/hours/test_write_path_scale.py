@@ -161,3 +161,55 @@ def test_every_statement_of_submit_and_review_is_an_index_lookup(world, in_year,
     )
     assert len(queries) > 30
     assert _full_table_reads(queries) == []
+
+
+def test_the_answer_to_a_write_is_what_reading_the_declaration_gives(world, in_year, private_media):
+    # A new declaration is answered from what the write holds (no read back), an action from its locked row:
+    # each answer must be the declaration as it is stored, evidence and events included.
+    api = world.api("teacher_a1")
+    created = api.post(
+        "/api/v1/declarations/",
+        {
+            **declaration_payload(certificate_number="ANSWER-1"),
+            "certificate": [pdf(extra=b"answer 1"), pdf("second.pdf", extra=b"answer 2")],
+            "submit": True,
+        },
+        format="multipart",
+    )
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    assert created.json() == api.get(f"/api/v1/declarations/{pk}/").json()
+    assert [e["action"] for e in created.json()["events"]] == ["submit"] and len(created.json()["evidence"]) == 2
+
+    draft = api.post("/api/v1/declarations/", {**declaration_payload(certificate_number="ANSWER-2")}, format="multipart")
+    assert draft.status_code == 201 and draft.json() == api.get(f"/api/v1/declarations/{draft.json()['id']}/").json()
+    assert draft.json()["events"] == [] and draft.json()["evidence"] == []
+
+    for persona in ("school_a1_admin", "district_a_admin"):
+        reviewer = world.api(persona)
+        approved = _approve(world, persona, Declaration.objects.get(pk=pk))
+        assert approved == reviewer.get(f"/api/v1/declarations/{pk}/").json()
+    assert [e["action"] for e in approved["events"]] == ["submit", "school_approve", "district_approve"]
+    assert approved["state"] == DeclarationState.APPROVED
+
+
+def test_field_messages_follow_each_requests_language_with_the_fields_built_once(world, in_year, private_media):
+    # The input serializer's fields are built once per class (cpd.api.CachedFields): their messages stay lazy.
+    api = world.api("teacher_a1")
+
+    def refused(language):
+        response = api.post(
+            "/api/v1/declarations/", {**declaration_payload(hours="abc")}, format="json", HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert response.status_code == 400
+        return response.json()["hours"]
+
+    chinese, english, chinese_again = refused("zh-hans"), refused("en"), refused("zh-hans")
+    assert english == ["A valid number is required."]
+    assert chinese == chinese_again != english and any(ord(ch) > 0x3000 for ch in chinese[0])
+
+
+def test_an_action_on_an_id_that_is_not_a_number_is_404(world, in_year, private_media):
+    for action in ("approve", "submit", "withdraw"):
+        for persona in ("school_a1_admin", "teacher_a1"):
+            assert world.api(persona).post(f"/api/v1/declarations/abc/{action}/").status_code == 404
