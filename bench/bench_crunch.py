@@ -10,9 +10,10 @@ district approve what waits for them (singly and in bulk) and the district appro
 schools passed (singly and in bulk), all at once against gunicorn (2 workers, DEBUG off; with
 `--threads N` gthread workers of N threads, as production runs, `--threads 1` sync workers):
 2 teacher threads, 1 school thread (round-robin over up to 20 school admins), 1 district thread.
-Before each crunch, `/api/v1/me/` alone at concurrency 4 gives the ceiling, then create+submit alone at
-the same concurrency for `--alone` seconds gives the write path's own rate (the share of the ceiling the
-issue asks for: both at concurrency 4 on an otherwise idle server); in the crunch itself create+submit
+Before each crunch, `/api/v1/me/` alone at concurrency 4 gives the ceiling, and create+submit alone at
+the same concurrency gives the write path's own rate (the share of the ceiling the issue asks for: both
+at concurrency 4 on an otherwise idle server), alternated in slices of `--alone`/4 seconds each, so that
+both see the same neighbours on a shared machine; in the crunch itself create+submit
 has 2 of the 4 client threads and shares the server with the reviewers, so its share there is lower.
 With `--before <checkout>` that checkout is served on the same database too (it must run on this
 schema), alternated with this code in every round and server shape.
@@ -390,28 +391,41 @@ def summarise(rec: Recorder, seconds: float) -> dict:
     return out
 
 
-def crunch_once(port: int, people: dict, seconds: float, alone: float = 10) -> dict:
-    """The ceiling (`/api/v1/me/` alone, concurrency 4); create+submit alone at the same concurrency for
-    `alone` seconds (the write path's own rate, comparable with the ceiling); then the crunch for `seconds`
+SLICES = 4  # the ceiling and create+submit alone, alternated in this many slices each
+
+
+def crunch_once(port: int, people: dict, seconds: float, alone: float = 8) -> dict:
+    """The ceiling (`/api/v1/me/` alone, concurrency 4) and create+submit alone at the same concurrency, each
+    for `alone` seconds in `SLICES` slices alternated (me, create, me, create …: on a shared machine the
+    neighbours' load moves within seconds, and both should see the same); then the crunch for `seconds`
     (2 teachers creating and submitting while a school and the district review: there the create+submit
     rate is what 2 of the 4 client threads get beside the reviewers)."""
     p = people["teachers"][0]
     bench_pages.drive(port, "/api/v1/me/", headers(p), 0.5, 1)
     load_before = os.getloadavg()[0]
-    ceiling = bench_pages.drive(port, "/api/v1/me/", headers(p), 5, 4)
-    alone_summary = {}
-    if alone > 0:
-        rec = Recorder()
-        stop = time.time() + alone
-        threads = [
-            threading.Thread(target=teacher_loop, args=(port, people, stop, rec, 10 + i, "create+submit alone")) for i in range(4)
-        ]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        alone_summary = summarise(rec, time.perf_counter() - t0)
+    slices, rec, alone_seconds = [], Recorder(), 0.0
+    for i in range(SLICES):
+        slices.append(bench_pages.drive(port, "/api/v1/me/", headers(p), max(alone, 4) / SLICES, 4))
+        if alone > 0:
+            stop = time.time() + alone / SLICES
+            threads = [
+                threading.Thread(target=teacher_loop, args=(port, people, stop, rec, 10 + 4 * i + j, "create+submit alone"))
+                for j in range(4)
+            ]
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            alone_seconds += time.perf_counter() - t0
+    n = sum(c["n"] for c in slices)
+    ceiling = {
+        "n": n,
+        "rps": n / sum(c["n"] / c["rps"] for c in slices),
+        "p50": statistics.median(c["p50"] for c in slices),  # the slices' median p50
+        "errors": [e for c in slices for e in c["errors"]],
+    }
+    alone_summary = summarise(rec, alone_seconds) if alone > 0 else {}
     rec = Recorder()
     stop = time.time() + seconds
     threads = [
@@ -532,9 +546,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--alone",
         type=float,
-        default=10,
+        default=8,
         metavar="SECONDS",
-        help="before each crunch, create+submit alone at the ceiling's concurrency (4) for this long (0: skip)",
+        help="before each crunch, the ceiling and create+submit alone at the ceiling's concurrency (4), each for "
+        "this long, alternated in 4 slices (0: the ceiling alone, 4 s)",
     )
     parser.add_argument(
         "--before",
