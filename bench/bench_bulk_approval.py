@@ -1,6 +1,7 @@
 """Bulk approval of 500 declarations at the school and at the district: set-based against one by one.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cpd_scale_bulk .venv/bin/python bench/bench_bulk_approval.py
+    DATABASE_URL=postgres://…/<a copy of bench_pages' data> .venv/bin/python bench/bench_bulk_approval.py --reuse
 
 A fresh database with bench/datagen.py's data (default 5,000 teachers) and 2.5 declarations per
 teacher; then, for one school, 500 submitted declarations of the open year approved by
@@ -84,14 +85,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--teachers", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the database's data as it is (e.g. a copy of bench_pages' 200,000 teachers) instead of generating it",
+    )
     args = parser.parse_args(argv)
     url = os.environ.get("DATABASE_URL", "")
     if not datagen.is_postgres(url):
         print("bench_bulk_approval: needs DATABASE_URL=postgres://… (skipped)")
         return 0
-    datagen.recreate_postgres(url)
-    datagen.django_setup(url)
-    bench_pages.load(url, args.teachers)
+    if args.reuse:
+        datagen.migrate(url)
+    else:
+        datagen.recreate_postgres(url)
+        datagen.django_setup(url)
+        bench_pages.load(url, args.teachers)
 
     from accounts.models import Organisation, OrgKind, Role, RoleKind, User
     from hours import services
@@ -129,7 +138,13 @@ def main(argv: list[str] | None = None) -> int:
                 figures.setdefault(f"{level}, {way}", []).append(timed(go))
             approved_at_district += ids
     ledger_ok = LedgerEntry.objects.filter(declaration__in=approved_at_district).count() == len(approved_at_district)
-    print(f"\n{N} declarations per call, {args.rounds} rounds alternating, {args.teachers:,} teachers in the database")
+    from accounts.models import Teacher
+    from hours.models import Declaration
+
+    print(
+        f"\n{N} declarations per call, {args.rounds} rounds alternating, {Teacher.objects.count():,} teachers and "
+        f"{Declaration.objects.count():,} declarations in the database"
+    )
     print(f"{'level, way':28} {'min s':>7} {'median s':>9} {'statements':>10}")
     met = True
     for name, runs in figures.items():

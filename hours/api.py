@@ -6,7 +6,7 @@ Wrong state -> 409, out of scope -> 404, bad input -> 400 with the field.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from accounts import selectors as account_selectors
 from accounts.api import ROLE_HEADER, api_role, require_role
 from accounts.models import RoleKind, Teacher
-from cpd.api import ObjectJSONParser, PlainRows, query_int
+from cpd.api import CachedFields, ObjectJSONParser, PlainRows, query_int
 from cpd.bad_input import is_int_text
 from cpd.pagination import KeysetPagination
 
@@ -140,7 +140,7 @@ class LedgerViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(LedgerEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
-class EvidenceSerializer(PlainRows, serializers.ModelSerializer):
+class EvidenceSerializer(CachedFields, PlainRows, serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -153,7 +153,7 @@ class EvidenceSerializer(PlainRows, serializers.ModelSerializer):
         return reverse("evidence_file", args=[obj.token])
 
 
-class DeclarationEventSerializer(serializers.ModelSerializer):
+class DeclarationEventSerializer(CachedFields, serializers.ModelSerializer):
     actor: serializers.StringRelatedField = serializers.StringRelatedField()
 
     class Meta:
@@ -161,7 +161,7 @@ class DeclarationEventSerializer(serializers.ModelSerializer):
         fields = ["action", "from_state", "to_state", "actor", "actor_role", "actor_org", "reason", "created_at"]
 
 
-class DeclarationSerializer(PlainRows, serializers.ModelSerializer):
+class DeclarationSerializer(CachedFields, PlainRows, serializers.ModelSerializer):
     teacher_name = serializers.CharField(source="teacher.name", read_only=True)
     school = serializers.CharField(source="teacher.school.name", read_only=True)
     evidence = EvidenceSerializer(many=True, read_only=True)
@@ -193,14 +193,11 @@ class DeclarationDetailSerializer(DeclarationSerializer):
         read_only_fields = fields
 
 
-def _detail(pk: int) -> dict:
-    """A declaration as the API answers an action on it: 3 queries however many events and files it has
-    (the declaration with its teacher and school, its evidence, its events with their actors)."""
-    decl = (
-        Declaration.objects.select_related("teacher__school")
-        .prefetch_related("evidence", Prefetch("events", DeclarationEvent.objects.select_related("actor")))
-        .get(pk=pk)
-    )
+def _detail(decl: Declaration) -> dict:
+    """A declaration as the API answers a write on it, from the row the write holds (read with its teacher and
+    school): its evidence and its events with their actors are 2 queries however many there are, none for a
+    new declaration (the write hands over what it wrote: `services._known_related`)."""
+    prefetch_related_objects([decl], "evidence", Prefetch("events", DeclarationEvent.objects.select_related("actor")))
     return DeclarationDetailSerializer(decl).data
 
 
@@ -214,7 +211,7 @@ class ModelDefaultBooleanField(serializers.BooleanField):
     default_empty_html = serializers.empty
 
 
-class DeclarationInputSerializer(serializers.ModelSerializer):
+class DeclarationInputSerializer(CachedFields, serializers.ModelSerializer):
     """Fields a teacher sends; files go as multipart parts named certificate / translation / hours_statement."""
 
     certificate_in_chinese = ModelDefaultBooleanField(
@@ -297,7 +294,7 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         decl = services.declaration_save(
             role=role, actor=request.user, data=v, files=files, remove_evidence_ids=remove, declaration=declaration, submit=submit
         )
-        return _detail(decl.pk)
+        return _detail(decl)
 
     @extend_schema(
         request={"multipart/form-data": DeclarationInputSerializer, "application/json": DeclarationInputSerializer},
@@ -315,23 +312,25 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(self._save(request, declaration))
 
     def _transition(self, request, pk, action_name, reason=""):
+        """The action through `services.declaration_transition`, whose scoped row lock is the scope check
+        (404 out of scope): no look-up of the declaration before it."""
         role = require_role(request)
+        if not is_int_text(str(pk)):
+            raise Http404
         decl = services.declaration_transition(
             declaration_id=int(pk), action=action_name, role=role, actor=request.user, reason=reason
         )
-        return Response(_detail(decl.pk))
+        return Response(_detail(decl))
 
     @extend_schema(request=None, responses=DeclarationDetailSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        self.get_object()
         return self._transition(request, pk, "submit")
 
     @extend_schema(request=None, responses=DeclarationDetailSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """The teacher takes back a declaration waiting for review: it becomes a draft again (409 once decided)."""
-        self.get_object()
         return self._transition(request, pk, "withdraw")
 
     def _level(self, request) -> str:
@@ -343,7 +342,8 @@ class DeclarationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(request=None, responses=DeclarationDetailSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        self.get_object()
+        if selectors.review_level(require_role(request)) is None:
+            self.get_object()  # out of scope answers 404 before the role's 403, as for every action
         return self._transition(request, pk, f"{self._level(request)}_approve")
 
     @extend_schema(request=ReasonSerializer, responses=DeclarationDetailSerializer, operation_id="declarations_return")

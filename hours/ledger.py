@@ -453,9 +453,13 @@ def entry_create(
     actor=None,
     reason: str = "",
     correction: bool = False,
+    year_open: bool = False,
 ) -> LedgerEntry:
     """Append one entry. A locked year refuses it unless `correction` (the city's or a complaint's, with a reason); an
-    entry whose source reference exists already is refused (`DuplicateSource`, carrying the first entry)."""
+    entry whose source reference exists already is refused (`DuplicateSource`, carrying the first entry).
+
+    `year_open`: the caller has read the year in this transaction and refused a locked one (a final approval
+    checks the year's district deadline, which refuses a locked year): the year is not read again."""
     row = _row(
         teacher=teacher,
         year=year,
@@ -475,19 +479,22 @@ def entry_create(
         actor=actor,
         reason=reason,
     )
-    return _create_one(row, correction=correction)
+    return _create_one(row, correction=correction, year_open=year_open)
 
 
-def _create_one(row: dict, *, correction: bool) -> LedgerEntry:
+def _create_one(row: dict, *, correction: bool, year_open: bool = False) -> LedgerEntry:
     _check_row(row, correction=correction)
-    _check_years_open({row["year"]}, correction=correction)
+    if not year_open:
+        _check_years_open({row["year"]}, correction=correction)
     ref = row.get("source_ref")
     if ref:
         existing = LedgerEntry.objects.filter(source_ref=ref).first()
         if existing is not None:
             raise DuplicateSource(_("该学时已记入，不能重复记入。"), existing)
     entry = LedgerEntry(**row)
-    entry.full_clean(exclude=["revokes", "declaration", "teacher", "project"], validate_unique=False)
+    # The related rows are the callers' own (ids they hold; the foreign keys check them at the insert): not read
+    # one by one here.
+    entry.full_clean(exclude=["revokes", "declaration", "teacher", "project", "actor"], validate_unique=False)
     entry.save(force_insert=True)
     return entry
 

@@ -259,3 +259,70 @@ def test_a_revoked_ledger_entry_is_no_longer_a_duplicate(world, in_year, private
     decl = declare(world, "teacher_a1", title="新课标专题培训", organiser="广州市教育研究院", certificate_number="REG-1")
 
     assert decl.duplicate_flags == []
+
+
+# --- the one statement behind the flags: every look-up, both ways of submitting ----------------------------------
+
+
+def _matching_everything(world):
+    """Another teacher's declaration with the same certificate number and the same scan, and this teacher's
+    declaration and ledger entry of the same training: one of each kind of flag for a declaration of that training."""
+    other = declare(world, "teacher_b1", certificate_number="ALL-1", files=[("certificate", pdf(extra=b"same scan"))])
+    mine = declare(world, "teacher_a1", title="新课标专题培训", organiser="广州市教育研究院", certificate_number="MINE-1")
+    by_number = _registered(world, teacher=world.teachers["teacher_a2"], certificate_number="ALL-1", title="别的培训")
+    by_training = _registered(world)
+    return [
+        {"kind": "certificate", "declaration": other.pk, "same_teacher": False},
+        {"kind": "certificate", "ledger_entry": by_number.pk},
+        {"kind": "title_dates", "declaration": mine.pk, "same_teacher": True},
+        {"kind": "title_dates", "ledger_entry": by_training.pk},
+        {"kind": "evidence", "declaration": other.pk, "same_teacher": False},
+    ]
+
+
+def test_flags_of_every_kind_come_in_order_whether_submitted_at_once_or_after_a_draft(world, in_year, private_media):
+    expected = _matching_everything(world)
+    same = {"title": "新课标专题培训", "organiser": "广州市教育研究院", "certificate_number": "ALL-1"}
+
+    at_once = declare(world, "teacher_a1", files=[("certificate", pdf(extra=b"same scan"))], **same)
+    draft = declare(world, "teacher_a1", state="draft", files=[("certificate", pdf("b.pdf", extra=b"same scan"))], **same)
+    services.declaration_transition(
+        declaration_id=draft.pk, action="submit", role=world.roles["teacher_a1"], actor=world.users["teacher_a1"]
+    )
+    draft.refresh_from_db()
+
+    # Submitted at once, the files' hashes are known before anything is written; after a draft they are read.
+    # Each also finds the other (same teacher, training, certificate number and scan) once both are live.
+    assert at_once.duplicate_flags == expected
+    assert [f for f in draft.duplicate_flags if f.get("declaration") != at_once.pk] == expected
+    assert {"kind": "evidence", "declaration": at_once.pk, "same_teacher": True} in draft.duplicate_flags
+
+
+def test_a_resubmitted_declaration_is_not_its_own_duplicate(world, in_year, private_media):
+    returned = declare(world, "teacher_a1", state="returned", certificate_number="OWN-1")
+
+    services.declaration_save(
+        role=world.roles["teacher_a1"], actor=world.users["teacher_a1"], data={}, declaration=returned, submit=True
+    )
+
+    returned.refresh_from_db()
+    assert returned.state == "submitted" and returned.duplicate_flags == []
+
+
+@pytest.mark.parametrize("state", ["draft", "rejected"])
+def test_drafts_and_rejected_declarations_are_not_duplicates(world, in_year, private_media, state):
+    declare(world, "teacher_b1", state=state, certificate_number="DEAD-1", files=[("certificate", pdf(extra=b"dead scan"))])
+
+    decl = declare(world, "teacher_a1", certificate_number="DEAD-1", files=[("certificate", pdf(extra=b"dead scan"))])
+
+    # The same file is still flagged (whoever holds it), the certificate number of a dead declaration is not.
+    assert [f["kind"] for f in decl.duplicate_flags] == ["evidence"]
+
+
+def test_a_revoked_entry_is_not_a_duplicate_of_the_training_either(world, in_year, private_media):
+    entry = _registered(world, certificate_number="REG-2")
+    services.ledger_correction(role=world.roles["city_admin"], actor=world.users["city_admin"], reason="登记错误", revokes=entry)
+    # Same teacher, title, organiser, dates and number as the revoked entry: its hours no longer count.
+    decl = declare(world, "teacher_a1", title="新课标专题培训", organiser="广州市教育研究院", certificate_number="REG-2")
+
+    assert decl.duplicate_flags == []

@@ -26,14 +26,18 @@ BIG_TABLES = {
 }
 
 
-def _create_and_submit(world, n):
+def _create_and_submit(world, n, queries=None):
+    """The teacher's create+submit through the API (with `queries`, a list: the request's statements are added)."""
     api = world.api("teacher_a1")
     payload = declaration_payload(certificate_number=f"WRITE-{n}", title=f"写入路径{n}")
-    response = api.post(
-        "/api/v1/declarations/",
-        {**payload, "certificate": [pdf(extra=b"write %d" % n)], "submit": True},
-        format="multipart",
-    )
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.post(
+            "/api/v1/declarations/",
+            {**payload, "certificate": [pdf(extra=b"write %d" % n)], "submit": True},
+            format="multipart",
+        )
+    if queries is not None:
+        queries += ctx.captured_queries
     assert response.status_code == 201, response.json()
     return Declaration.objects.get(certificate_number=f"WRITE-{n}")
 
@@ -161,3 +165,108 @@ def test_every_statement_of_submit_and_review_is_an_index_lookup(world, in_year,
     )
     assert len(queries) > 30
     assert _full_table_reads(queries) == []
+
+
+def test_the_answer_to_a_write_is_what_reading_the_declaration_gives(world, in_year, private_media):
+    # A new declaration is answered from what the write holds (no read back), an action from its locked row:
+    # each answer must be the declaration as it is stored, evidence and events included.
+    api = world.api("teacher_a1")
+    created = api.post(
+        "/api/v1/declarations/",
+        {
+            **declaration_payload(certificate_number="ANSWER-1"),
+            "certificate": [pdf(extra=b"answer 1"), pdf("second.pdf", extra=b"answer 2")],
+            "submit": True,
+        },
+        format="multipart",
+    )
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    assert created.json() == api.get(f"/api/v1/declarations/{pk}/").json()
+    assert [e["action"] for e in created.json()["events"]] == ["submit"] and len(created.json()["evidence"]) == 2
+
+    draft = api.post("/api/v1/declarations/", {**declaration_payload(certificate_number="ANSWER-2")}, format="multipart")
+    assert draft.status_code == 201 and draft.json() == api.get(f"/api/v1/declarations/{draft.json()['id']}/").json()
+    assert draft.json()["events"] == [] and draft.json()["evidence"] == []
+
+    for persona in ("school_a1_admin", "district_a_admin"):
+        reviewer = world.api(persona)
+        approved = _approve(world, persona, Declaration.objects.get(pk=pk))
+        assert approved == reviewer.get(f"/api/v1/declarations/{pk}/").json()
+    assert [e["action"] for e in approved["events"]] == ["submit", "school_approve", "district_approve"]
+    assert approved["state"] == DeclarationState.APPROVED
+
+
+def test_field_messages_follow_each_requests_language_with_the_fields_built_once(world, in_year, private_media):
+    # The input serializer's fields are built once per class (cpd.api.CachedFields): their messages stay lazy.
+    api = world.api("teacher_a1")
+
+    def refused(language):
+        response = api.post(
+            "/api/v1/declarations/", {**declaration_payload(hours="abc")}, format="json", HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert response.status_code == 400
+        return response.json()["hours"]
+
+    chinese, english, chinese_again = refused("zh-hans"), refused("en"), refused("zh-hans")
+    assert english == ["A valid number is required."]
+    assert chinese == chinese_again != english and any(ord(ch) > 0x3000 for ch in chinese[0])
+
+
+def test_an_action_on_an_id_that_is_not_a_number_is_404(world, in_year, private_media):
+    for action in ("approve", "submit", "withdraw"):
+        for persona in ("school_a1_admin", "teacher_a1"):
+            assert world.api(persona).post(f"/api/v1/declarations/abc/{action}/").status_code == 404
+
+
+def _reads_and_writes(queries):
+    """[(verb, first table)] of each statement, SELECT … FOR UPDATE as its own verb."""
+    import re
+
+    out = []
+    for q in queries:
+        sql = q["sql"]
+        verb = sql.split(None, 1)[0].upper()
+        if verb == "SELECT" and " FOR UPDATE" in sql:
+            verb = "SELECT FOR UPDATE"
+        table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql)
+        out.append((verb, table.group(1) if table else ""))
+    return out
+
+
+def test_create_and_submit_writes_the_declaration_once_and_looks_for_duplicates_in_one_statement(world, in_year, private_media):
+    _create_and_submit(world, 0)
+    queries = []
+    _create_and_submit(world, 1, queries)
+    statements = _reads_and_writes(queries)
+
+    # Checked and moved to "submitted" before it is written: one INSERT, no second write of the row.
+    assert statements.count(("INSERT", "hours_declaration")) == 1
+    assert ("UPDATE", "hours_declaration") not in statements
+    # The duplicate look-ups (certificate number, title and dates in declarations and the ledger, the file's
+    # hash) are one statement, and nothing else reads declarations, the ledger or evidence.
+    reads = [t for verb, t in statements if verb.startswith("SELECT")]
+    assert reads.count("hours_declaration") == 1 and "hours_ledgerentry" not in reads and "hours_evidence" not in reads
+    # The answer is built from what was written: nothing is read after the last write.
+    last_write = max(i for i, (verb, _t) in enumerate(statements) if verb in ("INSERT", "UPDATE"))
+    assert [s for s in statements[last_write + 1 :] if s[0].startswith("SELECT")] == []
+
+
+@pytest.mark.parametrize("persona", ["school_a1_admin", "district_a_admin"])
+def test_an_approval_checks_scope_and_locks_in_one_statement(world, in_year, private_media, persona):
+    decl = _create_and_submit(world, 0)
+    if persona == "district_a_admin":
+        _approve(world, "school_a1_admin", decl)
+    statements = _reads_and_writes(_captured(lambda: _approve(world, persona, decl)))
+
+    lock = "SELECT FOR UPDATE" if connection.vendor == "postgresql" else "SELECT"
+    declaration_reads = [s for s in statements if s[1] == "hours_declaration" and s[0].startswith("SELECT")]
+    # The scoped, locked read is the first and only read of the declaration (no look-up before it, none after).
+    assert declaration_reads == [(lock, "hours_declaration")]
+    assert statements.index((lock, "hours_declaration")) < statements.index(("UPDATE", "hours_declaration"))
+    # The answer reads the evidence and the events with their actors once each.
+    assert statements.count(("SELECT", "hours_evidence")) == statements.count(("SELECT", "hours_declarationevent")) == 1
+    if persona == "district_a_admin":
+        assert statements.count(("INSERT", "hours_ledgerentry")) == 1
+        assert ("SELECT", "hours_year") in statements and statements.count(("SELECT", "hours_year")) == 1
+        assert ("SELECT", "accounts_user") not in statements  # the teacher's account came with the locked row
