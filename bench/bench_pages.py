@@ -655,6 +655,7 @@ def in_process(p: dict, eps: list, repeats: int) -> None:
             with CaptureQueriesContext(connection) as ctx:
                 status = client.get(path, **extra).status_code
             times.append(1000 * (time.perf_counter() - t))
+        captured = ctx.captured_queries  # a slice of connection.queries: the next request's reset empties it
         calls = ""
         if os.environ.get("BENCH_CALLS"):
             import cProfile
@@ -664,11 +665,11 @@ def in_process(p: dict, eps: list, repeats: int) -> None:
             profile.runcall(client.get, path, **extra)
             calls = f" {pstats.Stats(profile).total_calls:9}"
         print(
-            f"{name:46} {status:6} {len(ctx.captured_queries):4} {min(times):8.1f} {statistics.median(times):9.1f}{calls}",
+            f"{name:46} {status:6} {len(captured):4} {min(times):8.1f} {statistics.median(times):9.1f}{calls}",
             flush=True,
         )
         if os.environ.get("BENCH_SLOW"):
-            for q in sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+            for q in sorted(captured, key=lambda q: -float(q["time"]))[:3]:
                 print("   ", q["time"], q["sql"][:600], flush=True)
 
 
