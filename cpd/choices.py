@@ -17,7 +17,6 @@ from django.db import models
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 
-
 _labels: dict[models.Field, dict] = {}
 
 

@@ -31,6 +31,7 @@ def main_menu(context) -> SafeString:
         menu = _menus[key] = mark_safe(render_to_string("includes/nav.html", {"active_role": role, "regime": regime}))
     return menu
 
+
 MINUS = "\u2212"  # a real minus sign, as wide as the plus
 
 
