@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from cpd.choices import page_display
 from cpd.errors import StateConflict
 from cpd.pagination import keyset_page, list_count
-from cpd.rows import html_format, url_format
+from cpd.rows import html_format, shown, url_format
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -530,10 +530,10 @@ def _organisation_rows(page, *, can_manage: bool) -> list[SafeString]:
         count = o.teacher_count
         if count.estimated:
             date = escape(date_filter(template_localtime(count.as_of), "Y-m-d"))
-            title, n = mark_safe(as_of % {"date": date}), mark_safe(about % {"n": count.n})
+            title, n = mark_safe(as_of % {"date": date}), mark_safe(about % {"n": shown(count.n)})
             count_cell = html_format(_ESTIMATED_COUNT, code=o.code, title=title, n=n)
         else:
-            count_cell = html_format(_EXACT_COUNT, code=o.code, n=count.n)
+            count_cell = html_format(_EXACT_COUNT, code=o.code, n=shown(count.n))
         confirmed = ""
         if o.kind == OrgKind.SCHOOL:
             last = escape(date_filter(template_localtime(o.last_confirmed), "Y-m-d")) if o.last_confirmed else never
@@ -545,7 +545,7 @@ def _organisation_rows(page, *, can_manage: bool) -> list[SafeString]:
         rows.append(
             html_format(
                 _ORGANISATION_ROW,
-                indent=o.depth + 1,
+                indent=shown(o.depth + 1),
                 name=o.name,
                 inactive=inactive if not o.is_active else "",
                 code=o.code,

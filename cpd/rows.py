@@ -10,8 +10,11 @@ template's, byte for byte: each list's test renders the same rows through the te
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils.formats import localize
 from django.utils.safestring import SafeData, SafeString
+from django.utils.timezone import template_localtime
 
 # What django.utils.html.escape writes (html.escape with quote=True), in one str.translate.
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
@@ -26,6 +29,15 @@ def html_format(fmt: str, /, **values) -> SafeString:
         else:
             values[name] = str(value).translate(_ESCAPES)
     return SafeString(fmt.format_map(values))
+
+
+def shown(value) -> str:
+    """What `{{ value }}` writes for a number or a date (in the reader's locale and time zone), unescaped. An
+    integer without thousand separators is its digits: numberformat's own shortcut, without the ~30 Python
+    calls of finding the locale's formats first."""
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)
+    return str(localize(template_localtime(value)))
 
 
 def url_format(viewname: str) -> str:

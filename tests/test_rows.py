@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
+from django.template import engines
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
-from cpd.rows import html_format, url_format
+from cpd.rows import html_format, shown, url_format
 
 
 class Widget:
@@ -36,3 +39,15 @@ def test_a_rows_link_is_reverses(pk):
 def test_a_view_without_one_integer_argument_is_refused():
     with pytest.raises((NoReverseMatch, ValueError)):
         url_format("workspace")
+
+
+@pytest.mark.parametrize("thousands", [False, True])
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_number_or_date_is_shown_as_the_template_shows_it(settings, language, thousands):
+    settings.USE_THOUSAND_SEPARATOR = thousands
+    values = [0, 198030, -7, True, None, Decimal("95.20"), Decimal("1E+2"), 2.5, datetime.date(2026, 5, 31)]
+    values.append(datetime.datetime(2026, 5, 31, 17, tzinfo=datetime.UTC))
+    template = engines["django"].from_string("{{ v }}")
+    with translation.override(language):
+        for v in values:
+            assert shown(v) == template.render({"v": v}), v
