@@ -705,7 +705,8 @@ def statistics(request):
         {
             "provisional": selectors.year_is_provisional(role, year),
             "year": year,
-            "rows": _statistics_rows(rows),
+            "rows": rows,
+            "table_rows": _statistics_rows(rows),
             "page": page,
             "query": urlencode({"year": year}),
             "total": total,
@@ -727,19 +728,20 @@ _STATISTICS_ROW = (
 
 
 def _statistics_rows(rows: list[dict]) -> list[SafeString]:
+    """A unit without figures has only its name and teachers: blank, as the template left a missing key."""
     return [
         html_format(
             _STATISTICS_ROW,
             name=r["unit"].name,
-            teachers=shown(r["teachers"]),
-            verified=shown(r["verified"] or 0),
-            passed=shown(r["passed"] or 0),
-            failed=shown(r["failed"] or 0),
-            exempt=shown(r["exempt"] or 0),
-            rate=f"{shown(r['pass_rate'])}%" if r["pass_rate"] is not None else "—",
-            public=hours(r["public"]),
-            professional=hours(r["professional"]),
-            elective=hours(r["elective"]),
+            teachers=shown(r.get("teachers", "")),
+            verified=shown(r.get("verified") or 0),
+            passed=shown(r.get("passed") or 0),
+            failed=shown(r.get("failed") or 0),
+            exempt=shown(r.get("exempt") or 0),
+            rate=f"{shown(r['pass_rate'])}%" if r.get("pass_rate") is not None else "—",
+            public=hours(r.get("public", "")),
+            professional=hours(r.get("professional", "")),
+            elective=hours(r.get("elective", "")),
         )
         for r in rows
     ]

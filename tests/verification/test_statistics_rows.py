@@ -29,6 +29,7 @@ def rows() -> list[dict]:
         {"unit": Organisation(pk=1, name="越秀区"), **full, **hours},
         {"unit": Organisation(pk=2, name='A&B <"区">'), **empty, **hours, "elective": Decimal("-2")},
         {"unit": Organisation(pk=3, name="市直属"), **full, "pass_rate": Decimal("100"), **hours},
+        {"unit": Organisation(pk=4, name="没有统计的学校"), "teachers": 0},
     ]
 
 
