@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from cpd.choices import page_display
 from cpd.errors import StateConflict
 from cpd.pagination import keyset_page, list_count
-from cpd.rows import html_format, shown, url_format
+from cpd.rows import html_format, html_partial, shown, url_format
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -253,14 +253,15 @@ _ROSTER_EXTRA_CELL = '<td data-label="{header}" data-testid="extra-cell">{cell}<
 def _roster_rows(page, extra: list[tuple[str, dict]]) -> list[SafeString]:
     """The roster's rows; `extra`: the other apps' columns, (header, {teacher id: cell text}) each (the header
     labels the cell on a phone)."""
-    labels = {
-        "l_id": escape(_("身份证号")),
-        "l_cpd": escape(_("继续教育证号")),
-        "l_school": escape(_("学校")),
-        "l_stage": escape(_("学段")),
-        "l_subject": escape(_("学科")),
-        "l_status": escape(_("状态")),
-    }
+    row = html_partial(
+        _ROSTER_ROW,
+        l_id=_("身份证号"),
+        l_cpd=_("继续教育证号"),
+        l_school=_("学校"),
+        l_stage=_("学段"),
+        l_subject=_("学科"),
+        l_status=_("状态"),
+    )
     url = url_format("teacher_detail")
     stage, subject, status = (page_display(Teacher, name) for name in ("stage", "subject", "status"))
     rows = []
@@ -268,7 +269,7 @@ def _roster_rows(page, extra: list[tuple[str, dict]]) -> list[SafeString]:
         extra_html = "".join(html_format(_ROSTER_EXTRA_CELL, header=h, cell=cells.get(t.pk, "")) for h, cells in extra)
         rows.append(
             html_format(
-                _ROSTER_ROW,
+                row,
                 url=url.format(t.pk),
                 name=t.name,
                 id_number=t.masked_id_number,
@@ -279,7 +280,6 @@ def _roster_rows(page, extra: list[tuple[str, dict]]) -> list[SafeString]:
                 status=t.status,
                 status_label=status(t),
                 extra=mark_safe(extra_html),
-                **labels,
             )
         )
     return rows

@@ -31,6 +31,21 @@ def html_format(fmt: str, /, **values) -> SafeString:
     return SafeString(fmt.format_map(values))
 
 
+class _Later(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def html_partial(fmt: str, /, **constants) -> str:
+    """`fmt` with a page's constants filled in, escaped as `html_format` escapes them, and every other
+    placeholder left for `html_format` to fill per row: a row's labels, links and form token once a page.
+    `fmt` has no literal braces."""
+    for name, value in constants.items():
+        text = value.__html__() if isinstance(value, SafeData) or hasattr(value, "__html__") else str(value).translate(_ESCAPES)
+        constants[name] = text.replace("{", "{{").replace("}", "}}")
+    return fmt.format_map(_Later(constants))
+
+
 def shown(value) -> str:
     """What `{{ value }}` writes for a number or a date (in the reader's locale and time zone), unescaped. An
     integer without thousand separators is its digits: numberformat's own shortcut, without the ~30 Python

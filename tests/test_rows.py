@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
 
-from cpd.rows import html_format, shown, url_format
+from cpd.rows import html_format, html_partial, shown, url_format
 
 
 class Widget:
@@ -51,3 +51,11 @@ def test_a_number_or_date_is_shown_as_the_template_shows_it(settings, language, 
     with translation.override(language):
         for v in values:
             assert shown(v) == template.render({"v": v}), v
+
+
+def test_a_pages_constants_filled_in_first_give_the_same_row():
+    fmt = '<td title="{label}">{name}</td><td>{label}</td>{form}'
+    constants = {"label": '"学校" & {x}', "form": mark_safe('<input value="{a}">')}
+    row = html_partial(fmt, **constants)
+    for name in ('<b>"王"</b>', "{label}", 7):
+        assert html_format(row, name=name) == html_format(fmt, name=name, **constants)

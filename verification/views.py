@@ -28,9 +28,10 @@ from accounts.permissions import require_role
 from accounts.selectors import AREA_ROLES, SCHOOL_ROLES, name_contains, teachers_visible_to
 from accounts.templatetags.cpd_ui import hours
 from cpd.bad_input import is_int_text
+from cpd.choices import page_display
 from cpd.errors import StateConflict
 from cpd.pagination import keyset_page
-from cpd.rows import html_format, shown
+from cpd.rows import html_format, html_partial, shown
 from cpd.xlsx import XLSX_CONTENT_TYPE
 from hours import ledger
 from hours.models import Category, Declaration, Year
@@ -366,55 +367,58 @@ _RESULT_ROW = (
     '<td data-label="{l_carry_out}">{carry_out}</td>\n{exempt}</tr>\n'
 )
 _RESULT_BADGE = {ResultStatus.PASSED: "active", ResultStatus.FAILED: "overdue"}
-_EXEMPT_CELL = '<td data-label="{l_exempt}">{form}</td>'
 _EXEMPT_FORM = (
-    '<form method="post" action="{action}" class="inline">{csrf}<input type="hidden" name="teacher" value="{teacher}">'
-    '<input type="hidden" name="year" value="{year}">{button}</form>'
+    '<td data-label="{l_exempt}"><form method="post" action="{action}" class="inline">{csrf}'
+    '<input type="hidden" name="teacher" value="{teacher}"><input type="hidden" name="year" value="{year}">{button}</form></td>'
 )
-_UNEXEMPT_BUTTON = '<button class="btn secondary" name="remove" value="1">{l_unexempt}</button>'
-_EXEMPT_BUTTON = (
+_UNEXEMPT = _EXEMPT_FORM.replace("{button}", '<button class="btn secondary" name="remove" value="1">{l_unexempt}</button>')
+_EXEMPT = _EXEMPT_FORM.replace(
+    "{button}",
     '<label class="sr-only" for="exempt-reason-{teacher}">{label}</label><input name="reason" id="exempt-reason-{teacher}" '
-    'placeholder="{l_reason}" size="8" required><button class="btn secondary" data-testid="exempt-{teacher}">{l_exempt}</button>'
+    'placeholder="{l_reason}" size="8" required><button class="btn secondary" data-testid="exempt-{teacher}">{l_exempt}</button>',
 )
 
 
 def _result_rows(page, *, year: int, exempt: set, can_exempt: bool, exempt_form: bool, request) -> list[SafeString]:
     """The rows of the results table; `can_exempt`: the exemption column, `exempt_form`: its form (an open year)."""
-    labels = {
-        "l_school": escape(_("学校")),
-        "l_public": escape(_("公需")),
-        "l_prof": escape(_("专业（本年）")),
-        "l_carry": escape(_("结转")),
-        "l_elective": escape(_("选修")),
-        "l_total": escape(_("总学时")),
-        "l_result": escape(_("结果")),
-        "l_carry_out": escape(_("结转下年")),
-    }
+    row = html_partial(
+        _RESULT_ROW,
+        l_school=_("学校"),
+        l_public=_("公需"),
+        l_prof=_("专业（本年）"),
+        l_carry=_("结转"),
+        l_elective=_("选修"),
+        l_total=_("总学时"),
+        l_result=_("结果"),
+        l_carry_out=_("结转下年"),
+    )
     provisional = html_format(' <span class="badge provisional">{label}</span>', label=_("试算"))
-    l_exempt, l_reason = escape(_("免验")), escape(_("免验原因"))
-    reason_label = _("%(name)s的免验原因")  # {% blocktrans %}: the message translated, the name escaped
-    unexempt = html_format(_UNEXEMPT_BUTTON, l_unexempt=_("取消免验"))
+    l_exempt, reason_label = _("免验"), _("%(name)s的免验原因")  # {% blocktrans %}: the message translated, the name escaped
+    cell = html_format('<td data-label="{l_exempt}"></td>', l_exempt=l_exempt)
     if exempt_form:
-        csrf = html_format('<input type="hidden" name="csrfmiddlewaretoken" value="{token}">', token=get_token(request))
-        action = reverse("exemption_toggle")
-    year_text = shown(year)
+        form = {
+            "l_exempt": l_exempt,
+            "action": reverse("exemption_toggle"),
+            "csrf": html_format('<input type="hidden" name="csrfmiddlewaretoken" value="{token}">', token=get_token(request)),
+            "year": shown(year),
+        }
+        unexempt = html_partial(_UNEXEMPT, l_unexempt=_("取消免验"), **form)
+        reason = html_partial(_EXEMPT, l_reason=_("免验原因"), **form)
+    status = page_display(VerificationResult, "status")
     rows = []
     for r in page:
-        cell = ""
-        teacher = shown(r.teacher_id)
-        if can_exempt:
-            form = ""
-            if exempt_form:
-                if r.teacher_id in exempt:
-                    button = unexempt
-                else:
-                    label = mark_safe(reason_label % {"name": escape(r.teacher.name)})
-                    button = html_format(_EXEMPT_BUTTON, teacher=teacher, label=label, l_reason=l_reason, l_exempt=l_exempt)
-                form = html_format(_EXEMPT_FORM, action=action, csrf=csrf, teacher=teacher, year=year_text, button=button)
-            cell = html_format(_EXEMPT_CELL, l_exempt=l_exempt, form=form)
+        if not can_exempt:
+            exempt_cell = ""
+        elif not exempt_form:
+            exempt_cell = cell
+        elif r.teacher_id in exempt:
+            exempt_cell = html_format(unexempt, teacher=shown(r.teacher_id))
+        else:
+            label = mark_safe(reason_label % {"name": escape(r.teacher.name)})
+            exempt_cell = html_format(reason, teacher=shown(r.teacher_id), label=label)
         rows.append(
             html_format(
-                _RESULT_ROW,
+                row,
                 name=r.teacher.name,
                 school=r.school.name,
                 public=hours(r.public),
@@ -423,11 +427,10 @@ def _result_rows(page, *, year: int, exempt: set, can_exempt: bool, exempt_form:
                 elective=hours(r.elective),
                 total=hours(r.total),
                 badge=_RESULT_BADGE.get(r.status, ""),
-                status=r.get_status_display(),
+                status=status(r),
                 provisional=provisional if r.run is not None and r.run.provisional else "",
                 carry_out=hours(r.carry_out),
-                exempt=cell,
-                **labels,
+                exempt=exempt_cell,
             )
         )
     return rows
