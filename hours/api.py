@@ -26,7 +26,7 @@ from . import ledger, selectors, services
 from .models import Category, Declaration, DeclarationEvent, Evidence, EvidenceKind, LedgerEntry, Notification, Year
 
 
-class LedgerEntrySerializer(serializers.ModelSerializer):
+class LedgerEntrySerializer(PlainRows, serializers.ModelSerializer):
     teacher_name = serializers.CharField(source="teacher.name", read_only=True)
 
     class Meta:

@@ -38,3 +38,17 @@ def test_showing_one_label_translates_one_label_not_the_whole_list(monkeypatch):
         assert Teacher(subject=Subject.MATH).get_subject_display() == "Mathematics"
         assert Declaration(category="elective").get_category_display() == "Electives"
     assert len(calls) == 2, calls
+
+
+def test_a_pages_labels_are_translated_once_and_read_as_get_foo_display(monkeypatch):
+    from cpd.choices import page_display
+
+    real = translation._trans.gettext
+    calls = []
+    monkeypatch.setattr(translation._trans, "gettext", lambda m: calls.append(m) or real(m))
+    teachers = [Teacher(subject=s) for s in (Subject.MATH, Subject.MATH, "astronomy", "", Subject.MATH)]
+    with translation.override("en"):
+        subject = page_display(Teacher, "subject")
+        assert [subject(t) for t in teachers] == ["Mathematics", "Mathematics", "astronomy", "", "Mathematics"]
+        assert calls.count("数学") == 1
+        assert [subject(t) for t in teachers] == [t.get_subject_display() for t in teachers]

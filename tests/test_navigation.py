@@ -20,3 +20,18 @@ def test_every_link_of_the_navigation_and_home_page_opens(world, persona):
     assert links
     refused = {link: client.get(link).status_code for link in links}
     assert {link: code for link, code in refused.items() if code not in (200, 302)} == {}
+
+
+def _menu(client) -> str:
+    return re.search(r'<nav class="mainnav"[^>]*>(.*?)</nav>', client.get("/").content.decode(), re.S).group(1)
+
+
+def test_the_menu_is_the_readers_language_and_the_roles_though_rendered_once_per_process(world, settings):
+    """The menu is rendered once per role kind, regime and language (cpd_ui.main_menu): never another's."""
+    city, teacher = world.client("city_admin"), world.client("teacher_a1")
+    chinese = _menu(city)
+    city.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = _menu(city)
+    assert "审计日志" in chinese and "审计日志" not in english and "Audit log" in english
+    assert _menu(world.client("city_admin")) == chinese
+    assert "审计日志" not in _menu(teacher) and "我的学时" in _menu(teacher)

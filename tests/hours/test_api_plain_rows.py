@@ -44,3 +44,18 @@ def test_the_city_list_shows_the_same_rows(world, in_year, private_media):
     rows = {d.pk: d for d in Declaration.objects.select_related("teacher__school").prefetch_related("evidence")}
     assert len(results) == 2
     assert results == [_generic(rows[r["id"]]) for r in results]
+
+
+def test_ledger_rows_equal_drfs_generic_serialisation(world, in_year, private_media):
+    """Foreign keys written from their id columns (teacher, declaration, revokes: set and null) as DRF writes them."""
+    from hours import services
+    from hours.api import LedgerEntrySerializer
+    from hours.models import LedgerEntry
+
+    declare(world, "teacher_a1", state="approved")
+    entry = LedgerEntry.objects.select_related("teacher").first()
+    services.ledger_correction(role=world.roles["city_admin"], actor=world.users["city_admin"], reason="重复", revokes=entry)
+    rows = list(LedgerEntry.objects.select_related("teacher").order_by("pk"))
+    assert any(r.declaration_id for r in rows) and any(r.revokes_id for r in rows) and any(r.revokes_id is None for r in rows)
+    generic = [serializers.Serializer.to_representation(LedgerEntrySerializer(), r) for r in rows]
+    assert [dict(r) for r in LedgerEntrySerializer(rows, many=True).data] == generic
