@@ -1,5 +1,5 @@
 """The declaration's school and district: `Declaration.school` and `Declaration.district`, the teacher's current
-school and its district (or city-direct unit), and the review queues' indexes starting with them.
+school and its district (or city-direct unit), for the review queues' indexes starting with them (hours 0009).
 
 The district queue was the city's queue walked in submission order (`declaration_queue_order` on state,
 submitted_at, id), each row's teacher and school probed for the district: page 1 read 5 rows of the city's
@@ -19,9 +19,6 @@ gets one; a school without a parent would stop the migration at the NOT NULL bel
 import django.db.models.deletion
 from django.db import migrations, models
 
-SCHOOL_QUEUED = models.Q(("state", "submitted"))
-DISTRICT_QUEUED = models.Q(("state", "school_approved"))
-
 
 def backfill(apps, schema_editor):
     schema_editor.execute(
@@ -35,7 +32,7 @@ def backfill(apps, schema_editor):
 
 
 def analyze(apps, schema_editor):
-    # Every row was rewritten and seven indexes are new: the planner's statistics (this deployment may run
+    # Every row was rewritten: the planner's statistics of the new columns (this deployment may run
     # without autovacuum; ANALYZE runs inside the migration's transaction, VACUUM could not).
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("ANALYZE hours_declaration")
@@ -48,10 +45,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RemoveIndex(model_name="declaration", name="declaration_queue_order"),
-        migrations.RemoveIndex(model_name="declaration", name="declaration_queue_category"),
-        migrations.RemoveIndex(model_name="declaration", name="declaration_queue_activity"),
-        migrations.RemoveIndex(model_name="declaration", name="declaration_queue_duplicates"),
         migrations.AddField(
             model_name="declaration",
             name="school",
@@ -97,52 +90,6 @@ class Migration(migrations.Migration):
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="+",
                 to="accounts.organisation",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="declaration",
-            index=models.Index(condition=SCHOOL_QUEUED, fields=["school", "submitted_at", "id"], name="declaration_school_queue"),
-        ),
-        migrations.AddIndex(
-            model_name="declaration",
-            index=models.Index(
-                condition=SCHOOL_QUEUED, fields=["school", "year", "submitted_at", "id"], name="declaration_school_year"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="declaration",
-            index=models.Index(
-                condition=DISTRICT_QUEUED, fields=["district", "submitted_at", "id"], name="declaration_district_queue"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="declaration",
-            index=models.Index(
-                condition=DISTRICT_QUEUED, fields=["district", "year", "submitted_at", "id"], name="declaration_district_year"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="declaration",
-            index=models.Index(
-                condition=DISTRICT_QUEUED,
-                fields=["district", "category", "submitted_at", "id"],
-                name="declaration_district_category",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="declaration",
-            index=models.Index(
-                condition=DISTRICT_QUEUED,
-                fields=["district", "activity_type", "submitted_at", "id"],
-                name="declaration_district_activity",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="declaration",
-            index=models.Index(
-                condition=models.Q(("state", "school_approved"), models.Q(("duplicate_flags", []), _negated=True)),
-                fields=["district", "submitted_at", "id"],
-                name="declaration_district_dups",
             ),
         ),
         migrations.RunPython(analyze, migrations.RunPython.noop),
