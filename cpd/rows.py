@@ -14,7 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.safestring import SafeData, SafeString
-from django.utils.timezone import template_localtime
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # in Django, not in its stubs
 
 # What django.utils.html.escape writes (html.escape with quote=True), in one str.translate.
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})

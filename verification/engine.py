@@ -299,7 +299,7 @@ def set_based_reference_checks() -> bool:
     allowed = _SET_BASED.get(raw)
     if allowed is None:
         with connection.cursor() as cur:
-            if connection.pg_version >= 150000:
+            if connection.pg_version >= 150000:  # type: ignore[attr-defined]  # PostgreSQL only
                 cur.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
             else:
                 cur.execute("SELECT current_setting('is_superuser') = 'on'")
