@@ -17,8 +17,6 @@ from xml.sax.saxutils import escape, quoteattr
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
@@ -153,23 +151,11 @@ def iter_rows(
 
 
 def workbook_bytes(headers: Sequence[str], rows: Sequence[Sequence[Any]] = (), title: str = "Sheet1") -> bytes:
-    """A one-sheet xlsx with a bold header row (templates, small exports); text cells that would
+    """A one-sheet xlsx with a bold header row (templates, small exports), streamed (`stream_xlsx`: openpyxl's
+    write-only mode took 100,000 Python calls for a school's notice of 100 rows); text cells that would
     start a formula are neutralised (`neutralise_formula`)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title)
-    from openpyxl.cell import WriteOnlyCell
-
-    header_cells = []
-    for h in headers:
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font = Font(bold=True)
-        header_cells.append(cell)
-    ws.append(header_cells)
-    for row in rows:
-        # openpyxl writes a text starting with "=" as a formula: neutralised first.
-        ws.append(neutralise_row(row))
     buffer = io.BytesIO()
-    wb.save(buffer)
+    stream_xlsx(buffer, title, headers, rows, bold_header=True)
     return buffer.getvalue()
 
 
@@ -194,17 +180,25 @@ _XLSX_PARTS = {
         '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
         "</Relationships>"
     ),
-    "xl/styles.xml": (
-        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-        '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
-        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-        '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
-        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-        "</styleSheet>"
-    ),
 }
+_XLSX_STYLES = (
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<fonts count="{fonts}"><font><sz val="11"/><name val="Calibri"/></font>{bold_font}</fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="{xfs}"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>{bold_xf}</cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+_PLAIN_STYLES = _XLSX_STYLES.format(fonts=1, bold_font="", xfs=1, bold_xf="")
+# style 1: bold, for a header row (`bold_header`)
+_BOLD_HEADER_STYLES = _XLSX_STYLES.format(
+    fonts=2,
+    bold_font='<font><b/><sz val="11"/><name val="Calibri"/></font>',
+    xfs=2,
+    bold_xf='<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>',
+)
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _NOT_IN_SHEET_TITLE = re.compile(r"[\\/*?:\[\]]")
@@ -229,18 +223,22 @@ def _xlsx_cell(ref: str, value) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
 
-def stream_xlsx(path: str | IO[bytes], title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def stream_xlsx(
+    path: str | IO[bytes], title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, bold_header: bool = False
+) -> None:
     """A one-sheet workbook (to a path or a binary file) streamed row by row into the zip: constant memory,
     and about ten times faster than openpyxl's write-only mode, which builds a cell object and an XML
     element per value (200,000 rows of 9 columns: 40 s there; see bench/bench_stats_export.py). The cells
     are the ones openpyxl writes (numbers, inline strings), so any reader sees the same values; a text
     that starts a formula is neutralised (`neutralise_formula`), as in every export. Moved here from
-    verification.exports (which writes its exports with it) for every app's large downloads."""
+    verification.exports (which writes its exports with it) for every app's downloads; `bold_header` sets
+    the header row in bold (`workbook_bytes`)."""
     sheet_title = _NOT_IN_SHEET_TITLE.sub("_", str(title))[:31] or "Sheet1"
     letters: list[str] = []
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, xml in _XLSX_PARTS.items():
             zf.writestr(name, _XML_HEAD + xml)
+        zf.writestr("xl/styles.xml", _XML_HEAD + (_BOLD_HEADER_STYLES if bold_header else _PLAIN_STYLES))
         zf.writestr(
             "xl/workbook.xml",
             _XML_HEAD + '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
@@ -255,11 +253,10 @@ def stream_xlsx(path: str | IO[bytes], title: str, columns: Sequence[str], rows:
             for n, row in enumerate(_with_header(columns, rows), start=1):
                 while len(letters) < len(row):
                     letters.append(get_column_letter(len(letters) + 1))
-                buffer.append(
-                    f'<row r="{n}">'
-                    + "".join([_xlsx_cell(f"{letter}{n}", v) for letter, v in zip(letters, row, strict=False)])
-                    + "</row>"
-                )
+                cells = "".join([_xlsx_cell(f"{letter}{n}", v) for letter, v in zip(letters, row, strict=False)])
+                if n == 1 and bold_header:
+                    cells = re.sub(r'<c r="([A-Z]+1)"', r'<c r="\1" s="1"', cells)
+                buffer.append(f'<row r="{n}">{cells}</row>')
                 if len(buffer) >= 1000:
                     fh.write("".join(buffer).encode())
                     buffer = []
