@@ -124,8 +124,8 @@ class CachedFields:
         cls = type(self)
         built = cls.__dict__.get("_cached_fields")  # the class's own: a subclass builds its own fields
         if built is None:
-            built = super().get_fields()  # type: ignore[misc]  # a mixin for ModelSerializer
-            cls._cached_fields = built  # type: ignore[attr-defined]
+            built = super().get_fields()
+            cls._cached_fields = built
         return copy.deepcopy(built)
 
 
