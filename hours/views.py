@@ -13,13 +13,11 @@ from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
-from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -34,7 +32,7 @@ from cpd.choices import page_display
 from cpd.errors import StateConflict
 from cpd.i18n import translate_stored
 from cpd.pagination import keyset_page
-from cpd.rows import html_format, html_partial, shown, url_format
+from cpd.rows import html_format, html_partial, shown, url_format, ymd
 
 from . import ledger, selectors, services
 from .forms import CorrectionForm, DeclarationFilterForm, DeclarationForm, QueueFilterForm, ReviewForm, YearForm, review_controls
@@ -158,10 +156,6 @@ _REVOKE_FORM = (
 )
 
 
-def _ymd(value) -> str:
-    return date_filter(template_localtime(value), "Y-m-d")
-
-
 def _ledger_rows(entries, *, own: bool, can_correct: bool, request) -> list[SafeString]:
     """The ledger table's rows; `own`: the teacher's page (a registration may be complained about),
     `can_correct`: the city's revoke form."""
@@ -185,11 +179,11 @@ def _ledger_rows(entries, *, own: bool, can_correct: bool, request) -> list[Safe
     rows = []
     for e in entries:
         if e.start_date:
-            dates = _ymd(e.start_date)
+            dates = ymd(e.start_date)
             if e.end_date and e.end_date != e.start_date:
-                dates += " ~ " + _ymd(e.end_date)
+                dates += " ~ " + ymd(e.end_date)
         else:
-            dates = _ymd(e.created_at)
+            dates = ymd(e.created_at)
         declaration = reason = project = not_counted = correct = ""
         if e.declaration_id:
             declaration = html_format(
