@@ -10,18 +10,16 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # in Django, not in its stubs
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cpd.choices import page_display
 from cpd.errors import StateConflict
 from cpd.pagination import keyset_page, list_count
-from cpd.rows import html_format, html_partial, shown, url_format
+from cpd.rows import html_format, html_partial, shown, url_format, ymd
 from security.models import AuditEventKind
 from security.services import audit_record
 
@@ -526,14 +524,14 @@ def _organisation_rows(page, *, can_manage: bool) -> list[SafeString]:
     for o in page:
         count = o.teacher_count
         if count.estimated:
-            date = escape(date_filter(template_localtime(count.as_of), "Y-m-d"))
+            date = escape(ymd(count.as_of))
             title, n = mark_safe(as_of % {"date": date}), mark_safe(about % {"n": shown(count.n)})
             count_cell = html_format(_ESTIMATED_COUNT, code=o.code, title=title, n=n)
         else:
             count_cell = html_format(_EXACT_COUNT, code=o.code, n=shown(count.n))
         confirmed = ""
         if o.kind == OrgKind.SCHOOL:
-            last = escape(date_filter(template_localtime(o.last_confirmed), "Y-m-d")) if o.last_confirmed else never
+            last = escape(ymd(o.last_confirmed)) if o.last_confirmed else never
             confirmed = mark_safe(last + (overdue if o.overdue else ""))
         edit = ""
         if can_manage:

@@ -48,7 +48,8 @@ def page_display(model: type[models.Model], name: str):
     translation is ~40 Python calls; a page of 50 rows shows a handful of labels). Build one per request:
     the labels are in the language active when they are first shown."""
     field = model._meta.get_field(name)
-    assert isinstance(field, models.Field)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a field with choices")
     shown: dict = {}
 
     def display(instance: models.Model) -> str:

@@ -11,6 +11,7 @@ template's, byte for byte: each list's test renders the same rows through the te
 from __future__ import annotations
 
 from django.conf import settings
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.safestring import SafeData, SafeString
@@ -53,6 +54,11 @@ def shown(value) -> str:
     if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
         return str(value)
     return str(localize(template_localtime(value)))
+
+
+def ymd(value) -> str:
+    """What `{{ value|date:"Y-m-d" }}` writes: a date, or a time's date in the reader's time zone."""
+    return date_filter(template_localtime(value), "Y-m-d")
 
 
 def url_format(viewname: str) -> str:

@@ -300,13 +300,12 @@ def result_complain(request, year: int):
 def result_list(request):
     role = require_role(request, *SCHOOL_ROLES, *AREA_ROLES)
     year = _year(request)
-    # The run (its provisional badge) by a second query: its outer join made the planner sort a deep
+    # The runs (their provisional badge) by a second query: its outer join made the planner sort a deep
     # page's whole remainder instead of reading a page of the (year, school, teacher) index.
     qs = (
         selectors.results_visible_to(role)
         .select_related(None)
         .select_related("teacher", "school")
-        .prefetch_related("run")
         .filter(year=year)
         .order_by("year", "school_id", "teacher_id")
     )
@@ -325,6 +324,9 @@ def result_list(request):
     exempt = set(
         Exemption.objects.filter(year=year, teacher_id__in=[r.teacher_id for r in page]).values_list("teacher_id", flat=True)
     )
+    trial_runs = set(
+        VerificationRun.objects.filter(pk__in={r.run_id for r in page}, provisional=True).values_list("pk", flat=True)
+    )
     # A search-as-you-type picker, not a select of every school of the city (2,000 options, 100 KB).
     picker = PickerWidget("picker_schools", placeholder=_("输入校名搜索")) if role.kind in AREA_ROLES else None
     school_picker = picker.render("school", school, attrs={"id": "id_school"}) if picker else ""
@@ -340,7 +342,15 @@ def result_list(request):
             "provisional": selectors.year_is_provisional(role, year),
             "needs_rerun": selectors.complaints_needing_rerun(year=year, scope=selectors.complaints_visible_to(role)).count(),
             "page": page,
-            "rows": _result_rows(page, year=year, exempt=exempt, can_exempt=can_exempt, exempt_form=exempt_form, request=request),
+            "rows": _result_rows(
+                page,
+                year=year,
+                exempt=exempt,
+                trial_runs=trial_runs,
+                can_exempt=can_exempt,
+                exempt_form=exempt_form,
+                request=request,
+            ),
             "year": year,
             "status": status,
             "school_picker": school_picker,
@@ -379,8 +389,11 @@ _EXEMPT = _EXEMPT_FORM.replace(
 )
 
 
-def _result_rows(page, *, year: int, exempt: set, can_exempt: bool, exempt_form: bool, request) -> list[SafeString]:
-    """The rows of the results table; `can_exempt`: the exemption column, `exempt_form`: its form (an open year)."""
+def _result_rows(
+    page, *, year: int, exempt: set, trial_runs: set, can_exempt: bool, exempt_form: bool, request
+) -> list[SafeString]:
+    """The rows of the results table; `exempt`: the exempt teachers' ids, `trial_runs`: the provisional runs' ids,
+    `can_exempt`: the exemption column, `exempt_form`: its form (an open year)."""
     row = html_partial(
         _RESULT_ROW,
         l_school=_("学校"),
@@ -428,7 +441,7 @@ def _result_rows(page, *, year: int, exempt: set, can_exempt: bool, exempt_form:
                 total=hours(r.total),
                 badge=_RESULT_BADGE.get(r.status, ""),
                 status=status(r),
-                provisional=provisional if r.run is not None and r.run.provisional else "",
+                provisional=provisional if r.run_id in trial_runs else "",
                 carry_out=hours(r.carry_out),
                 exempt=exempt_cell,
             )

@@ -51,6 +51,8 @@ def test_a_run_before_the_last_review_deadline_is_provisional_and_hidden_from_te
         assert _teacher_sees(world, "teacher_a2") == (False, [])
         admin_results = world.client("city_admin").get("/verification/results/?year=2026").content.decode()
         assert 'data-testid="provisional-note"' in admin_results and "育才小学老师" in admin_results
+        row = admin_results[admin_results.index("育才小学老师") :].split("</tr>")[0]
+        assert '<span class="badge provisional">试算</span>' in row  # each row of a trial run says so
         runs = world.client("city_admin").get("/verification/runs/").content.decode()
         assert 'data-testid="provisional"' in runs
         api_run = world.api("city_admin").get(f"/api/v1/verification-runs/{run.pk}/").json()
@@ -81,6 +83,8 @@ def test_after_the_deadline_the_final_run_replaces_the_provisional_results_and_t
         assert _teacher_sees(world) == (True, [2026])
         html = world.client("teacher_a2").get("/verification/my/").content.decode()
         assert 'data-testid="status-2026">不合格<' in html
+        admin_results = world.client("city_admin").get("/verification/results/?year=2026").content.decode()
+        assert "育才小学老师" in admin_results and "badge provisional" not in admin_results  # the final run's rows
 
 
 def test_provisional_results_cannot_be_published_or_complained_about(year_2026):

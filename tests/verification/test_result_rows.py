@@ -67,8 +67,15 @@ def test_the_rows_are_the_templates(monkeypatch, language, can_exempt, policy):
             "csrf_token": "TOKEN",
         }
         expected = engines["django"].from_string(TEMPLATE_ROWS).template.render(Context(context))
+        trial_runs = {r.run.pk for r in page if r.run is not None and r.run.provisional}
         written = views._result_rows(
-            page, year=2025, exempt=exempt, can_exempt=can_exempt, exempt_form=exempt_form, request=RequestFactory().get("/")
+            page,
+            year=2025,
+            exempt=exempt,
+            trial_runs=trial_runs,
+            can_exempt=can_exempt,
+            exempt_form=exempt_form,
+            request=RequestFactory().get("/"),
         )
     assert "".join(written) == expected
     assert ("&lt;b&gt;&quot;王&quot; &amp; 张&#x27;s&lt;/b&gt;" in expected) and ("exempt-reason-102" in expected) == exempt_form
